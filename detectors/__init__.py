@@ -1,0 +1,1 @@
+"""Stage ②: frames and event streams in; detections out."""

@@ -1,0 +1,1 @@
+"""Stage ①: MQTT, replay files and vendor adapters in; validated events out."""

@@ -1,0 +1,328 @@
+"""Event schema v1 (PRODUCT.md): validated events on event time in epoch milliseconds.
+
+The hot path validates by hand rather than with pydantic: a pydantic model measured
+13 µs per access event here, the hand-written checks below about 2 µs, and replay must
+sustain 100k events/s on one core. Every reject still names its field and reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ingest.errors import RejectError
+
+ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+# 2000-01-01 .. 2100-01-01: anything outside is a broken device clock or a unit mistake.
+MIN_TS_MS = 946_684_800_000
+MAX_TS_MS = 4_102_444_800_000
+
+SUBJECT_KINDS = frozenset({"resident", "tenant", "visitor", "staff", "stranger", "unknown"})
+CREDENTIALS = frozenset({"face", "card", "qr", "pin", "fingerprint", "remote", "plate"})
+MAX_ID_LEN = 64
+MAX_SUBJECT_ID_LEN = 128
+
+
+class Subject:
+    """Who an event is about: an opaque or hashed id (never a name), kind and credential."""
+
+    __slots__ = ("id", "kind", "credential")
+
+    def __init__(self, id: str, kind: str = "unknown", credential: str | None = None) -> None:
+        self.id = id
+        self.kind = kind
+        self.credential = credential
+
+    def to_dict(self) -> dict[str, Any]:
+        """The schema v1 form."""
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind}
+        if self.credential is not None:
+            out["credential"] = self.credential
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Subject) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"Subject({self.id!r}, {self.kind!r}, {self.credential!r})"
+
+
+class Event:
+    """One validated event; `ts_ms` is event time in epoch milliseconds (UTC)."""
+
+    __slots__ = ("id", "ts_ms", "device", "type", "subject", "data")
+
+    def __init__(
+        self,
+        id: str,
+        ts_ms: int,
+        device: str,
+        type: str,
+        subject: Subject | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.ts_ms = ts_ms
+        self.device = device
+        self.type = type
+        self.subject = subject
+        self.data = data if data is not None else {}
+
+    @property
+    def subject_id(self) -> str | None:
+        """The subject's id, or None."""
+        return self.subject.id if self.subject is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Schema v1 form with `ts` as epoch ms; `parse_event(to_dict())` gives it back."""
+        out: dict[str, Any] = {
+            "v": 1, "id": self.id, "ts": self.ts_ms, "device": self.device, "type": self.type,
+        }
+        if self.subject is not None:
+            out["subject"] = self.subject.to_dict()
+        if self.data:
+            out["data"] = self.data
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Event) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"Event({self.to_dict()!r})"
+
+
+def parse_ts_ms(value: Any) -> int:
+    """Event time as epoch ms from RFC 3339 with an offset, or from integer epoch ms."""
+    if type(value) is int:
+        ms = value
+    elif type(value) is str:
+        if len(value) > 40 or "T" not in value.upper():
+            raise ValueError("not an RFC 3339 timestamp (like 2026-11-02T07:31:05.120+08:00)")
+        try:
+            parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                "not an RFC 3339 timestamp (like 2026-11-02T07:31:05.120+08:00)"
+            ) from None
+        if parsed.tzinfo is None:
+            raise ValueError("RFC 3339 timestamp lacks its UTC offset")
+        ms = math.floor(parsed.timestamp() * 1000 + 0.5)
+    elif type(value) is float:
+        raise ValueError("epoch milliseconds must be an integer")
+    else:
+        raise ValueError(f"must be RFC 3339 text or integer epoch milliseconds, not {_kind(value)}")
+    if not MIN_TS_MS <= ms < MAX_TS_MS:
+        raise ValueError("outside the years 2000..2100 (seconds instead of milliseconds?)")
+    return ms
+
+
+# ---- data checks: each returns the normalised value or raises ValueError ------------------
+
+Check = Callable[[Any], Any]
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            int: "an integer", float: "a number", type(None): "null"}.get(type(value), "?")
+
+
+def one_of(*choices: str) -> Check:
+    allowed = frozenset(choices)
+    text = ", ".join(choices)
+
+    def check(value: Any) -> Any:
+        if type(value) is not str or value not in allowed:
+            raise ValueError(f"must be one of {text}")
+        return value
+    return check
+
+
+def number(lo: float | None = None, hi: float | None = None) -> Check:
+    def check(value: Any) -> Any:
+        t = type(value)
+        if t is not int and t is not float:
+            raise ValueError(f"must be a number, not {_kind(value)}")
+        if t is float and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError(f"must be within {lo}..{hi}")
+        return value
+    return check
+
+
+def integer(lo: int, hi: int) -> Check:
+    def check(value: Any) -> Any:
+        if type(value) is not int:
+            raise ValueError(f"must be an integer, not {_kind(value)}")
+        if not lo <= value <= hi:
+            raise ValueError(f"must be within {lo}..{hi}")
+        return value
+    return check
+
+
+def text(max_len: int) -> Check:
+    def check(value: Any) -> Any:
+        if type(value) is not str or not value:
+            raise ValueError(f"must be a non-empty string, not {_kind(value)}")
+        if len(value) > max_len:
+            raise ValueError(f"longer than {max_len} characters")
+        return value
+    return check
+
+
+def track_id(value: Any) -> Any:
+    if type(value) is int:
+        return str(value)
+    return text(64)(value)
+
+
+def bbox(value: Any) -> Any:
+    if type(value) is not list or len(value) != 4:
+        raise ValueError("must be [x1, y1, x2, y2]")
+    for item in value:
+        number()(item)
+    return value
+
+
+def strings(value: Any) -> Any:
+    if type(value) is not list or len(value) > 32 or any(type(v) is not str for v in value):
+        raise ValueError("must be a list of at most 32 strings")
+    return value
+
+
+REQUIRED, OPTIONAL = True, False
+
+# type -> {field: (required, check)}; fields not listed are vendor extras and are kept.
+DATA_SPECS: dict[str, dict[str, tuple[bool, Check]]] = {
+    "access.granted": {"direction": (OPTIONAL, one_of("in", "out"))},
+    "access.denied": {"reason": (REQUIRED, one_of(
+        "unknown_face", "invalid_credential", "expired", "no_permission", "antipassback"))},
+    "door.opened": {},
+    "door.closed": {},
+    "door.forced": {},
+    "door.held_open": {},
+    "door.tailgating": {},
+    "door.duress": {},
+    "object.detected": {
+        "label": (REQUIRED, text(40)),
+        "confidence": (REQUIRED, number(0.0, 1.0)),
+        "track": (OPTIONAL, track_id),
+        "bbox": (OPTIONAL, bbox),
+        "zone": (OPTIONAL, text(40)),
+    },
+    "charger.telemetry": {
+        "port": (REQUIRED, integer(0, 1000)),
+        "power_w": (OPTIONAL, number()),
+        "current_a": (OPTIONAL, number()),
+        "voltage_v": (OPTIONAL, number()),
+        "temp_c": (OPTIONAL, number(-60, 400)),
+        "state": (OPTIONAL, text(40)),
+    },
+    "charger.alarm": {
+        "kind": (REQUIRED, one_of("over_temp", "smoke", "over_current", "door_open", "power_loss")),
+        "port": (OPTIONAL, integer(0, 1000)),
+    },
+    "socket.power": {"power_w": (REQUIRED, number(0.0))},
+    "smoke.alarm": {},
+    "camera.tamper": {"kind": (REQUIRED, one_of("occluded", "defocused", "moved"))},
+    "throwing.detected": {
+        "floor": (REQUIRED, integer(-10, 300)),
+        "column": (REQUIRED, integer(1, 1000)),
+        "confidence": (REQUIRED, number(0.0, 1.0)),
+        "frame": (OPTIONAL, integer(0, 2**62)),
+        "start_frame": (OPTIONAL, integer(0, 2**62)),
+        "evidence": (OPTIONAL, strings),
+    },
+    "device.heartbeat": {"uptime_s": (OPTIONAL, number(0.0))},
+}
+EVENT_TYPES = frozenset(DATA_SPECS)
+_TOP_KEYS = frozenset({"v", "id", "ts", "device", "type", "subject", "data"})
+_SUBJECT_KEYS = frozenset({"id", "kind", "credential"})
+
+
+def _bad(field: str, detail: str) -> RejectError:
+    return RejectError("invalid", field, detail)
+
+
+def parse_event(obj: Any) -> Event:
+    """Validate one parsed payload against schema v1; raises RejectError naming the field."""
+    if type(obj) is not dict:
+        raise RejectError("invalid", None, f"payload must be a JSON object, not {_kind(obj)}")
+    if not obj.keys() <= _TOP_KEYS:
+        extra = sorted(str(k) for k in obj.keys() - _TOP_KEYS)[0]
+        raise _bad(extra[:64], "unknown field (schema v1 allows v, id, ts, device, type, "
+                   "subject, data)")
+    v = obj.get("v")
+    if type(v) is not int or v != 1:
+        raise RejectError("unsupported_version", "v", f"must be 1, got {_short(v)}")
+    eid = obj.get("id")
+    if type(eid) is not str or not eid:
+        raise _bad("id", f"must be a non-empty string, not {_kind(eid)}")
+    if len(eid) > MAX_ID_LEN:
+        raise _bad("id", f"longer than {MAX_ID_LEN} characters")
+    if "ts" not in obj:
+        raise RejectError("bad_ts", "ts", "missing")
+    try:
+        ts_ms = parse_ts_ms(obj["ts"])
+    except ValueError as exc:
+        raise RejectError("bad_ts", "ts", str(exc)) from None
+    device = obj.get("device")
+    if type(device) is not str or not ID_RE.fullmatch(device):
+        raise _bad("device", "must match [a-z0-9][a-z0-9-]{0,39}")
+    etype = obj.get("type")
+    spec = DATA_SPECS.get(etype) if type(etype) is str else None
+    if spec is None:
+        raise RejectError("unknown_type", "type", f"{_short(etype)} is not a schema v1 type")
+    subject = _parse_subject(obj["subject"]) if obj.get("subject") is not None else None
+    data = obj.get("data")
+    if data is None:
+        data = {}
+    elif type(data) is not dict:
+        raise _bad("data", f"must be an object, not {_kind(data)}")
+    if spec:
+        data = _check_data(data, spec)
+    return Event(eid, ts_ms, device, etype, subject, data)
+
+
+def _parse_subject(raw: Any) -> Subject:
+    if type(raw) is not dict:
+        raise _bad("subject", f"must be an object, not {_kind(raw)}")
+    if not raw.keys() <= _SUBJECT_KEYS:
+        raise _bad("subject", "unknown field (allowed: id, kind, credential)")
+    sid = raw.get("id")
+    if type(sid) is not str or not sid:
+        raise _bad("subject.id", f"must be a non-empty string, not {_kind(sid)}")
+    if len(sid) > MAX_SUBJECT_ID_LEN:
+        raise _bad("subject.id", f"longer than {MAX_SUBJECT_ID_LEN} characters")
+    kind = raw.get("kind", "unknown")
+    if type(kind) is not str or kind not in SUBJECT_KINDS:
+        raise _bad("subject.kind", "must be one of " + ", ".join(sorted(SUBJECT_KINDS)))
+    credential = raw.get("credential")
+    if credential is not None and (type(credential) is not str or credential not in CREDENTIALS):
+        raise _bad("subject.credential", "must be one of " + ", ".join(sorted(CREDENTIALS)))
+    return Subject(sid, kind, credential)
+
+
+def _check_data(data: dict[str, Any], spec: dict[str, tuple[bool, Check]]) -> dict[str, Any]:
+    out = dict(data)
+    for name, (required, check) in spec.items():
+        value = data.get(name)
+        if value is None:
+            if required:
+                raise _bad(f"data.{name}", "missing")
+            out.pop(name, None)
+            continue
+        try:
+            out[name] = check(value)
+        except ValueError as exc:
+            raise _bad(f"data.{name}", str(exc)) from None
+    return out
+
+
+def _short(value: Any) -> str:
+    text_ = repr(value)
+    return text_ if len(text_) <= 40 else text_[:37] + "..."

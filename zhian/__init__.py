@@ -1,0 +1,1 @@
+"""zhian: wiring of the stages into commands, the live runner, the store and the simulator."""
