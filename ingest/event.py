@@ -240,6 +240,13 @@ DATA_SPECS: dict[str, dict[str, tuple[bool, Check]]] = {
     "device.heartbeat": {"uptime_s": (OPTIONAL, number(0.0))},
 }
 EVENT_TYPES = frozenset(DATA_SPECS)
+
+# Events zhian makes itself and feeds through the same engine (never accepted from a
+# device): a message from an unregistered device id, and the desk's actions on alerts,
+# which go through the event log so that a replay reproduces them.
+UNKNOWN_DEVICE = "zhian.unknown_device"
+ALERT_ACK = "zhian.alert.ack"
+INTERNAL_TYPES = frozenset({UNKNOWN_DEVICE, ALERT_ACK})
 _TOP_KEYS = frozenset({"v", "id", "ts", "device", "type", "subject", "data"})
 _SUBJECT_KEYS = frozenset({"id", "kind", "credential"})
 
@@ -286,6 +293,13 @@ def parse_event(obj: Any) -> Event:
     if spec:
         data = _check_data(data, spec)
     return Event(eid, ts_ms, device, etype, subject, data)
+
+
+def event_from_trusted(obj: dict[str, Any]) -> Event:
+    """Rebuild an event zhian itself serialised (snapshots, its own log); no validation."""
+    raw = obj.get("subject")
+    subject = Subject(raw["id"], raw.get("kind", "unknown"), raw.get("credential")) if raw else None
+    return Event(obj["id"], obj["ts"], obj["device"], obj["type"], subject, obj.get("data") or {})
 
 
 def _parse_subject(raw: Any) -> Subject:
