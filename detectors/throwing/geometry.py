@@ -1,0 +1,151 @@
+"""Facade geometry: image pixels <-> the calibrated window grid, and the camera pose behind it.
+
+Grid coordinates are (u, s): u in columns from the left edge of the calibrated area
+(0..columns), s in storeys from the bottom of its lowest floor (0..floors). Metric
+facade coordinates are (x_m, y_m) = (u * column_m, s * storey_m) on the facade plane,
+with z_m pointing out of the facade towards the camera.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ingest.registry import Facade
+
+STOREY_M = 3.0  # a typical residential storey; only sets the metric scale of the physics
+# One homography of a pitched-up camera cannot fix the focal length (the pitch-only
+# case is degenerate), so the pose assumes a common wide security lens (~80° across).
+DEFAULT_FOCAL_FRACTION = 0.75
+RELEASE_DEPTH_M = 0.5  # an object leaves a window about an arm's length in front of the wall
+
+
+@dataclass(frozen=True)
+class WindowCell:
+    """A window of origin: the floor number and the column (1 = leftmost in the image)."""
+
+    floor: int
+    column: int
+    inside: bool  # False when the point was outside the calibrated area and got clamped
+
+
+class FacadeGeometry:
+    """The calibrated facade area of one camera, with an estimated camera pose."""
+
+    def __init__(
+        self,
+        facade: Facade,
+        frame_size: tuple[int, int],
+        storey_m: float = STOREY_M,
+        focal_px: float | None = None,
+    ) -> None:
+        self.facade = facade
+        self.width, self.height = frame_size
+        self.storey_m = storey_m
+        self.corners_px = np.asarray(facade.corners_px, dtype=np.float64)
+        grid = np.array(
+            [[0, facade.floors], [facade.columns, facade.floors], [facade.columns, 0], [0, 0]],
+            dtype=np.float64,
+        )
+        self.img_from_grid = cv2.getPerspectiveTransform(
+            grid.astype(np.float32), self.corners_px.astype(np.float32)
+        )
+        self.grid_from_img = np.linalg.inv(self.img_from_grid)
+        focal = focal_px or DEFAULT_FOCAL_FRACTION * self.width
+        self.camera_m, self.column_m = self._pose(focal)
+
+    def _pose(self, focal: float) -> tuple[np.ndarray, float]:
+        """Camera centre in metric facade coordinates, and the column width in metres."""
+        k = np.array([[focal, 0, self.width / 2], [0, focal, self.height / 2], [0, 0, 1.0]])
+        a = np.linalg.inv(k) @ self.img_from_grid
+        lam = np.linalg.norm(a[:, 1]) / self.storey_m
+        if a[2, 2] < 0:  # the homography's sign is free; the facade must lie in front
+            a = -a
+        column_m = float(np.linalg.norm(a[:, 0]) / lam)
+        r1 = a[:, 0] / np.linalg.norm(a[:, 0])
+        r2 = a[:, 1] - r1 * (r1 @ a[:, 1])
+        r2 /= np.linalg.norm(r2)
+        rot = np.column_stack([r1, r2, np.cross(r1, r2)])
+        t = a[:, 2] / lam
+        centre = -rot.T @ t
+        return centre, column_m
+
+    # --- coordinate changes -------------------------------------------------------------
+
+    def to_grid(self, xy_px: np.ndarray) -> np.ndarray:
+        """Image points (N, 2) in pixels -> grid points (N, 2) as (columns, storeys)."""
+        pts = np.asarray(xy_px, dtype=np.float64).reshape(-1, 2)
+        homog = np.column_stack([pts, np.ones(len(pts))]) @ self.grid_from_img.T
+        return homog[:, :2] / homog[:, 2:3]
+
+    def to_image(self, grid: np.ndarray) -> np.ndarray:
+        """Grid points (N, 2) as (columns, storeys) -> image points (N, 2) in pixels."""
+        pts = np.asarray(grid, dtype=np.float64).reshape(-1, 2)
+        homog = np.column_stack([pts, np.ones(len(pts))]) @ self.img_from_grid.T
+        return homog[:, :2] / homog[:, 2:3]
+
+    def to_metric(self, xy_px: np.ndarray) -> np.ndarray:
+        """Image points (N, 2) -> points (N, 2) in metres on the facade plane (x_m, y_m)."""
+        grid = self.to_grid(xy_px)
+        return grid * np.array([self.column_m, self.storey_m])
+
+    def in_front(self, xy_m: np.ndarray, depth_m: float = RELEASE_DEPTH_M) -> np.ndarray:
+        """Where a point seen at `xy_m` on the facade plane really is if it hangs `depth_m` in front.
+
+        The ray from the camera through the object meets the wall behind it, farther from the
+        camera's foot than the object, so a plane projection overstates height and offset.
+        """
+        cam = self.camera_m
+        scale = (cam[2] - depth_m) / cam[2] if cam[2] > depth_m + 1e-6 else 1.0
+        xy = np.asarray(xy_m, dtype=np.float64).reshape(-1, 2)
+        return cam[:2] + (xy - cam[:2]) * scale
+
+    # --- questions the detector asks ------------------------------------------------------
+
+    def window_of(self, xy_m: np.ndarray) -> WindowCell:
+        """The window cell that contains a metric facade point (clamped to the area)."""
+        x_m, y_m = np.asarray(xy_m, dtype=np.float64).reshape(2)
+        col = math.floor(x_m / self.column_m)
+        row = math.floor(y_m / self.storey_m)
+        inside = 0 <= col < self.facade.columns and 0 <= row < self.facade.floors
+        col = min(max(col, 0), self.facade.columns - 1)
+        row = min(max(row, 0), self.facade.floors - 1)
+        return WindowCell(floor=self.facade.lowest_floor + row, column=col + 1, inside=inside)
+
+    def contains(self, xy_px: np.ndarray, margin_cols: float = 0.0, margin_storeys: float = 0.0) -> np.ndarray:
+        """Which image points (N, 2) fall inside the calibrated area grown by the margins."""
+        grid = self.to_grid(xy_px)
+        f = self.facade
+        return (
+            (grid[:, 0] >= -margin_cols)
+            & (grid[:, 0] <= f.columns + margin_cols)
+            & (grid[:, 1] >= -margin_storeys)
+            & (grid[:, 1] <= f.floors + margin_storeys)
+        )
+
+    def px_per_m(self, xy_px: np.ndarray) -> np.ndarray:
+        """Local image scale (N,) in pixels per metre of facade height at image points."""
+        grid = self.to_grid(xy_px)
+        up = grid + np.array([0.0, 0.1])
+        d = np.linalg.norm(self.to_image(up) - self.to_image(grid), axis=1)
+        return d / (0.1 * self.storey_m)
+
+    def roi(self, margin_cols: float = 0.5) -> tuple[int, int, int, int]:
+        """Image rectangle (x0, y0, x1, y1) to watch: the area, its sides, and everything below."""
+        f = self.facade
+        grid = np.array(
+            [
+                [-margin_cols, f.floors + 0.15],
+                [f.columns + margin_cols, f.floors + 0.15],
+                [f.columns + margin_cols, -1.0],
+                [-margin_cols, -1.0],
+            ]
+        )
+        pts = np.vstack([self.to_image(grid), self.corners_px])
+        x0 = int(max(0, math.floor(pts[:, 0].min())))
+        x1 = int(min(self.width, math.ceil(pts[:, 0].max())))
+        y0 = int(max(0, math.floor(pts[:, 1].min())))
+        return x0, y0, x1, self.height

@@ -1,0 +1,134 @@
+"""The physics of a thrown object, as pure functions on a track in facade metres.
+
+A heavy object falls close to free fall; a light one (bag, paper) soon reaches a slow,
+drifting terminal speed. Both start from (near) rest at a window and then keep going
+down. Birds, insects, leaves, rain and swinging laundry each break one of these facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+G_MPS2 = 9.81
+
+
+@dataclass(frozen=True)
+class FallLimits:
+    """Thresholds of the fall test; metres and seconds on the facade plane."""
+
+    min_points: int = 5
+    min_fall_m: float = 1.2  # ~0.4 storey: laundry and curtains swing less, clear of their window
+    max_start_speed_mps: float = 6.0  # a throw starts from a hand; birds and rain arrive fast
+    max_rise_m: float = 0.4  # once falling, it never climbs back (birds pull out of dives)
+    max_toss_m: float = 2.0  # an upward toss before the fall
+    max_drift_ratio: float = 0.8  # net sideways drift per metre of fall, plus a fixed allowance
+    drift_allowance_m: float = 2.0
+    max_weave_ratio: float = 1.5  # sideways path length per metre of fall (insects weave)
+    weave_allowance_m: float = 2.5
+    max_fit_rms_m: float = 0.25
+    fit_rms_per_m: float = 0.06
+    max_accel_g: float = 1.6  # faster than gravity (with parallax headroom) is powered flight
+    min_mean_speed_mps: float = 0.5
+    onset_drop_m: float = 0.12  # how far below its resting height an object must be to be falling
+
+
+@dataclass(frozen=True)
+class Release:
+    """Where and when the object left the hand, on the (projected) facade plane."""
+
+    t_s: float
+    x_m: float
+    y_m: float
+    onset: int  # index of the first point of the fall
+
+
+@dataclass(frozen=True)
+class FallVerdict:
+    """Whether a track is a falling object, and if not, why."""
+
+    is_fall: bool
+    reason: str
+    kind: Literal["heavy", "light", "none"] = "none"
+    confidence: float = 0.0
+    accel_mps2: float = 0.0
+
+
+def find_release(t: np.ndarray, x: np.ndarray, y: np.ndarray, onset_drop_m: float = 0.12) -> Release:
+    """The release of a track: the end of its resting phase, or a back-extrapolated start."""
+    running_top = np.maximum.accumulate(y)
+    falling = np.nonzero(y < running_top - onset_drop_m)[0]
+    onset = int(falling[0]) if len(falling) else len(y) - 1
+    rested = onset >= 2
+    lo = max(onset - 1, 0)
+    hi = min(len(t), lo + 12)
+    tau = t[lo:hi] - t[onset]
+    if hi - lo >= 4:
+        c2, c1, c0 = np.polyfit(tau, y[lo:hi], 2)
+    else:
+        c2, c1, c0 = 0.0, 0.0, float(y[lo])
+    earliest = (t[onset - 1] - t[onset]) if onset >= 1 else -0.4
+    if c2 < -0.5:
+        tau0 = float(np.clip(-c1 / (2 * c2), earliest, 0.0))
+    else:
+        tau0 = earliest if rested else -0.1
+    if rested:
+        y0 = float(np.median(y[: onset]))
+        x0 = float(np.median(x[: onset]))
+    else:
+        y0 = max(float(c0 + c1 * tau0 + c2 * tau0 * tau0), float(y[0]))
+        x0 = float(x[0])
+    return Release(t_s=float(t[onset] + tau0), x_m=x0, y_m=y0, onset=onset)
+
+
+def judge_fall(
+    t: np.ndarray, x: np.ndarray, y: np.ndarray, limits: FallLimits | None = None
+) -> tuple[FallVerdict, Release | None]:
+    """Decide whether a track (times in s, facade metres) is an object falling from a window."""
+    lim = limits or FallLimits()
+    if len(t) < lim.min_points:
+        return FallVerdict(False, "too_short"), None
+    rel = find_release(t, x, y, lim.onset_drop_m)
+    start = max(rel.onset - 1, 0)
+    ts, xs, ys = t[start:], x[start:], y[start:]
+    if len(ts) < lim.min_points:
+        return FallVerdict(False, "too_short"), rel
+    fall = rel.y_m - float(np.median(ys[-2:]))
+    if fall < lim.min_fall_m:
+        return FallVerdict(False, "not_far_enough"), rel
+    duration = float(ts[-1] - rel.t_s)
+    if duration <= 0 or fall / duration < lim.min_mean_speed_mps:
+        return FallVerdict(False, "too_slow"), rel
+    k = min(2, len(ts) - 1)
+    dt0 = max(float(ts[k] - ts[0]), 1e-3)
+    start_speed = float(np.hypot(xs[k] - xs[0], ys[k] - ys[0]) / dt0)
+    if start_speed > lim.max_start_speed_mps:
+        return FallVerdict(False, "arrived_moving"), rel
+    if float(ys.max()) - rel.y_m > lim.max_toss_m:
+        return FallVerdict(False, "climbs"), rel
+    apex = int(np.argmax(ys))
+    after = ys[apex:]
+    if float(np.max(after - np.minimum.accumulate(after))) > lim.max_rise_m:
+        return FallVerdict(False, "climbs"), rel
+    if abs(float(xs[-1]) - rel.x_m) > lim.max_drift_ratio * fall + lim.drift_allowance_m:
+        return FallVerdict(False, "sideways"), rel
+    if float(np.abs(np.diff(xs[::2])).sum()) > lim.max_weave_ratio * fall + lim.weave_allowance_m:
+        return FallVerdict(False, "weaves"), rel
+    tau = ts - ts[0]
+    coeffs = np.polyfit(tau, ys, 2)
+    rms = float(np.sqrt(np.mean((np.polyval(coeffs, tau) - ys) ** 2)))
+    if rms > lim.max_fit_rms_m + lim.fit_rms_per_m * fall:
+        return FallVerdict(False, "erratic"), rel
+    accel = float(2 * coeffs[0])
+    if accel < -lim.max_accel_g * G_MPS2:
+        return FallVerdict(False, "powered"), rel
+    drop = np.maximum(rel.y_m - ys[1:], 0.0)
+    step = np.hypot(np.diff(xs), np.diff(ys)) / np.maximum(np.diff(ts), 1e-3)
+    if np.any(step > 1.4 * np.sqrt(2 * G_MPS2 * drop) + lim.max_start_speed_mps):
+        return FallVerdict(False, "faster_than_falling"), rel
+    kind: Literal["heavy", "light"] = "heavy" if accel < -0.45 * G_MPS2 else "light"
+    confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
+    confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))
+    return FallVerdict(True, kind, kind, round(min(confidence, 0.99), 3), accel), rel

@@ -1,0 +1,106 @@
+"""One MQTT message (topic, payload) to one validated event, or a rejection with a reason."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import orjson
+
+from ingest.errors import RejectError
+from ingest.event import Event, parse_event, parse_ts_ms
+from ingest.registry import Registry
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+EVENTS_TOPIC_RE = re.compile(r"zhian/([a-z0-9][a-z0-9-]{0,39})/([a-z0-9][a-z0-9-]{0,39})/events")
+
+# Reason codes, counted by the processor and shown to installers.
+REASONS = (
+    "bad_line",            # replay: a line that is not {"topic": …, "payload": …}
+    "bad_topic",           # not zhian/{community}/{device}/events
+    "unknown_community",   # topic names another community
+    "unknown_device",      # device id not in devices.yaml
+    "too_large",           # payload over 64 KiB
+    "not_json",            # not UTF-8 JSON
+    "unsupported_version", # v is not 1
+    "bad_ts",              # ts missing, unparsable or out of range
+    "unknown_type",        # type not in schema v1
+    "invalid",             # a field with the wrong type or value
+    "device_mismatch",     # payload device differs from the topic's
+    "no_adapter",          # the device's vendor format has no adapter yet
+    "clock_ahead",         # live: event time too far ahead of the receiving clock
+)
+
+Payload = bytes | str | dict[str, Any] | list[Any] | int | float | None
+
+
+class UnknownDevice(RejectError):
+    """A message from a device id that is not registered; carries its best-guess time."""
+
+    def __init__(self, device: str, ts_ms: int | None, message_id: str) -> None:
+        super().__init__("unknown_device", "topic", f"device {device!r} is not in devices.yaml")
+        self.device = device
+        self.ts_ms = ts_ms
+        self.message_id = message_id
+
+
+def parse_topic(topic: str) -> tuple[str, str]:
+    """(community, device) of an events topic; RejectError('bad_topic') otherwise."""
+    match = EVENTS_TOPIC_RE.fullmatch(topic) if isinstance(topic, str) and len(topic) <= 128 else None
+    if match is None:
+        raise RejectError("bad_topic", "topic", "expected zhian/{community}/{device}/events")
+    return match.group(1), match.group(2)
+
+
+def load_payload(payload: Payload) -> Any:
+    """The payload as a parsed JSON value; bytes and text are parsed, objects pass through."""
+    if isinstance(payload, bytes | bytearray | memoryview | str):
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise RejectError("too_large", None, f"payload of {len(payload)} bytes (limit {MAX_PAYLOAD_BYTES})")
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            raise RejectError("not_json", None, f"not UTF-8 JSON: {str(exc)[:120]}") from None
+    return payload
+
+
+class Decoder:
+    """Decodes messages for one registry; pure apart from the registry it reads."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.community = registry.community.id
+
+    def decode(self, topic: str, payload: Payload) -> Event:
+        """The validated event; raises RejectError (UnknownDevice for unregistered ids)."""
+        community, device_id = parse_topic(topic)
+        if community != self.community:
+            raise RejectError("unknown_community", "topic", f"community {community!r}, expected {self.community!r}")
+        obj = load_payload(payload)
+        device = self.registry.get(device_id)
+        if device is None:
+            raise UnknownDevice(device_id, _best_ts(obj), _message_id(obj, payload))
+        if device.vendor != "native":
+            raise RejectError("no_adapter", None, f"no adapter for vendor {device.vendor!r} yet")
+        event = parse_event(obj)
+        if event.device != device_id:
+            raise RejectError("device_mismatch", "device", f"payload says {event.device!r}, topic says {device_id!r}")
+        return event
+
+
+def _message_id(obj: Any, payload: Payload) -> str:
+    """The message's own id when it has one, else a digest: stable across redeliveries."""
+    if isinstance(obj, dict) and isinstance(obj.get("id"), str) and 0 < len(obj["id"]) <= 64:
+        return obj["id"]
+    raw = payload if isinstance(payload, bytes) else orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    return "sha1-" + hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:20]
+
+
+def _best_ts(obj: Any) -> int | None:
+    if isinstance(obj, dict):
+        try:
+            return parse_ts_ms(obj.get("ts"))
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,138 @@
+"""Live MQTT ingest with paho-mqtt 2.x: QoS 1, persistent session, manual acknowledgement.
+
+The broker keeps our session (clean start off, session expiry set) while zhian is down,
+and a message is acknowledged only after the caller has made it durable (`ack`), so a
+crash between receipt and storage means redelivery, never loss.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerConfig:
+    """Where and how zhian connects to the broker."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    client_id: str = "zhian"
+    username: str | None = None
+    password: str | None = None
+    keepalive_s: int = 30
+    session_expiry_s: int = 7 * 24 * 3600
+    receive_maximum: int = 1000
+    reconnect_min_s: int = 1
+    reconnect_max_s: int = 30
+
+    @classmethod
+    def parse(cls, address: str, **kw: Any) -> BrokerConfig:
+        """From `host:port` (port defaults to 1883)."""
+        host, _, port = address.rpartition(":") if ":" in address else (address, "", "1883")
+        if not host:
+            raise ValueError(f"broker address {address!r}: expected host:port")
+        try:
+            port_no = int(port)
+        except ValueError:
+            raise ValueError(f"broker address {address!r}: port must be a number") from None
+        return cls(host=host, port=port_no, **kw)
+
+
+class Inbound(NamedTuple):
+    """One received message, to be acknowledged with `MqttClient.ack` once stored."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    received_ms: int
+
+
+class MqttClient:
+    """A paho client that queues inbound messages and acknowledges them on request."""
+
+    def __init__(self, config: BrokerConfig, subscriptions: list[str],
+                 on_published: Callable[[int], None] | None = None) -> None:
+        self.config = config
+        self.subscriptions = subscriptions
+        self.inbox: queue.Queue[Inbound] = queue.Queue()
+        self.connected = threading.Event()
+        self._on_published = on_published
+        self.client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=config.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if config.username:
+            self.client.username_pw_set(config.username, config.password)
+        self.client.reconnect_delay_set(config.reconnect_min_s, config.reconnect_max_s)
+        self.client.max_queued_messages_set(0)  # our outbox bounds what we queue
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_publish = self._on_publish
+        self.connects = 0
+
+    def start(self) -> None:
+        """Connect in the background; paho reconnects with backoff on its own."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.config.session_expiry_s
+        props.ReceiveMaximum = self.config.receive_maximum
+        self.client.connect_async(
+            self.config.host, self.config.port, keepalive=self.config.keepalive_s,
+            clean_start=False, properties=props,
+        )
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect and stop the network thread (the broker keeps our session)."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def ack(self, messages: list[Inbound]) -> None:
+        """Acknowledge stored messages, in the order they were received."""
+        for m in messages:
+            if m.qos > 0:
+                self.client.ack(m.mid, m.qos)
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> int:
+        """Queue a message; returns its mid (`on_published(mid)` follows the broker's ack)."""
+        return self.client.publish(topic, payload, qos=qos).mid
+
+    # ---- paho callbacks (network thread) ---------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.error("broker %s:%s refused the connection: %s", self.config.host, self.config.port, reason)
+            return
+        self.connects += 1
+        log.info("connected to %s:%s as %s (session present: %s)", self.config.host,
+                 self.config.port, self.config.client_id, flags.session_present)
+        for topic in self.subscriptions:
+            client.subscribe(topic, qos=1)
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        self.connected.clear()
+        if reason != 0 and not (hasattr(reason, "value") and reason.value == 0):
+            log.warning("lost the broker (%s); reconnecting with backoff", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.inbox.put(Inbound(msg.topic, msg.payload, msg.mid, msg.qos, int(time.time() * 1000)))
+
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+        if self._on_published is not None:
+            self._on_published(mid)

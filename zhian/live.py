@@ -1,0 +1,245 @@
+"""The live processor: MQTT in, durable log, engine, outbox, MQTT out.
+
+Exactly-once processing across crashes rests on three facts:
+1. a message is acknowledged to the broker only after its event is committed to the
+   log (SQLite), and the log is unique on (device, id), so redeliveries are dropped;
+2. the engine is deterministic over the log order, and a snapshot records the last log
+   sequence it applied; after a restart it continues from the snapshot with the events
+   logged after it;
+3. each output carries a number the replay reproduces, and the outbox ignores numbers
+   it already has. Watermark moves driven by the wall clock (idle sources) are not in
+   the log, so each is followed at once by a snapshot written with its outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from ingest.mqtt import BrokerConfig, Inbound, MqttClient
+from ingest.registry import Registry
+from rules.engine import Emitted
+from zhian.pipeline import Pipeline, load_processors
+from zhian.store import Rejected, Store
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT = "engine"
+OUTBOX_SINK = "mqtt"
+MESSAGES_PER_OUTPUT = 16  # outbox number = output number * 16 + index of the message
+
+
+@dataclass(frozen=True, slots=True)
+class LiveConfig:
+    """Tuning of the live processor."""
+
+    store_path: Path = Path("var/zhian.db")
+    rules_dir: Path | None = None
+    durability: str = "normal"
+    batch_max: int = 2000
+    snapshot_every_s: float = 5.0
+    idle_after_s: float = 30.0
+    clock_ahead_max_s: float = 600.0
+    stats_every_s: float = 10.0
+
+
+class LiveProcessor:
+    """Runs until `stop` is set; see the module docstring for its guarantees."""
+
+    def __init__(self, registry: Registry, broker: BrokerConfig, config: LiveConfig) -> None:
+        self.registry = registry
+        self.config = config
+        self.store = Store(config.store_path, config.durability)
+        self.pipeline = Pipeline(registry, load_processors(registry, config.rules_dir))
+        community = registry.community.id
+        self.mqtt = MqttClient(broker, [f"zhian/{community}/+/events"], self._published)
+        self.last_seq = 0
+        self._dirty = False
+        self._acked_out: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._in_flight: dict[int, int] = {}  # publish mid -> outbox number
+        self._delivered: set[int] = set()
+        self._out_position = 0
+        self._last_input = time.monotonic()
+        self._last_snapshot = time.monotonic()
+        self.processed = 0
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
+        """Recover, connect, then process until stopped; snapshot on the way out."""
+        self.recover()
+        self.mqtt.start()
+        if ready is not None:
+            ready.set()
+        next_stats = time.monotonic() + self.config.stats_every_s
+        try:
+            while not stop.is_set():
+                batch = self._drain(0.05)
+                if batch:
+                    self.process(batch)
+                    self._last_input = time.monotonic()
+                else:
+                    self._idle_advance()
+                self._publish_outbox()
+                now = time.monotonic()
+                if self._dirty and now - self._last_snapshot >= self.config.snapshot_every_s:
+                    self.snapshot()
+                if now >= next_stats:
+                    next_stats = now + self.config.stats_every_s
+                    self._log_stats()
+        finally:
+            if self._dirty:
+                self.snapshot()
+            self._publish_outbox(wait_s=2.0)
+            self.mqtt.stop()
+            self.store.close()
+
+    def recover(self) -> None:
+        """Restore the last snapshot and apply the events logged after it."""
+        saved = self.store.load_snapshot(SNAPSHOT)
+        if saved is not None:
+            self.last_seq, body = saved
+            self.pipeline.engine.restore(body["engine"])
+        self._out_position = self.store.cursor(OUTBOX_SINK)
+        behind = self.store.last_seq() - self.last_seq
+        if behind:
+            log.info("recovering: applying %d logged events after snapshot seq %d", behind, self.last_seq)
+        emitted: list[Emitted] = []
+        for seq, event in self.store.events_after(self.last_seq):
+            emitted += self.pipeline.push(event)
+            self.last_seq = seq
+            self._dirty = True
+        self._to_outbox(emitted)
+        log.info("ready: log seq %d, watermark %s", self.last_seq, self.pipeline.engine.watermark_ms)
+
+    # ---- processing --------------------------------------------------------------------
+
+    def _drain(self, timeout_s: float) -> list[Inbound]:
+        inbox = self.mqtt.inbox
+        try:
+            first = inbox.get(timeout=timeout_s)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < self.config.batch_max:
+            try:
+                batch.append(inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def process(self, batch: list[Inbound]) -> None:
+        """Store a batch durably, acknowledge it, then run the new events."""
+        accepted = []
+        rejects = []
+        ahead_ms = int(self.config.clock_ahead_max_s * 1000)
+        for m in batch:
+            outcome = self.pipeline.decode(m.topic, m.payload)
+            if outcome.reject is not None:
+                r = outcome.reject
+                device = getattr(r, "device", None)
+                rejects.append(Rejected(m.received_ms, m.topic, bytes(m.payload), r.reason, r.field, r.detail, device))
+            event = outcome.event
+            if event is None:
+                continue
+            if event.ts_ms > m.received_ms + ahead_ms:
+                rejects.append(Rejected(
+                    m.received_ms, m.topic, bytes(m.payload), "clock_ahead", "ts",
+                    f"event time is {(event.ts_ms - m.received_ms) / 1000:.0f} s ahead of zhian's clock; "
+                    "fix the device's clock (NTP)", event.device))
+                continue
+            accepted.append((event, m.received_ms, False))
+        fresh, _ = self.store.append(accepted, rejects)
+        self.mqtt.ack(batch)
+        emitted: list[Emitted] = []
+        push = self.pipeline.push
+        for seq, event in fresh:
+            emitted += push(event)
+            self.last_seq = seq
+        self.processed += len(fresh)
+        if fresh:
+            self._dirty = True
+        self._to_outbox(emitted)
+
+    def _idle_advance(self) -> None:
+        """No input for a while: let event time follow the wall clock so that absence
+        timers (offline devices, doors left open) still fire."""
+        idle_s = self.config.idle_after_s
+        if time.monotonic() - self._last_input < idle_s:
+            return
+        engine = self.pipeline.engine
+        target = int(time.time() * 1000) - int(idle_s * 1000)
+        if target <= engine.watermark_ms or engine.max_ts_ms <= 0:
+            return
+        emitted = engine.advance(target)
+        self.snapshot(self._messages(emitted))
+
+    def _messages(self, emitted: list[Emitted]) -> list[tuple[int, int, str, bytes]]:
+        rows = []
+        for index_base, item in ((e.n * MESSAGES_PER_OUTPUT, e) for e in emitted):
+            for i, (topic, payload) in enumerate(self.pipeline.render(item)):
+                rows.append((index_base + i, item.ts_ms, topic, orjson.dumps(payload)))
+        return rows
+
+    def _to_outbox(self, emitted: list[Emitted]) -> None:
+        if emitted:
+            rows = self._messages(emitted)
+            if rows:
+                self.store.add_outbox(rows)
+
+    def snapshot(self, outbox: list[tuple[int, int, str, bytes]] | None = None) -> None:
+        """Persist the engine at the current log sequence (with pending outbox rows)."""
+        body = {"engine": self.pipeline.engine.snapshot()}
+        self.store.save_snapshot(SNAPSHOT, self.last_seq, int(time.time() * 1000), body, outbox or ())
+        self._dirty = False
+        self._last_snapshot = time.monotonic()
+
+    # ---- outbox → MQTT ---------------------------------------------------------------------
+
+    def _published(self, mid: int) -> None:
+        self._acked_out.put(mid)
+
+    def _publish_outbox(self, wait_s: float = 0.0) -> None:
+        """Publish outbox rows after the sink's position; advance it over acknowledged ones."""
+        while True:
+            try:
+                mid = self._acked_out.get_nowait()
+            except queue.Empty:
+                break
+            n = self._in_flight.pop(mid, None)
+            if n is not None:
+                self._delivered.add(n)
+        if self._in_flight:
+            oldest_pending = min(self._in_flight.values())
+            done = [n for n in self._delivered if n < oldest_pending]
+        else:
+            done = list(self._delivered)
+        if done:
+            top = max(done)
+            if top > self._out_position:
+                self._out_position = top
+                self.store.set_cursor(OUTBOX_SINK, top)
+            self._delivered.difference_update(done)
+        if len(self._in_flight) < 500 and self.mqtt.connected.is_set():
+            start = max([self._out_position, *self._in_flight.values(), *self._delivered])
+            for n, topic, body in self.store.outbox_after(start, 500 - len(self._in_flight)):
+                self._in_flight[self.mqtt.publish(topic, body)] = n
+        if wait_s and self._in_flight:
+            deadline = time.monotonic() + wait_s
+            while self._in_flight and time.monotonic() < deadline:
+                time.sleep(0.05)
+                self._publish_outbox()
+
+    def _log_stats(self) -> None:
+        engine = self.pipeline.engine
+        rejects = dict(self.pipeline.rejects)
+        lag_s = (time.time() * 1000 - engine.watermark_ms) / 1000 if engine.watermark_ms > 0 else None
+        log.info("processed %d events; rejects %s; late %d; watermark lag %s s; outbox at %d",
+                 self.processed, rejects or "none", engine.counters.late,
+                 f"{lag_s:.1f}" if lag_s is not None else "-", self._out_position)

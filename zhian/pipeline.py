@@ -1,0 +1,97 @@
+"""What replay and the live processor share: decode, reject, feed the engine, render outputs."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.decode import Decoder, Payload, UnknownDevice
+from ingest.errors import RejectError
+from ingest.event import UNKNOWN_DEVICE, Event
+from ingest.registry import Registry
+from rules.activity import DeviceActivity
+from rules.engine import Emitted, Engine, Processor
+
+log = logging.getLogger(__name__)
+
+Message = tuple[str, dict[str, Any]]  # (topic, payload) to publish
+Renderer = Callable[[Emitted], list[Message]]
+
+
+def load_processors(registry: Registry, rules_dir: Path | None) -> list[Processor]:
+    """The built-in processors plus the rule pack (default rules and `rules_dir` overrides)."""
+    processors: list[Processor] = [DeviceActivity()]
+    try:
+        from rules.pack import load_rules
+    except ModuleNotFoundError:  # rule pack not installed in this build
+        if rules_dir is not None:
+            raise
+        return processors
+    processors.extend(load_rules(registry, rules_dir))
+    return processors
+
+
+def make_renderer(registry: Registry) -> Renderer:
+    """Turns engine outputs into (topic, payload) messages: alert transitions and commands."""
+    try:
+        from alerts.render import render_output
+    except ModuleNotFoundError:
+        def plain(emitted: Emitted) -> list[Message]:
+            return []
+        return plain
+
+    def render(emitted: Emitted) -> list[Message]:
+        return render_output(emitted, registry)
+    return render
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one message: an event, a rejection, or both (unknown device)."""
+
+    event: Event | None
+    reject: RejectError | None
+
+
+class Pipeline:
+    """Decodes messages and runs the engine; the caller decides about storage and dedup."""
+
+    def __init__(self, registry: Registry, processors: list[Processor], renderer: Renderer | None = None) -> None:
+        self.registry = registry
+        self.decoder = Decoder(registry)
+        self.engine = Engine(processors)
+        self.render = renderer or make_renderer(registry)
+        self.rejects: Counter[str] = Counter()
+        self.duplicates = 0
+
+    def decode(self, topic: str, payload: Payload) -> Outcome:
+        """Decode one message. An unknown device yields a rejection *and* an internal
+        `zhian.unknown_device` event, so that the rules can raise `unknown_device`."""
+        try:
+            return Outcome(self.decoder.decode(topic, payload), None)
+        except UnknownDevice as exc:
+            self.rejects[exc.reason] += 1
+            ts = exc.ts_ms if exc.ts_ms is not None else self.engine.max_ts_ms
+            if ts <= 0:
+                return Outcome(None, exc)
+            internal = Event(exc.message_id, ts, exc.device, UNKNOWN_DEVICE, None, {"topic": topic})
+            return Outcome(internal, exc)
+        except RejectError as exc:
+            self.rejects[exc.reason] += 1
+            return Outcome(None, exc)
+
+    def push(self, event: Event) -> list[Emitted]:
+        """Feed one new (deduplicated) event to the engine."""
+        return self.engine.push(event)
+
+    def messages(self, emitted: list[Emitted]) -> list[tuple[Emitted, Message]]:
+        """The messages each output publishes."""
+        out = []
+        for item in emitted:
+            for message in self.render(item):
+                out.append((item, message))
+        return out

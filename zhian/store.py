@@ -1,0 +1,243 @@
+"""The embedded store (SQLite): event log and index, dead letters, counters, engine
+snapshots and the outbox that later sinks drain.
+
+One writer thread owns a Store. WAL with synchronous=NORMAL makes a commit survive
+the process being killed; `durability="full"` also survives power loss, at a cost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ingest.event import Event, event_from_trusted
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    device TEXT NOT NULL,
+    id TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    subject TEXT,
+    received_ms INTEGER NOT NULL,
+    late INTEGER NOT NULL DEFAULT 0,
+    body BLOB NOT NULL,
+    UNIQUE (device, id)
+);
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts_ms);
+CREATE INDEX IF NOT EXISTS events_device_ts ON events (device, ts_ms);
+CREATE INDEX IF NOT EXISTS events_subject_ts ON events (subject, ts_ms) WHERE subject IS NOT NULL;
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq INTEGER PRIMARY KEY,
+    received_ms INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    field TEXT,
+    detail TEXT NOT NULL,
+    device TEXT
+);
+CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters (reason, seq);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (
+    name TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, taken_ms INTEGER NOT NULL, body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    n INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, topic TEXT NOT NULL, body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+"""
+
+MAX_DEAD_PAYLOAD = 64 * 1024
+
+
+@dataclass(slots=True)
+class Rejected:
+    """A message that did not become an event, as kept in the dead-letter store."""
+
+    received_ms: int
+    topic: str
+    payload: bytes
+    reason: str
+    field: str | None
+    detail: str
+    device: str | None = None
+
+
+class Store:
+    """The SQLite store; not thread-safe: one writer thread owns it."""
+
+    def __init__(self, path: str | Path, durability: str = "normal") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    # ---- ingest ------------------------------------------------------------------------
+
+    def append(
+        self, events: Iterable[tuple[Event, int, bool]], rejects: Iterable[Rejected]
+    ) -> tuple[list[tuple[int, Event]], int]:
+        """Store a batch in one transaction: (event, received_ms, late) and rejections.
+
+        Returns the newly stored events with their log sequence and the number of
+        duplicates (same device and id as a stored event), which are not stored again.
+        """
+        fresh: list[tuple[int, Event]] = []
+        duplicates = 0
+        counts: dict[str, int] = {}
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            for event, received_ms, late in events:
+                cur.execute(
+                    "INSERT OR IGNORE INTO events (device, id, ts_ms, type, subject, received_ms, late, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (event.device, event.id, event.ts_ms, event.type, event.subject_id,
+                     received_ms, int(late), orjson.dumps(event.to_dict())),
+                )
+                if cur.rowcount == 1:
+                    fresh.append((int(cur.lastrowid or 0), event))
+                else:
+                    duplicates += 1
+            for r in rejects:
+                cur.execute(
+                    "INSERT INTO dead_letters (received_ms, topic, payload, reason, field, detail, device)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (r.received_ms, r.topic[:512], r.payload[:MAX_DEAD_PAYLOAD], r.reason,
+                     r.field, r.detail, r.device),
+                )
+                counts[f"rejected.{r.reason}"] = counts.get(f"rejected.{r.reason}", 0) + 1
+            if duplicates:
+                counts["duplicates"] = duplicates
+            if fresh:
+                counts["events"] = len(fresh)
+            self._bump(cur, counts)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return fresh, duplicates
+
+    def _bump(self, cur: sqlite3.Cursor, counts: dict[str, int]) -> None:
+        for name, value in counts.items():
+            cur.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (name, value),
+            )
+
+    def events_after(self, seq: int, batch: int = 5000) -> Iterator[tuple[int, Event]]:
+        """Stored events with a log sequence above `seq`, in log order."""
+        last = seq
+        while True:
+            rows = self.db.execute(
+                "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+            ).fetchall()
+            for row_seq, body in rows:
+                yield row_seq, event_from_trusted(orjson.loads(body))
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
+    def last_seq(self) -> int:
+        """The highest log sequence stored (0 when empty)."""
+        row = self.db.execute("SELECT max(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    # ---- snapshots and outbox ------------------------------------------------------------
+
+    def save_snapshot(self, name: str, last_seq: int, taken_ms: int, body: dict[str, Any],
+                      outbox: Iterable[tuple[int, int, str, bytes]] = ()) -> None:
+        """Write a snapshot (and outputs not yet in the outbox) in one transaction."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            self._outbox(cur, outbox)
+            cur.execute(
+                "INSERT OR REPLACE INTO snapshots (name, last_seq, taken_ms, body) VALUES (?, ?, ?, ?)",
+                (name, last_seq, taken_ms, orjson.dumps(body)),
+            )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def load_snapshot(self, name: str) -> tuple[int, dict[str, Any]] | None:
+        """(last_seq, body) of the named snapshot, or None."""
+        row = self.db.execute("SELECT last_seq, body FROM snapshots WHERE name = ?", (name,)).fetchone()
+        return (int(row[0]), orjson.loads(row[1])) if row else None
+
+    def add_outbox(self, items: Iterable[tuple[int, int, str, bytes]]) -> None:
+        """Add (n, ts_ms, topic, body) messages; a number already present is ignored, which
+        is what makes outputs recomputed after a crash harmless."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            self._outbox(cur, items)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def _outbox(self, cur: sqlite3.Cursor, items: Iterable[tuple[int, int, str, bytes]]) -> None:
+        cur.executemany("INSERT OR IGNORE INTO outbox (n, ts_ms, topic, body) VALUES (?, ?, ?, ?)", items)
+
+    def outbox_after(self, position: int, limit: int = 1000) -> list[tuple[int, str, bytes]]:
+        """Outbox messages (n, topic, body) after a sink's position, in order."""
+        return self.db.execute(
+            "SELECT n, topic, body FROM outbox WHERE n > ? ORDER BY n LIMIT ?", (position, limit)
+        ).fetchall()
+
+    def cursor(self, name: str) -> int:
+        """A sink's position in the outbox (0 at first)."""
+        row = self.db.execute("SELECT position FROM cursors WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_cursor(self, name: str, position: int) -> None:
+        """Record a sink's position after the messages up to it were delivered."""
+        self.db.execute(
+            "INSERT INTO cursors (name, position) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET position = excluded.position", (name, position))
+
+    # ---- reading -----------------------------------------------------------------------
+
+    def counters(self) -> dict[str, int]:
+        """Every counter by name."""
+        return dict(self.db.execute("SELECT name, value FROM counters ORDER BY name").fetchall())
+
+    def bump(self, counts: dict[str, int]) -> None:
+        """Add to counters outside an ingest batch."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        self._bump(cur, counts)
+        cur.execute("COMMIT")
+
+    def dead_letters(self, reason: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recent dead letters, optionally of one reason."""
+        sql = "SELECT seq, received_ms, topic, payload, reason, field, detail, device FROM dead_letters"
+        args: tuple[Any, ...] = ()
+        if reason:
+            sql += " WHERE reason = ?"
+            args = (reason,)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        cols = ("seq", "received_ms", "topic", "payload", "reason", "field", "detail", "device")
+        return [dict(zip(cols, row, strict=True)) for row in self.db.execute(sql, (*args, limit))]
+
+    def event_count(self) -> int:
+        """How many events are stored."""
+        return int(self.db.execute("SELECT count(*) FROM events").fetchone()[0])
