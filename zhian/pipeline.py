@@ -27,7 +27,7 @@ def load_processors(registry: Registry, rules_dir: Path | None) -> list[Processo
     processors: list[Processor] = [DeviceActivity()]
     try:
         from rules.pack import load_rules
-    except ModuleNotFoundError:  # rule pack not installed in this build
+    except ImportError:  # rule pack not in this build yet
         if rules_dir is not None:
             raise
         return processors
@@ -39,7 +39,7 @@ def make_renderer(registry: Registry) -> Renderer:
     """Turns engine outputs into (topic, payload) messages: alert transitions and commands."""
     try:
         from alerts.render import render_output
-    except ModuleNotFoundError:
+    except ImportError:
         def plain(emitted: Emitted) -> list[Message]:
             return []
         return plain

@@ -17,9 +17,10 @@ import numpy as np
 from ingest.registry import Facade
 
 STOREY_M = 3.0  # a typical residential storey; only sets the metric scale of the physics
-# One homography of a pitched-up camera cannot fix the focal length (the pitch-only
-# case is degenerate), so the pose assumes a common wide security lens (~80° across).
-DEFAULT_FOCAL_FRACTION = 0.75
+# One homography of a pitched-up camera cannot fix the focal length (the pitch-only case
+# is degenerate). The camera stands at the foot of the building, so the focal length is
+# chosen that puts it at a usual mount height above the ground below the lowest floor.
+MOUNT_HEIGHT_M = 2.5
 RELEASE_DEPTH_M = 0.5  # an object leaves a window about an arm's length in front of the wall
 
 
@@ -41,6 +42,7 @@ class FacadeGeometry:
         frame_size: tuple[int, int],
         storey_m: float = STOREY_M,
         focal_px: float | None = None,
+        mount_height_m: float = MOUNT_HEIGHT_M,
     ) -> None:
         self.facade = facade
         self.width, self.height = frame_size
@@ -54,8 +56,13 @@ class FacadeGeometry:
             grid.astype(np.float32), self.corners_px.astype(np.float32)
         )
         self.grid_from_img = np.linalg.inv(self.img_from_grid)
-        focal = focal_px or DEFAULT_FOCAL_FRACTION * self.width
-        self.camera_m, self.column_m = self._pose(focal)
+        if focal_px is None:
+            ground_m = -(facade.lowest_floor - 1) * storey_m
+            candidates = np.geomspace(0.3, 2.5, 80) * self.width
+            heights = [abs(self._pose(f)[0][1] - ground_m - mount_height_m) for f in candidates]
+            focal_px = float(candidates[int(np.argmin(heights))])
+        self.focal_px = focal_px
+        self.camera_m, self.column_m = self._pose(focal_px)
 
     def _pose(self, focal: float) -> tuple[np.ndarray, float]:
         """Camera centre in metric facade coordinates, and the column width in metres."""

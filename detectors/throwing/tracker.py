@@ -93,7 +93,9 @@ class Tracker:
         for ti, track in enumerate(self.tracks):
             if ti not in matched_tracks:
                 track.misses += 1
-            if track.misses > self.params.max_misses:
+            # A blob seen once or twice is usually noise: let it go quickly.
+            limit = self.params.max_misses if len(track.frames) >= 3 else 1
+            if track.misses > limit:
                 ended.append(track)
                 self._lost.append((frame, track))
             else:
