@@ -71,14 +71,22 @@ class Decoder:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.community = registry.community.id
+        # topics of registered devices, parsed once (hostile topics never enter)
+        self._known = {f"zhian/{self.community}/{d.id}/events": d for d in registry.devices}
 
     def decode(self, topic: str, payload: Payload) -> Event:
         """The validated event; raises RejectError (UnknownDevice for unregistered ids)."""
-        community, device_id = parse_topic(topic)
-        if community != self.community:
-            raise RejectError("unknown_community", "topic", f"community {community!r}, expected {self.community!r}")
+        device = self._known.get(topic) if type(topic) is str else None
+        if device is not None:
+            device_id = device.id
+        else:
+            community, device_id = parse_topic(topic)
+            if community != self.community:
+                raise RejectError("unknown_community", "topic",
+                                  f"community {community!r}, expected {self.community!r}")
         obj = load_payload(payload)
-        device = self.registry.get(device_id)
+        if device is None:
+            device = self.registry.get(device_id)
         if device is None:
             raise UnknownDevice(device_id, _best_ts(obj), _message_id(obj, payload))
         if device.vendor != "native":

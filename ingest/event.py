@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingest.errors import RejectError
@@ -20,6 +20,8 @@ ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 # 2000-01-01 .. 2100-01-01: anything outside is a broken device clock or a unit mistake.
 MIN_TS_MS = 946_684_800_000
 MAX_TS_MS = 4_102_444_800_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
 SUBJECT_KINDS = frozenset({"resident", "tenant", "visitor", "staff", "stranger", "unknown"})
 CREDENTIALS = frozenset({"face", "card", "qr", "pin", "fingerprint", "remote", "plate"})
@@ -100,17 +102,20 @@ def parse_ts_ms(value: Any) -> int:
     if type(value) is int:
         ms = value
     elif type(value) is str:
-        if len(value) > 40 or "T" not in value.upper():
+        if not 19 <= len(value) <= 40 or value[10] not in "Tt" or value[4] != "-":
             raise ValueError("not an RFC 3339 timestamp (like 2026-11-02T07:31:05.120+08:00)")
         try:
-            parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(
-                "not an RFC 3339 timestamp (like 2026-11-02T07:31:05.120+08:00)"
-            ) from None
+            try:  # RFC 3339 also allows lower-case t and z
+                parsed = datetime.fromisoformat(value.upper())
+            except ValueError:
+                raise ValueError(
+                    "not an RFC 3339 timestamp (like 2026-11-02T07:31:05.120+08:00)"
+                ) from None
         if parsed.tzinfo is None:
             raise ValueError("RFC 3339 timestamp lacks its UTC offset")
-        ms = math.floor(parsed.timestamp() * 1000 + 0.5)
+        ms = (parsed - _EPOCH) // _MS  # exact integer arithmetic, no float rounding
     elif type(value) is float:
         raise ValueError("epoch milliseconds must be an integer")
     else:
@@ -322,18 +327,25 @@ def _parse_subject(raw: Any) -> Subject:
 
 
 def _check_data(data: dict[str, Any], spec: dict[str, tuple[bool, Check]]) -> dict[str, Any]:
-    out = dict(data)
+    out = data  # copied only when a value is normalised or an explicit null dropped
     for name, (required, check) in spec.items():
         value = data.get(name)
         if value is None:
             if required:
                 raise _bad(f"data.{name}", "missing")
-            out.pop(name, None)
+            if name in data:
+                if out is data:
+                    out = dict(data)
+                del out[name]
             continue
         try:
-            out[name] = check(value)
+            checked = check(value)
         except ValueError as exc:
             raise _bad(f"data.{name}", str(exc)) from None
+        if checked is not value:
+            if out is data:
+                out = dict(data)
+            out[name] = checked
     return out
 
 

@@ -20,12 +20,14 @@ _ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
 class Matcher:
     """A compiled condition: event types, allowed devices (None = any) and field tests."""
 
-    __slots__ = ("types", "devices", "tests")
+    __slots__ = ("types", "devices", "subjects", "tests")
 
     def __init__(self, types: frozenset[str], devices: frozenset[str] | None,
-                 tests: tuple[Callable[[Event], bool], ...]) -> None:
+                 tests: tuple[Callable[[Event], bool], ...],
+                 subjects: frozenset[str] | None = None) -> None:
         self.types = types
         self.devices = devices
+        self.subjects = subjects  # when set, only events of these subjects can match
         self.tests = tests
 
     def __call__(self, event: Event) -> bool:
@@ -90,6 +92,7 @@ def compile_where(where: dict[str, Any], registry: Registry,
     types: frozenset[str] = EVENT_TYPES | extra_types
     devices: frozenset[str] | None = None
     tests: list[Callable[[Event], bool]] = []
+    subjects: frozenset[str] | None = None
     watched = frozenset(w.subject for w in registry.watchlist)
     for path, value in where.items():
         if path == "type":
@@ -107,13 +110,25 @@ def compile_where(where: dict[str, Any], registry: Registry,
             devices = chosen if devices is None else devices & chosen
         elif path == "subject.watchlist":
             tests.append(lambda e, t=test: t(e.subject is not None and e.subject.id in watched))
+            if value is True:
+                subjects = watched
         elif path.startswith("subject."):
             attr = path[8:]
             tests.append(lambda e, t=test, a=attr: t(getattr(e.subject, a) if e.subject else None))
         else:
             name = path[5:]
             tests.append(lambda e, t=test, n=name: t(e.data.get(n)))
-    return Matcher(types, devices, tuple(tests))
+    return Matcher(types, devices, tuple(tests), subjects)
+
+
+def union_subjects(matchers: list[Matcher]) -> frozenset[str] | None:
+    """Subjects any of the matchers may accept; None when one accepts any subject."""
+    out: set[str] = set()
+    for m in matchers:
+        if m.subjects is None:
+            return None
+        out |= m.subjects
+    return frozenset(out)
 
 
 def union_devices(matchers: list[Matcher]) -> frozenset[str] | None:

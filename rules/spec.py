@@ -16,6 +16,8 @@ from pydantic import (
     model_validator,
 )
 
+from ingest.event import EVENT_TYPES, INTERNAL_TYPES
+
 RuleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Severity = Literal["critical", "major", "minor", "info"]
 KeySpec = Literal["device", "subject", "device+port"]
@@ -32,6 +34,7 @@ DEVICE_ATTRS = frozenset({
     "vendor", "registered",
 })
 SUBJECT_ATTRS = frozenset({"id", "kind", "credential", "watchlist"})
+KNOWN_TYPES = EVENT_TYPES | INTERNAL_TYPES
 OPS = frozenset({"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists"})
 
 
@@ -97,6 +100,11 @@ def check_where(where: Any) -> Where:
         raise ValueError("a condition must be a mapping of field: value")
     for path, value in where.items():
         check_path(path)
+        if path == "type":
+            names = value if isinstance(value, list) else [value]
+            unknown = [n for n in names if n not in KNOWN_TYPES]
+            if unknown:
+                raise ValueError(f"unknown event type {unknown[0]!r}")
         if isinstance(value, dict):
             unknown = sorted(set(value) - OPS)
             if unknown:

@@ -42,7 +42,6 @@ class ThrowingDetector:
         self.geometry: FacadeGeometry | None = None
         self._fg: ForegroundExtractor | None = None
         self._roi = (0, 0, 0, 0)
-        self._offset = np.zeros(2)  # camera displacement since the first frame (shake)
         self._alarmed: dict[int, Track] = {}
 
     def _start(self, frame: np.ndarray) -> None:
@@ -63,11 +62,8 @@ class ThrowingDetector:
         roi = frame[y0:y1, x0:x1]
         gray = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY) if roi.ndim == 3 else roi
         blobs = self._fg.apply(np.ascontiguousarray(gray))
-        dx, dy = self._fg.last_shift
-        if abs(dx) >= 0.35 or abs(dy) >= 0.35:
-            self._offset += (dx, dy)
-        # Track in the calibrated (first-frame) view, so shake does not move the objects.
-        xy = blobs.xy + np.array([x0, y0]) - self._offset
+        # Blobs come in the background's (first-frame, calibrated) view: shake is removed.
+        xy = blobs.xy + np.array([x0, y0])
         may_start = self._may_start(blobs, xy)
         updated, _ = self._tracker.update(frame_index, xy, blobs.area, may_start)
         out = []

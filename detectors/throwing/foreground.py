@@ -9,6 +9,7 @@ import numpy as np
 
 from detectors.throwing.stabilise import ShakeEstimator
 
+MIN_SHIFT_PX = 0.5  # smaller measured shifts are the estimator's own noise
 GAIN_CELL_PX = 48  # illumination is normalised per cell: larger than a window, smaller than a cloud
 
 
@@ -34,7 +35,8 @@ class ForegroundParams:
     alpha: float = 0.05  # background learning rate per frame (~0.8 s memory at 25 fps)
     k_sigma: float = 4.5  # threshold in robust noise deviations
     min_threshold: float = 9.0
-    max_foreground_fraction: float = 0.04  # beyond this the frame is a global disturbance
+    max_foreground_fraction: float = 0.08  # beyond this the frame is a global disturbance
+    restart_after_frames: int = 5
     max_blobs: int = 400
 
 
@@ -52,6 +54,9 @@ class ForegroundExtractor:
         self._cells = (max(1, w // GAIN_CELL_PX), max(1, h // GAIN_CELL_PX))
         self.last_shift = (0.0, 0.0)
         self.last_threshold = 0.0
+        self.last_fraction = 0.0
+        self._disturbed_run = 0
+        self._frames = 0
 
     def apply(self, gray: np.ndarray) -> Blobs:
         """Update with one grey ROI image (uint8) and return its foreground blobs."""
@@ -62,12 +67,15 @@ class ForegroundExtractor:
             return Blobs.empty()
         cur_small = self._shake.shrink(cur)
         dx, dy = self._shake.shift(self._bg_small, cur_small)
+        if abs(dx) < MIN_SHIFT_PX and abs(dy) < MIN_SHIFT_PX:
+            dx = dy = 0.0
         self.last_shift = (dx, dy)
-        if abs(dx) >= 0.35 or abs(dy) >= 0.35:
-            move = np.float32([[1, 0, dx], [0, 1, dy]])
+        if dx or dy:
+            # Bring the frame back onto the background rather than the other way round:
+            # the background is never resampled, so it stays sharp however long it shakes.
             h, w = self.shape
-            self._bg = cv2.warpAffine(self._bg, move, (w, h), borderMode=cv2.BORDER_REPLICATE)
-            self._bg_small = self._shake.shrink(self._bg)
+            back = np.float32([[1, 0, -dx], [0, 1, -dy]])
+            cur = cv2.warpAffine(cur, back, (w, h), borderMode=cv2.BORDER_REPLICATE)
         bg = self._bg
         # Illumination: scale the frame cell by cell to the background's brightness, so that
         # exposure jumps and cloud shadows cancel while small objects keep their contrast.
@@ -82,14 +90,25 @@ class ForegroundExtractor:
         self.last_threshold = threshold
         mask = cv2.compare(diff, threshold, cv2.CMP_GT)
         fraction = cv2.countNonZero(mask) / mask.size
-        cv2.accumulateWeighted(cur, self._bg, self.params.alpha)
-        self._bg_small = self._shake.shrink(self._bg)
+        self.last_fraction = fraction
         if fraction > self.params.max_foreground_fraction:
-            # A global change the gain map could not absorb: restart the background here.
-            self._bg = cur.copy()
-            self._bg_small = cur_small
+            # A global change the gain map could not absorb. One such frame (a flash, a
+            # glitch) is skipped; if it lasts, the scene really changed: start afresh.
+            self._disturbed_run += 1
+            if self._disturbed_run >= self.params.restart_after_frames:
+                self._bg = cur.copy()
+                self._bg_small = self._shake.shrink(cur)
+                self._disturbed_run = 0
             return Blobs.empty(disturbed=True)
+        self._disturbed_run = 0
         mask = cv2.dilate(mask, self._kernel)
+        # Learn the background where nothing moves; under foreground only slowly, so a passing
+        # object leaves no trail behind it while a light switched on still fades in.
+        cv2.accumulateWeighted(cur, self._bg, self.params.alpha, mask=cv2.bitwise_not(mask))
+        cv2.accumulateWeighted(cur, self._bg, self.params.alpha / 8, mask=mask)
+        self._frames += 1
+        if self._frames % 8 == 0:  # the reference for shake changes slowly
+            self._bg_small = self._shake.shrink(self._bg)
         count, _, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
         if count <= 1:
             return Blobs.empty()

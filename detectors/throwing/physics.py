@@ -13,6 +13,8 @@ from typing import Literal
 import numpy as np
 
 G_MPS2 = 9.81
+REST_RADIUS_M = 0.15  # a held object trembles a little in the hand
+MAX_BACKTRACK_S = 0.4  # how far before its first sighting a release may be put
 
 
 @dataclass(frozen=True)
@@ -20,8 +22,11 @@ class FallLimits:
     """Thresholds of the fall test; metres and seconds on the facade plane."""
 
     min_points: int = 5
-    min_fall_m: float = 1.2  # ~0.4 storey: laundry and curtains swing less, clear of their window
-    max_start_speed_mps: float = 6.0  # a throw starts from a hand; birds and rain arrive fast
+    min_fall_m: float = 1.5  # laundry and curtains swing less than this
+    clear_of_sill_m: float = 0.3  # and it must get below the floor slab of the storey it left
+    storey_m: float = 3.0
+    min_coverage: float = 0.6  # seen in this share of the frames of its fall (not a chance chain)
+    max_start_speed_mps: float = 4.5  # a throw starts from a hand; birds and rain arrive fast
     max_rise_m: float = 0.4  # once falling, it never climbs back (birds pull out of dives)
     max_toss_m: float = 2.0  # an upward toss before the fall
     max_drift_ratio: float = 0.8  # net sideways drift per metre of fall, plus a fixed allowance
@@ -57,30 +62,26 @@ class FallVerdict:
 
 
 def find_release(t: np.ndarray, x: np.ndarray, y: np.ndarray, onset_drop_m: float = 0.12) -> Release:
-    """The release of a track: the end of its resting phase, or a back-extrapolated start."""
+    """The release of a track: the end of a resting phase, or a back-extrapolated start."""
     running_top = np.maximum.accumulate(y)
     falling = np.nonzero(y < running_top - onset_drop_m)[0]
     onset = int(falling[0]) if len(falling) else len(y) - 1
-    rested = onset >= 2
-    lo = max(onset - 1, 0)
-    hi = min(len(t), lo + 12)
-    tau = t[lo:hi] - t[onset]
-    if hi - lo >= 4:
-        c2, c1, c0 = np.polyfit(tau, y[lo:hi], 2)
+    still = np.hypot(x - x[0], y - y[0]) <= REST_RADIUS_M
+    rest_end = int(np.argmin(still)) - 1 if not still.all() else len(y) - 1
+    if rest_end >= 2:  # held out of the window for a moment, then let go
+        return Release(float(t[rest_end]), float(np.median(x[: rest_end + 1])), float(np.median(y[: rest_end + 1])), onset)
+    n = min(len(t), 12)
+    tau = t[:n] - t[0]
+    if n >= 4:
+        c2, c1, c0 = np.polyfit(tau, y[:n], 2)
     else:
-        c2, c1, c0 = 0.0, 0.0, float(y[lo])
-    earliest = (t[onset - 1] - t[onset]) if onset >= 1 else -0.4
-    if c2 < -0.5:
-        tau0 = float(np.clip(-c1 / (2 * c2), earliest, 0.0))
-    else:
-        tau0 = earliest if rested else -0.1
-    if rested:
-        y0 = float(np.median(y[: onset]))
-        x0 = float(np.median(x[: onset]))
-    else:
+        c2, c1, c0 = 0.0, 0.0, float(y[0])
+    if c1 < -0.5 and c2 < -0.5:
+        # First seen already falling: go back along the parabola to where it was at rest.
+        tau0 = float(np.clip(-c1 / (2 * c2), -MAX_BACKTRACK_S, 0.0))
         y0 = max(float(c0 + c1 * tau0 + c2 * tau0 * tau0), float(y[0]))
-        x0 = float(x[0])
-    return Release(t_s=float(t[onset] + tau0), x_m=x0, y_m=y0, onset=onset)
+        return Release(float(t[0] + tau0), float(x[0]), y0, onset)
+    return Release(float(t[0]), float(x[0]), float(y[0]), onset)
 
 
 def judge_fall(
@@ -96,8 +97,12 @@ def judge_fall(
     if len(ts) < lim.min_points:
         return FallVerdict(False, "too_short"), rel
     fall = rel.y_m - float(np.median(ys[-2:]))
-    if fall < lim.min_fall_m:
+    below_slab = rel.y_m - np.floor(rel.y_m / lim.storey_m) * lim.storey_m + lim.clear_of_sill_m
+    if fall < max(lim.min_fall_m, below_slab):
         return FallVerdict(False, "not_far_enough"), rel
+    fps_est = 1.0 / max(float(np.min(np.diff(t))), 1e-3)
+    if len(ts) < lim.min_coverage * ((ts[-1] - ts[0]) * fps_est + 1):
+        return FallVerdict(False, "gappy"), rel
     duration = float(ts[-1] - rel.t_s)
     if duration <= 0 or fall / duration < lim.min_mean_speed_mps:
         return FallVerdict(False, "too_slow"), rel

@@ -48,7 +48,7 @@ class TrackerParams:
     """Tuning of the tracker."""
 
     max_misses: int = 6  # coast over low-contrast stretches (dark glass behind the object)
-    lost_memory_frames: int = 15  # a blob reborn near a lost track is that track, not a new throw
+    lost_memory_frames: int = 40  # a blob reborn near a lost track is that track, not a new throw
 
 
 class Tracker:
@@ -112,11 +112,16 @@ class Tracker:
         return updated, ended
 
     def _near_lost(self, frame: int, x: float, y: float) -> bool:
-        for _, lost in self._lost:
+        """Whether a new blob continues something already moving (lost, or alive but missed)."""
+        known = [t for _, t in self._lost] + [t for t in self.tracks if t.frames[-1] != frame]
+        for lost in known:
             if len(lost.frames) < 3:
                 continue  # a one- or two-frame blob is noise, not a moving thing to continue
+            first, last = np.asarray(lost.xy[0]), np.asarray(lost.xy[-1])
+            if np.hypot(*(last - first)) < 8.0:
+                continue  # still things (lights, clutter) must not veto a throw starting next to them
             pred, radius = lost.predict(frame)
-            if np.hypot(x - pred[0], y - pred[1]) <= radius + 10.0:
+            if np.hypot(x - pred[0], y - pred[1]) <= radius + 20.0:
                 return True
         return False
 

@@ -94,7 +94,9 @@ def make_camera(rng: np.random.Generator, b: Building) -> Camera:
     area_w = b.columns * b.column_m
     area_h = b.floors * b.storey_m
     distance = float(rng.uniform(0.45, 0.8) * area_h + 6.0)
-    centre = np.array([area_w / 2 + rng.uniform(-0.15, 0.15) * area_w, b.ground_y_m + 1.6, distance])
+    centre = np.array(
+        [area_w / 2 + rng.uniform(-0.15, 0.15) * area_w, b.ground_y_m + rng.uniform(1.5, 4.5), distance]
+    )
     el_top = math.atan2(area_h - centre[1], distance)
     el_bottom = math.atan2(0.0 - centre[1], distance)
     pitch = (el_top + el_bottom) / 2

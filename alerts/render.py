@@ -1,0 +1,102 @@
+"""Stage ④: engine outputs as the messages zhian publishes — alert transitions in the alert
+schema of PRODUCT.md on `zhian/{community}/alerts`, commands on the device's command topic."""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alerts.text import kind_words, place_en, place_zh
+from ingest.registry import Registry
+from rules.engine import Emitted
+from rules.outputs import AlertTransition, DeviceCommand
+
+Message = tuple[str, dict[str, Any]]
+
+
+def rfc3339(ts_ms: int, tz: ZoneInfo) -> str:
+    """Event time as RFC 3339 in community time with its offset, to the millisecond."""
+    moment = datetime.fromtimestamp(ts_ms // 1000, tz).replace(microsecond=(ts_ms % 1000) * 1000)
+    return moment.isoformat(timespec="milliseconds")
+
+
+class _Lenient(string.Formatter):
+    """Fills a summary template; a field the alert lacks reads as "?" rather than failing."""
+
+    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
+        value = kwargs.get(key) if isinstance(key, str) else None
+        return "?" if value is None else value
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, float):
+            value = int(value) if value.is_integer() else round(value, 1)
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Lenient()
+
+
+def summary_values(t: AlertTransition, registry: Registry) -> dict[str, Any]:
+    """Everything a summary template may name."""
+    device = registry.get(t.device) if t.device else None
+    values: dict[str, Any] = dict(t.facts)
+    kind_zh, kind_en = kind_words(t.facts.get("kind"), t.facts.get("type"))
+    first = t.facts.get("first_device")
+    first_dev = registry.get(first) if isinstance(first, str) else None
+    quiet = next((w.max_quiet_h for w in registry.watchlist if w.subject == t.subject), None)
+    values.update(
+        place=place_zh(device, t.device), place_en=place_en(device, t.device),
+        device=t.device, subject=t.subject, port=t.port, count=t.count,
+        household=device.household if device else None,
+        first_place=place_zh(first_dev, first) if first else None,
+        first_place_en=place_en(first_dev, first) if first else None,
+        kind_zh=kind_zh, kind_en=kind_en, quiet_h=quiet,
+    )
+    return values
+
+
+def alert_payload(t: AlertTransition, registry: Registry) -> dict[str, Any]:
+    """One alert transition in the alert schema of PRODUCT.md, fields in its order."""
+    device = registry.get(t.device) if t.device else None
+    values = summary_values(t, registry)
+    zh, en = t.summary
+    return {
+        "alert": t.alert,
+        "rule": t.rule,
+        "state": t.state,
+        "severity": t.severity,
+        "ts": rfc3339(t.ts_ms, registry.community.tz),
+        "device": t.device,
+        "subject": t.subject,
+        "port": t.port,
+        "location": {
+            "community": registry.community.id,
+            "building": device.building if device else None,
+            "unit": device.unit if device else None,
+            "floor": device.floor if device else None,
+            "zone": device.zone if device else None,
+        },
+        "summary_zh": _FORMATTER.format(zh, **values),
+        "summary_en": _FORMATTER.format(en, **values),
+        "evidence": list(t.evidence),
+        "count": t.count,
+    }
+
+
+def command_payload(c: DeviceCommand, registry: Registry) -> dict[str, Any]:
+    """A device command in the command topic's payload form."""
+    return {"v": 1, "id": c.id, "ts": rfc3339(c.ts_ms, registry.community.tz),
+            "action": c.action, "reason": c.reason, "alert": c.alert}
+
+
+def render_output(emitted: Emitted, registry: Registry) -> list[Message]:
+    """The (topic, payload) messages one engine output publishes; empty for anything else."""
+    output = emitted.output
+    community = registry.community.id
+    if isinstance(output, AlertTransition):
+        return [(f"zhian/{community}/alerts", alert_payload(output, registry))]
+    if isinstance(output, DeviceCommand):
+        return [(f"zhian/{community}/{output.device}/command", command_payload(output, registry))]
+    return []

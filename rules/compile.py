@@ -1,0 +1,163 @@
+"""A validated RuleSpec compiled into an engine Processor: routing, constructs, lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ingest.event import ALERT_ACK, Event
+from ingest.registry import Registry
+from rules.constructs import build
+from rules.constructs.base import START_KEY, Construct, Context, Ident
+from rules.lifecycle import RuleInfo
+from rules.lifecycle import acknowledge as _ack
+from rules.lifecycle import clear as _clear
+from rules.lifecycle import fire as _fire
+from rules.lifecycle import ident_from_ack, keep_alive
+from rules.lifecycle import on_timer as _lifecycle_timer
+from rules.match import Matcher, union_devices, union_subjects
+from rules.spec import RuleSpec, parse_duration_ms
+
+DEFAULT_ESCALATE_MS = 5 * 60_000
+
+
+class CompiledRule:
+    """One rule as a pure, keyed engine Processor.
+
+    State per engine key: {"c": {construct idx: state}, "a": {alert key: alert record}}.
+    The engine key is the alert key, except for a rule with a location join, whose state is
+    keyed by location so that both sides of the join meet.
+    """
+
+    def __init__(self, spec: RuleSpec, registry: Registry, source: str = "") -> None:
+        self.name = spec.rule
+        self.spec = spec
+        self.source = source
+        self.ctx = Context(registry, spec.key)
+        self.constructs: list[Construct] = [
+            build(kind, leaf, str(i), self.ctx) for i, (kind, leaf) in enumerate(spec.raise_.leaves())
+        ]
+        self.clear_on: Matcher | None = (
+            self.ctx.where(spec.clear.on) if spec.clear.on is not None else None
+        )
+        quiet = spec.clear.quiet
+        quiet_ms = parse_duration_ms(quiet) if isinstance(quiet, str) else None
+        escalate = spec.escalate_after
+        if isinstance(escalate, str):
+            escalate_ms: int | None = parse_duration_ms(escalate)
+        else:
+            escalate_ms = DEFAULT_ESCALATE_MS if spec.severity == "critical" else None
+        self.info = RuleInfo(spec.rule, spec.severity, (spec.summary.zh, spec.summary.en),
+                             escalate_ms, quiet_ms, spec.clear.ack, spec.commands, registry)
+        self._bases = [c.base for c in self.constructs if c.base is not None]
+        matchers = [m for c in self.constructs for m in c.matchers]
+        if self.clear_on is not None:
+            matchers.append(self.clear_on)
+        types: set[str] = {ALERT_ACK}
+        for m in matchers:
+            types |= m.types
+        self.event_types: frozenset[str] | None = frozenset(types)
+        self._devices = union_devices(matchers)
+        self._subjects = union_subjects(matchers)
+        self._by_type: dict[str, list[Construct]] = {}
+        for c in self.constructs:
+            for t in c.types:
+                self._by_type.setdefault(t, []).append(c)
+        joins = [c.location for c in self.constructs if c.location is not None]
+        self._location = joins[0] if joins else None
+        self._locations: dict[str, str] = {}
+        if self._location is not None:
+            for d in registry.devices:
+                parts = [getattr(d, a) for a in self._location]
+                if all(p is not None for p in parts):
+                    self._locations[d.id] = "/".join(str(p) for p in parts)
+        self._start = any(c.expected_keys() for c in self.constructs)
+
+    # ---- routing ---------------------------------------------------------------------
+
+    def _route(self, ident: Ident) -> str | None:
+        if self._location is None:
+            return ident.akey
+        return self._locations.get(ident.device or "")
+
+    def keys(self, event: Event) -> Iterable[str]:
+        """The engine key(s) of this event: its alert key, or its location for a join."""
+        if event.type == ALERT_ACK:
+            if event.data.get("rule") != self.name:
+                return ()
+            ident = ident_from_ack(self.ctx.key, event.data)
+            route = self._route(ident) if ident is not None else None
+            keys = [route] if route is not None else []
+            return keys + [START_KEY] if self._start else keys
+        # START_KEY sees every event: "never heard from" counts from the first one
+        start = (START_KEY,) if self._start else ()
+        if self._devices is not None and event.device not in self._devices:
+            return start
+        if self._subjects is not None and (
+            event.subject is None or event.subject.id not in self._subjects
+        ):
+            return start
+        if self._location is not None:
+            loc = self._locations.get(event.device)
+            return (loc,) if loc is not None else ()
+        ident = self.ctx.ident(event)
+        if ident is None:
+            return start
+        return (ident.akey, *start)
+
+    # ---- processing ------------------------------------------------------------------
+
+    def step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+        """Clear or keep alive active alerts, then let each construct decide."""
+        st = state if state is not None else {"c": {}, "a": {}}
+        alerts: dict[str, Any] = st["a"]
+        out: list[Any] = []
+        if event.type == ALERT_ACK:
+            ident = ident_from_ack(self.ctx.key, event.data)
+            if ident is not None:
+                alert = event.data.get("alert")
+                _ack(self.info, alerts, ident.akey, event.ts_ms,
+                     alert if isinstance(alert, str) else None, out)
+            return _compact(st), out
+        if alerts:
+            ident = self.ctx.ident(event)
+            if ident is not None and ident.akey in alerts:
+                if self.clear_on is not None and self.clear_on(event):
+                    _clear(self.info, alerts, ident.akey, event.ts_ms, out, event.id)
+                elif self.info.quiet_ms is not None and any(b(event) for b in self._bases):
+                    keep_alive(self.info, alerts, ident.akey, event.ts_ms, out)
+        cstates: dict[str, Any] = st["c"]
+        for c in self._by_type.get(event.type, ()):
+            cs, fires, timers = c.step(cstates.get(c.idx), event, key)
+            if cs is None:
+                cstates.pop(c.idx, None)
+            else:
+                cstates[c.idx] = cs
+            out.extend(timers)
+            for hit in fires:
+                _fire(self.info, alerts, hit, event.ts_ms, out)
+        return _compact(st), out
+
+    def on_timer(self, state: Any, key: str, name: str, deadline_ms: int) -> tuple[Any, list[Any]]:
+        """Lifecycle timers (escalation, quiet clear) and construct timers (`{idx}:…`)."""
+        if state is None:
+            return None, []
+        out: list[Any] = []
+        idx, _, sub = name.partition(":")
+        if idx.isdigit():
+            c = self.constructs[int(idx)]
+            cs, fires, timers = c.on_timer(state["c"].get(idx), sub, deadline_ms, key)
+            if cs is None:
+                state["c"].pop(idx, None)
+            else:
+                state["c"][idx] = cs
+            out.extend(timers)
+            for hit in fires:
+                _fire(self.info, state["a"], hit, deadline_ms, out)
+        else:
+            _lifecycle_timer(self.info, state["a"], name, deadline_ms, out)
+        return _compact(state), out
+
+
+def _compact(st: dict[str, Any]) -> dict[str, Any] | None:
+    return st if st["c"] or st["a"] else None

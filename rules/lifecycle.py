@@ -1,0 +1,126 @@
+"""Alert lifecycle inside a rule's keyed state: raised, updated, acknowledged, cleared,
+escalated. One active alert per (rule, alert key); the records are plain JSON so engine
+snapshots carry them, and ids derive from (rule, key, raise time) so replays agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ingest.registry import Registry
+from rules.constructs.base import Fire, Ident
+from rules.engine import CancelTimer, SetTimer
+from rules.outputs import AlertTransition, DeviceCommand, alert_id, command_id
+from rules.spec import Command
+
+EVIDENCE_MAX = 20
+ESCALATE = "esc:"
+QUIET_CLEAR = "clr:"
+
+
+class RuleInfo:
+    """What the lifecycle needs to know about its rule."""
+
+    def __init__(self, name: str, severity: str, summary: tuple[str, str], escalate_ms: int | None,
+                 quiet_ms: int | None, clear_on_ack: bool, commands: list[Command],
+                 registry: Registry) -> None:
+        self.name = name
+        self.severity = severity
+        self.summary = summary
+        self.escalate_ms = escalate_ms
+        self.quiet_ms = quiet_ms
+        self.clear_on_ack = clear_on_ack
+        self.commands = commands
+        self.elevators = {d.id: d.elevator for d in registry.devices if d.elevator}
+
+
+def _transition(info: RuleInfo, rec: dict[str, Any], state: str, ts_ms: int) -> AlertTransition:
+    akey, device, subject, port = rec["who"]
+    return AlertTransition(rec["id"], info.name, state, info.severity, ts_ms, device, subject, port,
+                           tuple(rec["ev"]), rec["n"], rec["f"], info.summary)
+
+
+def fire(info: RuleInfo, alerts: dict[str, Any], hit: Fire, now_ms: int, out: list[Any]) -> None:
+    """Raise a new alert for the fire's key, or update the active one (count, last time)."""
+    akey = hit.ident.akey
+    rec = alerts.get(akey)
+    if rec is not None:
+        rec["n"] += 1
+        rec["t"] = max(rec["t"], hit.ts_ms)
+        rec["ev"] = (rec["ev"] + [e for e in hit.evidence if e not in rec["ev"]])[-EVIDENCE_MAX:]
+        rec["f"] = {**rec["f"], **hit.facts}
+        out.append(_transition(info, rec, "updated", hit.ts_ms))
+        _arm_quiet_clear(info, akey, now_ms, out)
+        return
+    rec = {"id": alert_id(info.name, akey, hit.ts_ms), "t0": hit.ts_ms, "t": hit.ts_ms, "n": 1,
+           "ack": False, "esc": False, "ev": list(hit.evidence[-EVIDENCE_MAX:]),
+           "who": list(hit.ident), "f": hit.facts}
+    alerts[akey] = rec
+    out.append(_transition(info, rec, "raised", hit.ts_ms))
+    for cmd in info.commands:
+        target = hit.ident.device if cmd.to == "device" else info.elevators.get(hit.ident.device or "")
+        if target:
+            out.append(DeviceCommand(command_id(rec["id"], cmd.action), hit.ts_ms, target,
+                                     cmd.action, cmd.reason, rec["id"]))
+    if info.escalate_ms is not None:
+        out.append(SetTimer(ESCALATE + akey, hit.ts_ms + info.escalate_ms))
+    _arm_quiet_clear(info, akey, now_ms, out)
+
+
+def _arm_quiet_clear(info: RuleInfo, akey: str, now_ms: int, out: list[Any]) -> None:
+    if info.quiet_ms is not None:
+        out.append(SetTimer(QUIET_CLEAR + akey, now_ms + info.quiet_ms))
+
+
+def keep_alive(info: RuleInfo, alerts: dict[str, Any], akey: str, now_ms: int, out: list[Any]) -> None:
+    """A raising-type event for an active alert pushes its quiet clear further away."""
+    if akey in alerts:
+        _arm_quiet_clear(info, akey, now_ms, out)
+
+
+def clear(info: RuleInfo, alerts: dict[str, Any], akey: str, ts_ms: int, out: list[Any],
+          evidence: str | None = None) -> None:
+    """End the alert of this key, if one is active."""
+    rec = alerts.pop(akey, None)
+    if rec is None:
+        return
+    if evidence is not None and evidence not in rec["ev"]:
+        rec["ev"] = (rec["ev"] + [evidence])[-EVIDENCE_MAX:]
+    out.append(_transition(info, rec, "cleared", ts_ms))
+    out.append(CancelTimer(ESCALATE + akey))
+    out.append(CancelTimer(QUIET_CLEAR + akey))
+
+
+def acknowledge(info: RuleInfo, alerts: dict[str, Any], akey: str, ts_ms: int, alert: str | None,
+                out: list[Any]) -> None:
+    """The desk acknowledged: stop escalation; rules cleared by acknowledgement end here."""
+    rec = alerts.get(akey)
+    if rec is None or (alert is not None and alert != rec["id"]) or rec["ack"]:
+        return
+    rec["ack"] = True
+    out.append(_transition(info, rec, "acknowledged", ts_ms))
+    out.append(CancelTimer(ESCALATE + akey))
+    if info.clear_on_ack:
+        clear(info, alerts, akey, ts_ms, out)
+
+
+def on_timer(info: RuleInfo, alerts: dict[str, Any], name: str, deadline_ms: int, out: list[Any]) -> None:
+    """Escalation and quiet-clear timers."""
+    if name.startswith(ESCALATE):
+        rec = alerts.get(name[len(ESCALATE):])
+        if rec is not None and not rec["ack"] and not rec["esc"]:
+            rec["esc"] = True
+            out.append(_transition(info, rec, "escalated", deadline_ms))
+    elif name.startswith(QUIET_CLEAR):
+        clear(info, alerts, name[len(QUIET_CLEAR):], deadline_ms, out)
+
+
+def ident_from_ack(key: str, data: dict[str, Any]) -> Ident | None:
+    """The alert identity an acknowledgement names (it echoes the alert's device/subject/port)."""
+    device, subject, port = data.get("device"), data.get("subject"), data.get("port")
+    if key == "subject":
+        return Ident(subject, device, subject, None) if isinstance(subject, str) else None
+    if not isinstance(device, str):
+        return None
+    if key == "device+port" and port is not None:
+        return Ident(f"{device}:{port}", device, None, port)
+    return Ident(device, device, None, None)

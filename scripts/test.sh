@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need (Mosquitto, Python packages) and runs the whole suite
+# against real services started by the tests. Extra arguments go to pytest.
+set -euo pipefail
+ZHIAN_EXTRAS=test
+source "$(dirname "$0")/setup.sh"
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+    echo "test.sh: pytest collected no tests; that is a failure" >&2
+    exit 1
+fi
+exit "$status"

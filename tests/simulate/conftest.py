@@ -1,0 +1,36 @@
+"""Simulated traffic shared by the simulator's tests: generated once per session (a few seconds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.registry import Registry, load_registry
+from zhian.simulate.clock import DAY
+from zhian.simulate.generator import generate_traffic
+from zhian.simulate.model import Traffic
+from zhian.simulate.week import simulate_week
+
+DEVICES = Path(__file__).resolve().parents[2] / "devices.yaml"
+MONDAY = 1_793_548_800_000  # 2026-11-02T00:00:00+08:00
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The example compound."""
+    return load_registry(DEVICES)
+
+
+@pytest.fixture(scope="session")
+def normal_day(registry: Registry) -> list[Traffic]:
+    """One weekday of normal life, no incidents."""
+    return list(generate_traffic(registry, MONDAY, DAY, seed=5))
+
+
+@pytest.fixture(scope="session")
+def week(registry: Registry) -> tuple[list[Traffic], dict[str, Any]]:
+    """The simulated week with incidents and near misses, and its truth."""
+    traffic, truth = simulate_week(registry, MONDAY, seed=1)
+    return list(traffic), truth
