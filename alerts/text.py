@@ -38,7 +38,7 @@ def place_zh(device: Device | None, device_id: str | None) -> str:
     zone = ZONE_ZH[device.zone]
     kind = TYPE_ZH[device.type]
     label = zone if zone == kind else zone + kind
-    return f"{where}{label}" if where else f"{label}{device.id}"
+    return f"{where}{label}" if where else f"{label}（{device.id}）"
 
 
 def _location_zh(device: Device) -> str:
@@ -63,6 +63,8 @@ def place_en(device: Device | None, device_id: str | None) -> str:
     parts = [p for p in (device.building, device.unit) if p]
     if not parts:
         where = device.id
+    elif not device.unit:
+        where = f"{device.id} (building {device.building})"
     else:
         where = "-".join(parts)
         if device.floor is not None and device.zone != "lobby":

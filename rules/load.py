@@ -93,27 +93,27 @@ def _collect(directory: Path, docs: dict[str, RuleDoc], problems: list[ConfigPro
 def _apply_override(path: Path, tree: CommentedMap, docs: dict[str, RuleDoc],
                     problems: list[ConfigProblem]) -> None:
     try:
-        spec = OverrideSpec.model_validate(_plain(tree))
+        OverrideSpec.model_validate(_plain(tree))
     except ValidationError as exc:
         problems.extend(_problems(exc, tree, str(path)))
-        return
-    base = docs.get(spec.override)
+    name = str(tree.get("override"))
+    base = docs.get(name)
     if base is None:
         problems.append(ConfigProblem(str(path), line_of(tree, ("override",)), "override",
-                                      f"no rule {spec.override!r} to override"))
+                                      f"no rule {name!r} to override"))
         return
     for field in ("enabled", "severity"):
         if field in tree:
             base.tree[field] = tree[field]
             base.origins[(field,)] = (str(path), line_of(tree, (field,)), field)
     params = base.tree.get("params")
-    for name, value in (tree.get("params") or {}).items():
-        if not isinstance(params, dict) or name not in params:
-            problems.append(ConfigProblem(str(path), line_of(tree, ("params", name)),
-                                          f"params.{name}", f"rule {spec.override!r} has no such parameter"))
+    for param, value in (tree.get("params") or {}).items():
+        where = (str(path), line_of(tree, ("params", param)), f"params.{param}")
+        if not isinstance(params, dict) or param not in params:
+            problems.append(ConfigProblem(*where, f"rule {name!r} has no such parameter"))
             continue
-        params[name] = value
-        base.origins[("params", name)] = (str(path), line_of(tree, ("params", name)), f"params.{name}")
+        params[param] = value
+        base.origins[("params", param)] = where
 
 
 def _substitute(doc: RuleDoc, problems: list[ConfigProblem]) -> None:
@@ -131,8 +131,9 @@ def _substitute(doc: RuleDoc, problems: list[ConfigProblem]) -> None:
                                                   dotted(here), f"unknown parameter {v!r}"))
                     continue
                 node[k] = params[name]
-                if ("params", name) in doc.origins:
-                    doc.origins[here] = doc.origins[("params", name)]
+                # a bad value is reported where it was set: the params entry (or the override)
+                doc.origins[here] = doc.origins.get(("params", name)) or (
+                    str(doc.path), line_of(doc.tree, ("params", name)), f"params.{name}")
             elif isinstance(v, dict | list):
                 walk(v, here)
 
@@ -201,14 +202,18 @@ def _message(err: dict[str, Any]) -> str:
 
 def compile_doc(doc: RuleDoc, registry: Registry, problems: list[ConfigProblem]) -> CompiledRule | None:
     """Validate and compile one rule document; None (with problems noted) when invalid."""
-    before = len(problems)
-    _substitute(doc, problems)
-    if len(problems) > before:
-        return None
+    failed: list[ConfigProblem] = []
+    _substitute(doc, failed)
+    problems.extend(failed)
     try:
         spec = RuleSpec.model_validate(_plain(doc.tree))
     except ValidationError as exc:
-        problems.extend(_problems(exc, doc.tree, str(doc.path), doc.origins))
+        # an unknown `$name` was reported where it is used; its knock-on errors would only repeat it
+        known = {(p.line, p.key) for p in failed}
+        problems.extend(p for p in _problems(exc, doc.tree, str(doc.path), doc.origins)
+                        if not any(p.line == line and p.key.startswith(key) for line, key in known))
+        return None
+    if failed:
         return None
     if not spec.enabled:
         return None
@@ -225,6 +230,6 @@ def load_rule_set(registry: Registry, rules_dir: Path | None = None) -> list[Com
     docs = load_docs(rules_dir, problems)
     rules = [r for doc in docs.values() if (r := compile_doc(doc, registry, problems)) is not None]
     if problems:
-        problems.sort(key=lambda p: (p.file, p.line or 0, p.key))
-        raise RegistryError(problems)
+        unique = {str(p): p for p in problems}.values()
+        raise RegistryError(sorted(unique, key=lambda p: (p.file, p.line or 0, p.key)))
     return sorted(rules, key=lambda r: r.name)

@@ -47,6 +47,8 @@ class LiveConfig:
     idle_after_s: float = 30.0
     clock_ahead_max_s: float = 600.0
     stats_every_s: float = 10.0
+    health_file: Path | None = None  # touched every few seconds while the loop runs
+    health_every_s: float = 5.0
 
 
 class LiveProcessor:
@@ -78,6 +80,7 @@ class LiveProcessor:
         if ready is not None:
             ready.set()
         next_stats = time.monotonic() + self.config.stats_every_s
+        next_health = 0.0
         try:
             while not stop.is_set():
                 batch = self._drain(0.05)
@@ -90,6 +93,9 @@ class LiveProcessor:
                 now = time.monotonic()
                 if self._dirty and now - self._last_snapshot >= self.config.snapshot_every_s:
                     self.snapshot()
+                if self.config.health_file is not None and now >= next_health:
+                    next_health = now + self.config.health_every_s
+                    self._touch_health()
                 if now >= next_stats:
                     next_stats = now + self.config.stats_every_s
                     self._log_stats()
@@ -235,6 +241,12 @@ class LiveProcessor:
             while self._in_flight and time.monotonic() < deadline:
                 time.sleep(0.05)
                 self._publish_outbox()
+
+    def _touch_health(self) -> None:
+        path = self.config.health_file
+        assert path is not None
+        connected = self.mqtt.connected.is_set()
+        path.write_text(f"{int(time.time())} {'connected' if connected else 'disconnected'}\n")
 
     def _log_stats(self) -> None:
         engine = self.pipeline.engine

@@ -115,8 +115,9 @@ class Tracker:
         """Whether a new blob continues something already moving (lost, or alive but missed)."""
         known = [t for _, t in self._lost] + [t for t in self.tracks if t.frames[-1] != frame]
         for lost in known:
-            if len(lost.frames) < 3:
-                continue  # a one- or two-frame blob is noise, not a moving thing to continue
+            span = lost.frames[-1] - lost.frames[0] + 1
+            if len(lost.frames) < 5 or len(lost.frames) < 0.6 * span:
+                continue  # a short or patchy chain of blobs is noise, not a moving thing
             first, last = np.asarray(lost.xy[0]), np.asarray(lost.xy[-1])
             if np.hypot(*(last - first)) < 8.0:
                 continue  # still things (lights, clutter) must not veto a throw starting next to them

@@ -23,7 +23,7 @@ LATENESS = 5 * S
 
 
 class Reference:
-    """Feed events with `step`, then `finish`; `raised` holds (rule, device, subject, port, ts_ms)."""
+    """Feed events with `step`, then `finish`; `raised` lists (rule, device, subject, port, ts)."""
 
     def __init__(self, registry: Registry) -> None:
         self.reg = registry
@@ -39,20 +39,31 @@ class Reference:
         self.strangers: dict[str, deque[int]] = defaultdict(deque)
         self.gate_grants: dict[str, tuple[str, int]] = {}
         self.lock_grants: dict[str, deque[tuple[int, str]]] = defaultdict(deque)
-        self.dwell: dict[str, tuple[int, int]] = {}        # camera -> (first, last)
-        self.power_run: dict[str, int] = {}               # socket -> start of >= 50 W
+        self.dwell: dict[str, tuple[int, int]] = {}  # camera -> (first, last)
+        self.power_run: dict[str, int] = {}  # socket -> start of >= 50 W
         self.watch = {w.subject: int(w.max_quiet_h * 3600 * S) for w in registry.watchlist}
 
     # ---- plumbing ------------------------------------------------------------------------------
-    def raise_(self, rule: str, ts: int, device: str | None = None, subject: str | None = None,
-               port: int | None = None) -> None:
+    def raise_(
+        self,
+        rule: str,
+        ts: int,
+        device: str | None = None,
+        subject: str | None = None,
+        port: int | None = None,
+    ) -> None:
         key = (rule, (device, subject, port))
         if key not in self.active:
             self.active.add(key)
             self.raised.append((rule, device, subject, port, ts))
 
-    def clear(self, rule: str, device: str | None = None, subject: str | None = None,
-              port: int | None = None) -> None:
+    def clear(
+        self,
+        rule: str,
+        device: str | None = None,
+        subject: str | None = None,
+        port: int | None = None,
+    ) -> None:
         self.active.discard((rule, (device, subject, port)))
 
     def timer(self, deadline: int, kind: str, key: Any) -> None:
@@ -96,7 +107,11 @@ class Reference:
         s = self.reg.by_id[socket]
         for cam, (_, last) in self.dwell.items():
             c = self.reg.by_id[cam]
-            if (c.building, c.unit, c.floor) == (s.building, s.unit, s.floor) and at - last <= 120 * S:
+            if (c.building, c.unit, c.floor) == (
+                s.building,
+                s.unit,
+                s.floor,
+            ) and at - last <= 120 * S:
                 return True
         return False
 
@@ -150,7 +165,7 @@ class Reference:
                 if len(q) >= 3 and is_night(ts, self.tz):
                     self.raise_("stranger_loitering", ts, device=dev.id)
         elif t == "door.opened":
-            if ts - self.last_grant.get(dev.id, -10**15) > 10 * S:
+            if ts - self.last_grant.get(dev.id, -(10**15)) > 10 * S:
                 self.raise_("door_forced", ts, device=dev.id)
             self.timer(ts + 120 * S, "held", dev.id)
         elif t == "door.closed":
@@ -202,7 +217,9 @@ class Reference:
             self.advance(self.max_ts - LATENESS)
 
 
-def reference_alerts(registry: Registry, payloads: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
+def reference_alerts(
+    registry: Registry, payloads: Iterable[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
     """Raised alerts of the reference reading for payloads in time order."""
     ref = Reference(registry)
     for payload in payloads:

@@ -33,7 +33,9 @@ def test_traffic_is_in_time_order(normal_day: list[Traffic]) -> None:
     assert MONDAY <= times[0] and times[-1] < MONDAY + 24 * HOUR
 
 
-def test_both_timestamp_forms_and_every_device_appear(normal_day: list[Traffic], registry: Registry) -> None:
+def test_both_timestamp_forms_and_every_device_appear(
+    normal_day: list[Traffic], registry: Registry
+) -> None:
     forms = {type(p["ts"]) for _, _, p in normal_day}
     assert forms == {int, str}
     assert all(p["ts"].endswith("+08:00") for _, _, p in normal_day if isinstance(p["ts"], str))
@@ -42,8 +44,16 @@ def test_both_timestamp_forms_and_every_device_appear(normal_day: list[Traffic],
 
 def test_a_day_has_the_life_of_a_compound(normal_day: list[Traffic]) -> None:
     types = Counter(p["type"] for _, _, p in normal_day)
-    for kind in ("access.granted", "access.denied", "door.opened", "door.closed", "object.detected",
-                 "charger.telemetry", "socket.power", "device.heartbeat"):
+    for kind in (
+        "access.granted",
+        "access.denied",
+        "door.opened",
+        "door.closed",
+        "object.detected",
+        "charger.telemetry",
+        "socket.power",
+        "device.heartbeat",
+    ):
         assert types[kind] > 0, kind
     labels = Counter(p["data"]["label"] for _, _, p in normal_day if p["type"] == "object.detected")
     assert labels["person"] > 100 and labels["bicycle"] > 0

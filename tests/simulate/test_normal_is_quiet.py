@@ -34,8 +34,16 @@ def test_no_door_opens_without_a_grant_or_stays_open(normal_day: list[Traffic]) 
 
 
 def test_no_terminal_or_device_alarms(normal_day: list[Traffic]) -> None:
-    alarms = {"door.forced", "door.held_open", "door.tailgating", "door.duress", "charger.alarm",
-              "smoke.alarm", "camera.tamper", "throwing.detected"}
+    alarms = {
+        "door.forced",
+        "door.held_open",
+        "door.tailgating",
+        "door.duress",
+        "charger.alarm",
+        "smoke.alarm",
+        "camera.tamper",
+        "throwing.detected",
+    }
     assert not [p for _, _, p in normal_day if p["type"] in alarms]
 
 
@@ -76,7 +84,9 @@ def test_socket_power_is_never_high_for_5_minutes(normal_day: list[Traffic]) -> 
                 since[e.device] = None
 
 
-def test_chargers_and_cameras_stay_under_thresholds(normal_day: list[Traffic], registry: Registry) -> None:
+def test_chargers_and_cameras_stay_under_thresholds(
+    normal_day: list[Traffic], registry: Registry
+) -> None:
     for e in _events(normal_day):
         if e.type == "charger.telemetry":
             assert 25 <= e.data["temp_c"] <= 50
@@ -85,7 +95,9 @@ def test_chargers_and_cameras_stay_under_thresholds(normal_day: list[Traffic], r
             assert e.data["confidence"] < 0.6
 
 
-def test_rental_locks_see_only_their_occupants(normal_day: list[Traffic], registry: Registry) -> None:
+def test_rental_locks_see_only_their_occupants(
+    normal_day: list[Traffic], registry: Registry
+) -> None:
     seen: dict[str, set[str]] = defaultdict(set)
     for e in _events(normal_day):
         if e.type == "access.granted" and registry.by_id[e.device].zone == "household":
@@ -95,7 +107,9 @@ def test_rental_locks_see_only_their_occupants(normal_day: list[Traffic], regist
         assert len(subjects) <= (registry.by_id[lock].occupants or 0)
 
 
-def test_watched_elder_and_devices_are_never_quiet_for_long(normal_day: list[Traffic], registry: Registry) -> None:
+def test_watched_elder_and_devices_are_never_quiet_for_long(
+    normal_day: list[Traffic], registry: Registry
+) -> None:
     events = _events(normal_day)
     elder = [e.ts_ms for e in events if e.subject_id == "r-00017"]
     assert len(elder) >= 8
@@ -108,5 +122,7 @@ def test_watched_elder_and_devices_are_never_quiet_for_long(normal_day: list[Tra
         last_seen[e.device] = e.ts_ms
 
 
-def test_reference_reading_of_the_rule_pack_raises_nothing(normal_day: list[Traffic], registry: Registry) -> None:
+def test_reference_reading_of_the_rule_pack_raises_nothing(
+    normal_day: list[Traffic], registry: Registry
+) -> None:
     assert reference_alerts(registry, (p for _, _, p in normal_day)) == []

@@ -1,4 +1,4 @@
-"""The simulated week: one incident per rule, near misses, and a truth that a plain reading confirms."""
+"""The simulated week: one incident per rule, near misses, a truth a plain reading confirms."""
 
 from __future__ import annotations
 
@@ -12,10 +12,24 @@ from zhian.simulate.incidents import INCIDENTS
 from zhian.simulate.model import Traffic
 
 RULES = {
-    "door_forced", "door_held_open", "door_tailgating", "door_duress", "repeated_denials",
-    "credential_shared", "stranger_loitering", "care_no_activity", "rental_occupancy",
-    "ebike_in_elevator", "ebike_corridor_parking", "ebike_indoor_charging", "charger_over_temp",
-    "charger_alarm", "camera_tamper", "device_offline", "unknown_device", "object_thrown",
+    "door_forced",
+    "door_held_open",
+    "door_tailgating",
+    "door_duress",
+    "repeated_denials",
+    "credential_shared",
+    "stranger_loitering",
+    "care_no_activity",
+    "rental_occupancy",
+    "ebike_in_elevator",
+    "ebike_corridor_parking",
+    "ebike_indoor_charging",
+    "charger_over_temp",
+    "charger_alarm",
+    "camera_tamper",
+    "device_offline",
+    "unknown_device",
+    "object_thrown",
 }
 Week = tuple[list[Traffic], dict[str, Any]]
 
@@ -56,6 +70,8 @@ def test_week_is_valid_unique_ordered_and_sized(week: Week) -> None:
 def test_reference_reading_finds_exactly_the_truth(week: Week, registry: Registry) -> None:
     traffic, truth = week
     got = sorted(reference_alerts(registry, (p for _, _, p in traffic)))
-    want = sorted((a["rule"], a["key"]["device"], a["key"]["subject"], a["key"]["port"], a["ts_ms"])
-                  for a in truth["alerts"])
+    want = sorted(
+        (a["rule"], a["key"]["device"], a["key"]["subject"], a["key"]["port"], a["ts_ms"])
+        for a in truth["alerts"]
+    )
     assert got == want

@@ -26,6 +26,8 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--client-id", default=None, help="MQTT client id (default: zhian-{community}); keep it fixed")
     p.add_argument("--snapshot-every", type=float, default=5.0, metavar="S",
                    help="seconds between engine snapshots (default 5)")
+    p.add_argument("--health-file", type=Path, default=None,
+                   help="file touched every 5 s while processing (for `zhian health`)")
     p.add_argument("--username", default=None, help="MQTT user name")
     p.add_argument("--password", default=None, help="MQTT password")
 
@@ -45,7 +47,7 @@ def build(args: argparse.Namespace, broker_address: str) -> LiveProcessor:
         broker_address, client_id=args.client_id or f"zhian-{registry.community.id}",
         username=args.username, password=args.password)
     config = LiveConfig(store_path=args.store, rules_dir=args.rules, durability=args.durability,
-                        snapshot_every_s=args.snapshot_every)
+                        snapshot_every_s=args.snapshot_every, health_file=args.health_file)
     return LiveProcessor(registry, broker, config)
 
 

@@ -1,4 +1,4 @@
-"""`zhian simulate`: a replay file of a simulated week with its truth, or live traffic to a broker."""
+"""`zhian simulate`: a replay file of a simulated week with its truth, or live traffic."""
 
 from __future__ import annotations
 
@@ -41,16 +41,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mode.add_argument("--list-incidents", action="store_true", help="print incident names and exit")
     f = p.add_argument_group("replay file (--out)")
     f.add_argument("--days", type=int, default=7, help="simulated days (default 7)")
-    f.add_argument("--start", default=DEFAULT_START,
-                   help=f"first event time, RFC 3339 or epoch ms (default {DEFAULT_START})")
+    f.add_argument(
+        "--start",
+        default=DEFAULT_START,
+        help=f"first event time, RFC 3339 or epoch ms (default {DEFAULT_START})",
+    )
     f.add_argument("--truth", type=Path, help="write the expected alerts (JSON) here")
     f.add_argument("--normal-only", action="store_true", help="no incidents or near misses")
     b = p.add_argument_group("live (--broker)")
-    b.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
-    b.add_argument("--incident", action="append", default=[], choices=sorted(INCIDENTS), metavar="NAME",
-                   help="inject this incident (repeatable; default: rotate through all rules)")
-    b.add_argument("--incident-every", type=float, default=30.0, metavar="S",
-                   help="real seconds between injected incidents (default 30; 0 = none)")
+    b.add_argument(
+        "--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)"
+    )
+    b.add_argument(
+        "--incident",
+        action="append",
+        default=[],
+        choices=sorted(INCIDENTS),
+        metavar="NAME",
+        help="inject this incident (repeatable; default: rotate through all rules)",
+    )
+    b.add_argument(
+        "--incident-every",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="real seconds between injected incidents (default 30; 0 = none)",
+    )
     b.add_argument("--count", type=int, help="stop after publishing N events")
     b.add_argument("--duration", type=float, metavar="S", help="stop after S real seconds")
     b.add_argument("--username", help="MQTT user name")
@@ -92,17 +108,22 @@ def _to_file(registry: Registry, args: argparse.Namespace) -> int:
 
     def progress(count: int, ts_ms: int) -> None:
         day = (ts_ms - start_ms) / DAY
-        print(f"simulate: {count:,} events, {fmt(ts_ms)[:16]} (day {day:.1f} of {args.days})",
-              file=sys.stderr)
+        print(
+            f"simulate: {count:,} events, {fmt(ts_ms)[:16]} (day {day:.1f} of {args.days})",
+            file=sys.stderr,
+        )
 
     count = write_replay(traffic, args.out, progress)
     if args.truth is not None:
         write_truth(truth, args.truth)
     for skipped in truth["skipped"]:
         print(f"simulate: skipped {skipped['name']}: {skipped['reason']}", file=sys.stderr)
-    print(f"simulate: wrote {count:,} events to {args.out} in {time.perf_counter() - began:.1f} s; "
-          f"{len(truth['alerts'])} expected alerts, {len(truth['near_misses'])} near misses"
-          + (f" (truth in {args.truth})" if args.truth else ""), file=sys.stderr)
+    print(
+        f"simulate: wrote {count:,} events to {args.out} in {time.perf_counter() - began:.1f} s; "
+        f"{len(truth['alerts'])} expected alerts, {len(truth['near_misses'])} near misses"
+        + (f" (truth in {args.truth})" if args.truth else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -112,9 +133,18 @@ def _normal_only(registry: Registry, start_ms: int, args: argparse.Namespace):  
     traffic = generate_traffic(registry, start_ms, args.days * DAY, args.seed)
     fmt = rfc3339_formatter(registry.community.tz)
     end_ms = start_ms + args.days * DAY
-    truth = {"community": registry.community.id, "seed": args.seed, "start_ms": start_ms,
-             "end_ms": end_ms, "start": fmt(start_ms), "end": fmt(end_ms),
-             "alerts": [], "incidents": [], "near_misses": [], "skipped": []}
+    truth = {
+        "community": registry.community.id,
+        "seed": args.seed,
+        "start_ms": start_ms,
+        "end_ms": end_ms,
+        "start": fmt(start_ms),
+        "end": fmt(end_ms),
+        "alerts": [],
+        "incidents": [],
+        "near_misses": [],
+        "skipped": [],
+    }
     return traffic, truth
 
 
@@ -125,11 +155,19 @@ def _live(registry: Registry, args: argparse.Namespace) -> int:
     if args.speed <= 0:
         print("error: --speed must be positive", file=sys.stderr)
         return 2
-    opts = LiveOptions(host=host, port=int(port), speed=args.speed, seed=args.seed,
-                       incidents=tuple(args.incident), incident_every_s=args.incident_every,
-                       first_incident_s=min(5.0, args.incident_every) if args.incident_every > 0 else 0.0,
-                       count=args.count, duration_s=args.duration,
-                       username=args.username, password=args.password)
+    opts = LiveOptions(
+        host=host,
+        port=int(port),
+        speed=args.speed,
+        seed=args.seed,
+        incidents=tuple(args.incident),
+        incident_every_s=args.incident_every,
+        first_incident_s=min(5.0, args.incident_every) if args.incident_every > 0 else 0.0,
+        count=args.count,
+        duration_s=args.duration,
+        username=args.username,
+        password=args.password,
+    )
     try:
         run_live(registry, opts)
     except BrokerUnavailable as exc:

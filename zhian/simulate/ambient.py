@@ -19,7 +19,9 @@ def _salt(seed: int, name: str) -> int:
     return zlib.crc32(f"{seed}:{name}".encode())
 
 
-def heartbeats(world: World, seed: int, origin_ms: int, lo_ms: int, hi_ms: int, batch: Batch) -> None:
+def heartbeats(
+    world: World, seed: int, origin_ms: int, lo_ms: int, hi_ms: int, batch: Batch
+) -> None:
     """Every registered device beats at its heartbeat_s from `origin_ms` with a small late jitter.
 
     Jitter is only ever late (never before the beat's slot), so a chunk never yields an event
@@ -54,8 +56,13 @@ def sockets(world: World, seed: int, day_ms: int, batch: Batch) -> None:
             loads.append((start, start + rng.randint(40, 150) * MINUTE, rng.uniform(5, 15)))
         if rng.random() < 0.5:
             start = day_ms + int(rng.uniform(7, 21.5) * HOUR)
-            loads.append((start, start + rng.randint(120, KETTLE_MAX_MS // SECOND) * SECOND,
-                          rng.uniform(1200, 1800)))
+            loads.append(
+                (
+                    start,
+                    start + rng.randint(120, KETTLE_MAX_MS // SECOND) * SECOND,
+                    rng.uniform(1200, 1800),
+                )
+            )
         idle = rng.uniform(0.2, 1.5)
         phase = _salt(seed, sock) % SOCKET_PERIOD_MS
         times = set(range(day_ms + phase, day_ms + DAY, SOCKET_PERIOD_MS))
@@ -82,7 +89,9 @@ def chargers(world: World, seed: int, day_ms: int, batch: Batch) -> None:
                 _session(batch, rng, charger, port, start, rng.randint(180, 460) * MINUTE)
 
 
-def _session(batch: Batch, rng: random.Random, charger: str, port: int, start: int, length: int) -> None:
+def _session(
+    batch: Batch, rng: random.Random, charger: str, port: int, start: int, length: int
+) -> None:
     watts0 = rng.uniform(180, 350)
     ambient = rng.uniform(24, 28)
     voltage = rng.uniform(218, 224)
@@ -94,8 +103,17 @@ def _session(batch: Batch, rng: random.Random, charger: str, port: int, start: i
             watts, state = 20.0, "full"
         heat = watts / 350 * 16 * (1 - math.exp(-(t - start) / (40 * MINUTE)))
         temp = min(50.0, max(25.0, ambient + heat + rng.uniform(-0.5, 0.5)))
-        batch.single(t, charger, "charger.telemetry", None, {
-            "port": port, "power_w": round(watts, 1), "current_a": round(watts / voltage, 2),
-            "voltage_v": round(voltage + rng.uniform(-1, 1), 1), "temp_c": round(temp, 1),
-            "state": state,
-        })
+        batch.single(
+            t,
+            charger,
+            "charger.telemetry",
+            None,
+            {
+                "port": port,
+                "power_w": round(watts, 1),
+                "current_a": round(watts / voltage, 2),
+                "voltage_v": round(voltage + rng.uniform(-1, 1), 1),
+                "temp_c": round(temp, 1),
+                "state": state,
+            },
+        )

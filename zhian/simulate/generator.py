@@ -35,15 +35,23 @@ class _Group:
 class TrafficGenerator:
     """Iterates (ts_ms, topic, payload) of a compound in time order; incidents can be added."""
 
-    def __init__(self, registry: Registry, start_ms: int, seed: int, duration_ms: int | None = None,
-                 *, normal: bool = True, world: World | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        start_ms: int,
+        seed: int,
+        duration_ms: int | None = None,
+        *,
+        normal: bool = True,
+        world: World | None = None,
+    ) -> None:
         self.registry = registry
         self.world = world if world is not None else build_world(registry, seed)
         self.start_ms = start_ms
         self.end_ms = None if duration_ms is None else start_ms + duration_ms
         self.seed = seed
         self.normal = normal
-        self.frontier = start_ms          # no event before this may still be added
+        self.frontier = start_ms  # no event before this may still be added
         self.count = 0
         self._heap: list[tuple[int, int, Ev, Any]] = []
         self._seq = 0
@@ -58,7 +66,7 @@ class TrafficGenerator:
         self._epoch_ms = {d.id for d in registry.devices if d.type in EPOCH_MS_TYPES}
 
     def add(self, incident: Incident) -> list[Truth]:
-        """Inject an incident; returns the alerts it must raise. It may not start before the frontier."""
+        """Inject an incident (not before the frontier); returns the alerts it must raise."""
         if incident.start_ms < self.frontier:
             raise ValueError(f"{incident.name} starts before events already generated")
         for r in incident.reservations:
@@ -125,7 +133,11 @@ class TrafficGenerator:
         ts, device, type_ = ev[0], ev[1], ev[2]
         if type_ == "device.heartbeat":
             return not self._hit("h:" + device, ts, ts)
-        if type_ == "charger.telemetry" and ev[4] is not None and self._hit(f"p:{device}:{ev[4]['port']}", ts, ts):
+        if (
+            type_ == "charger.telemetry"
+            and ev[4] is not None
+            and self._hit(f"p:{device}:{ev[4]['port']}", ts, ts)
+        ):
             return False
         return not self._hit("d:" + device, ts, ts)
 
@@ -134,7 +146,7 @@ class TrafficGenerator:
         return spans is not None and any(a <= t1 and t0 < b for a, b in spans)
 
     def _denial_ok(self, ev: Ev, injected: bool) -> bool:
-        """Keep benign denials benign: at most 2 per door in 60 s, one stranger per 30 min, by day."""
+        """Keep benign denials benign: ≤ 2 per door in 60 s, one stranger per 30 min, by day."""
         ts, device, subject = ev[0], ev[1], ev[3]
         recent = self._denials.setdefault(device, deque())
         while recent and recent[0] <= ts - MINUTE:
@@ -143,8 +155,10 @@ class TrafficGenerator:
         if not injected:
             if len(recent) >= 2:
                 return False
-            if stranger and (ts - self._strangers.get(device, -10**15) < 30 * MINUTE
-                             or is_night(ts, self.world.tz)):
+            if stranger and (
+                ts - self._strangers.get(device, -(10**15)) < 30 * MINUTE
+                or is_night(ts, self.world.tz)
+            ):
                 return False
         recent.append(ts)
         if stranger:
@@ -157,22 +171,34 @@ class TrafficGenerator:
         self._ids[device] = n
         self.count += 1
         payload: dict[str, Any] = {
-            "v": 1, "id": f"{device}-{self._run}-{n}",
+            "v": 1,
+            "id": f"{device}-{self._run}-{n}",
             "ts": ts if device in self._epoch_ms else self._fmt(ts),
-            "device": device, "type": type_,
+            "device": device,
+            "type": type_,
         }
         if subject is not None:
             sid, kind, credential = subject
-            payload["subject"] = ({"id": sid, "kind": kind} if credential is None
-                                  else {"id": sid, "kind": kind, "credential": credential})
+            payload["subject"] = (
+                {"id": sid, "kind": kind}
+                if credential is None
+                else {"id": sid, "kind": kind, "credential": credential}
+            )
         if data:
             payload["data"] = dict(data)
         topic = self._topic.get(device) or f"zhian/{self.world.community}/{device}/events"
         return ts, topic, payload
 
 
-def generate_traffic(registry: Registry, start_ms: int, duration_ms: int, seed: int,
-                     incidents: tuple[Incident, ...] = (), *, normal: bool = True) -> Iterator[Traffic]:
+def generate_traffic(
+    registry: Registry,
+    start_ms: int,
+    duration_ms: int,
+    seed: int,
+    incidents: tuple[Incident, ...] = (),
+    *,
+    normal: bool = True,
+) -> Iterator[Traffic]:
     """Normal traffic of `duration_ms` from `start_ms` (plus `incidents`), seeded, in time order."""
     gen = TrafficGenerator(registry, start_ms, seed, duration_ms, normal=normal)
     for incident in incidents:
@@ -188,6 +214,3 @@ def _base36(n: int) -> str:
         out = digits[r] + out
         if n == 0:
             return out
-
-
-

@@ -38,8 +38,11 @@ def _resident(world: World, subject: str | None, index: int = 7) -> str:
     if subject is not None:
         return subject
     rented = {s for ids in world.occupants.values() for s in ids}
-    plain = [p.id for p in world.people if p.kind == "resident" and p.id not in world.watch
-             and p.id not in rented]
+    plain = [
+        p.id
+        for p in world.people
+        if p.kind == "resident" and p.id not in world.watch and p.id not in rented
+    ]
     return plain[index % len(plain)]
 
 
@@ -62,12 +65,18 @@ def door_forced(world: World, at_ms: int, device: str | None = None) -> Incident
 
 
 def door_held_open(world: World, at_ms: int, device: str | None = None) -> Incident:
-    """Furniture moving: granted, opened 2 s later, closed only after 200 s (alert at open + 120 s)."""
+    """Furniture moving: granted, opened 2 s later, closed after 200 s (alert at open + 120 s)."""
     door = _pick(world.lobbies or world.gates, "lobby or gate door", device, 1)
     mover = world.staff[0] if world.staff else world.people[0]
     inc = Incident("door_held_open", f"{door} held open for 200 s")
-    inc.events += passage(door, at_ms, (mover.id, mover.kind, mover.credential), "in",
-                          open_after_ms=2 * SECOND, open_for_ms=200 * SECOND)
+    inc.events += passage(
+        door,
+        at_ms,
+        (mover.id, mover.kind, mover.credential),
+        "in",
+        open_after_ms=2 * SECOND,
+        open_for_ms=200 * SECOND,
+    )
     inc.reserve("d:" + door, at_ms - MINUTE, at_ms + 5 * MINUTE)
     inc.truth.append(truth("door_held_open", at_ms + 2 * SECOND + 120 * SECOND, device=door))
     return inc
@@ -78,7 +87,9 @@ def door_tailgating(world: World, at_ms: int, device: str | None = None) -> Inci
     door = _pick(world.gates or world.lobbies, "gate", device)
     sid = _resident(world, None, 3)
     inc = Incident("door_tailgating", f"someone tailgated {sid} through {door}")
-    inc.events += passage(door, at_ms, _me(world, sid), "in", open_after_ms=2 * SECOND, open_for_ms=9 * SECOND)
+    inc.events += passage(
+        door, at_ms, _me(world, sid), "in", open_after_ms=2 * SECOND, open_for_ms=9 * SECOND
+    )
     inc.add(at_ms + 5 * SECOND, door, "door.tailgating")
     inc.reserve("d:" + door, at_ms - MINUTE, at_ms + MINUTE)
     inc.truth.append(truth("door_tailgating", at_ms + 5 * SECOND, device=door))
@@ -128,7 +139,7 @@ def credential_shared(world: World, at_ms: int, subject: str | None = None) -> I
 
 
 def stranger_loitering(world: World, at_ms: int, device: str | None = None) -> Incident:
-    """An unknown face tries a gate three times in 16 minutes at night; the 3rd, at `at_ms`, raises."""
+    """An unknown face tries a gate three times in 16 min at night; the 3rd, at `at_ms`, raises."""
     if not is_night(at_ms, world.tz):
         raise ValueError("stranger_loitering needs its 3rd denial between 22:00 and 06:00")
     door = _pick(world.gates or world.lobbies, "gate", device)
@@ -183,7 +194,9 @@ def rental_occupancy(world: World, at_ms: int, device: str | None = None) -> Inc
 def _ebike_seen(inc: Incident, cam: str, times: list[int], confidence: float, track: str) -> None:
     for i, t in enumerate(times):
         conf = round(confidence + 0.04 * ((i * 7) % 5) / 4, 2)
-        inc.add(t, cam, "object.detected", None, {"label": "ebike", "confidence": conf, "track": track})
+        inc.add(
+            t, cam, "object.detected", None, {"label": "ebike", "confidence": conf, "track": track}
+        )
 
 
 def _every(at_ms: int, until_ms: int, steps_s: tuple[int, ...] = (25, 40, 30, 55, 35)) -> list[int]:
@@ -203,9 +216,16 @@ def ebike_in_elevator(world: World, at_ms: int, device: str | None = None) -> In
     cam = _pick(world.elevcams, "elevator camera", device)
     inc = Incident("ebike_in_elevator", f"an e-bike carried into the elevator of {cam}")
     track = f"e{_hex(at_ms, 'elev', 6)}"
-    inc.add(at_ms - 2 * SECOND, cam, "object.detected", None,
-            {"label": "person", "confidence": 0.93, "track": track + "p"})
-    _ebike_seen(inc, cam, [at_ms, at_ms + 4 * SECOND, at_ms + 9 * SECOND, at_ms + 15 * SECOND], 0.82, track)
+    inc.add(
+        at_ms - 2 * SECOND,
+        cam,
+        "object.detected",
+        None,
+        {"label": "person", "confidence": 0.93, "track": track + "p"},
+    )
+    _ebike_seen(
+        inc, cam, [at_ms, at_ms + 4 * SECOND, at_ms + 9 * SECOND, at_ms + 15 * SECOND], 0.82, track
+    )
     inc.truth.append(truth("ebike_in_elevator", at_ms, device=cam))
     return inc
 
@@ -216,8 +236,14 @@ def _parking_cam(world: World, device: str | None) -> str:
     return _pick(lonely or world.floorcams, "corridor or stairwell camera", device)
 
 
-def _quiet_sockets(inc: Incident, world: World, cam: str, lo: int, hi: int,
-                   high: tuple[int, int, float] | None = None) -> None:
+def _quiet_sockets(
+    inc: Incident,
+    world: World,
+    cam: str,
+    lo: int,
+    hi: int,
+    high: tuple[int, int, float] | None = None,
+) -> None:
     """Own the sockets near `cam` in [lo, hi): phone-level readings each minute, one high span."""
     for sock in world.sockets_near(cam):
         times = set(range(lo, hi, MINUTE))
@@ -255,28 +281,50 @@ def ebike_indoor_charging(world: World, at_ms: int, device: str | None = None) -
     cam, sock = _charging_pair(world, device)
     power_on, power_off = at_ms + 30 * SECOND, at_ms + 6 * MINUTE + 30 * SECOND
     inc = Incident("ebike_indoor_charging", f"an e-bike charged from {sock} by {cam}")
-    _ebike_seen(inc, cam, _every(at_ms, at_ms + 6 * MINUTE + 30 * SECOND), 0.77, f"e{_hex(at_ms, 'chg', 6)}")
-    _quiet_sockets(inc, world, cam, at_ms - 6 * MINUTE, at_ms + 15 * MINUTE, (power_on, power_off, 236.0))
+    _ebike_seen(
+        inc, cam, _every(at_ms, at_ms + 6 * MINUTE + 30 * SECOND), 0.77, f"e{_hex(at_ms, 'chg', 6)}"
+    )
+    _quiet_sockets(
+        inc, world, cam, at_ms - 6 * MINUTE, at_ms + 15 * MINUTE, (power_on, power_off, 236.0)
+    )
     inc.truth.append(truth("ebike_indoor_charging", power_on + 5 * MINUTE, device=sock))
     return inc
 
 
 # ---- chargers -------------------------------------------------------------------------------
-def charger_session(inc: Incident, charger: str, port: int, temps: list[tuple[int, float, str]]) -> None:
+def charger_session(
+    inc: Incident, charger: str, port: int, temps: list[tuple[int, float, str]]
+) -> None:
     """Telemetry of one port at the given (ts, temp_c, state)."""
     for t, temp, state in temps:
         watts = 260.0 if state == "charging" else 0.0
-        inc.add(t, charger, "charger.telemetry", None, {
-            "port": port, "power_w": watts, "current_a": round(watts / 221, 2), "voltage_v": 221.0,
-            "temp_c": temp, "state": state})
+        inc.add(
+            t,
+            charger,
+            "charger.telemetry",
+            None,
+            {
+                "port": port,
+                "power_w": watts,
+                "current_a": round(watts / 221, 2),
+                "voltage_v": 221.0,
+                "temp_c": temp,
+                "state": state,
+            },
+        )
 
 
-def charger_temps(at_ms: int, peak: float, hold: tuple[float, ...], after: str) -> list[tuple[int, float, str]]:
+def charger_temps(
+    at_ms: int, peak: float, hold: tuple[float, ...], after: str
+) -> list[tuple[int, float, str]]:
     """A port warming linearly from 40 °C to `peak` at `at_ms`, `hold` a minute apart, then cooling.
 
     Every reading before `at_ms` is below `peak` by at least (peak - 40) / 20.
     """
-    out = [(at_ms + k * MINUTE, round(40 + (peak - 40) * (k + 20) / 20, 1), "charging") for k in range(-20, 0)]
+    out = [
+        (at_ms + k * MINUTE, round(40 + (peak - 40) * (k + 20) / 20, 1), "charging")
+        for k in range(-20, 0)
+    ]
     out.append((at_ms, peak, "charging"))
     out += [(at_ms + k * MINUTE, temp, "charging") for k, temp in enumerate(hold, 1)]
     temp, k = out[-1][1], len(hold) + 1
@@ -287,7 +335,9 @@ def charger_temps(at_ms: int, peak: float, hold: tuple[float, ...], after: str) 
     return out
 
 
-def charger_over_temp(world: World, at_ms: int, device: str | None = None, port: int = 3) -> Incident:
+def charger_over_temp(
+    world: World, at_ms: int, device: str | None = None, port: int = 3
+) -> Incident:
     """A port overheats: 40 → 66 °C over 20 min, then the charger cuts it and it cools."""
     charger = _pick(world.chargers, "charger", device)
     port = min(max(port, 1), PORTS_PER_CHARGER)
@@ -301,9 +351,12 @@ def charger_over_temp(world: World, at_ms: int, device: str | None = None, port:
 
 
 def charger_alarm(world: World, at_ms: int, device: str | None = None) -> Incident:
-    """A charger reports over-current on a port (smoke.alarm on a smoke detector when no charger)."""
-    dev = device or (world.chargers[1 % len(world.chargers)] if world.chargers
-                     else _pick(world.smokes, "charger or smoke detector"))
+    """A charger reports over-current on a port (a smoke.alarm when there is no charger)."""
+    dev = device or (
+        world.chargers[1 % len(world.chargers)]
+        if world.chargers
+        else _pick(world.smokes, "charger or smoke detector")
+    )
     if world.device(dev).type == "smoke":
         inc = Incident("charger_alarm", f"{dev} smoke alarm")
         inc.add(at_ms, dev, "smoke.alarm")
@@ -334,7 +387,7 @@ def _offline_candidate(world: World, device: str | None, index: int = 0) -> str:
 
 
 def device_offline(world: World, at_ms: int, device: str | None = None) -> Incident:
-    """A device beats at `at_ms`, then is silent for 3 × heartbeat_s + 5 min (alert at last + 3 ×)."""
+    """A device beats at `at_ms`, then is silent for 3 × heartbeat_s + 5 min (alert at 3 ×)."""
     dev = _offline_candidate(world, device, 1)
     hb = world.heartbeat_ms(dev)
     back = at_ms + 3 * hb + 5 * MINUTE
@@ -366,8 +419,19 @@ def object_thrown(world: World, at_ms: int, device: str | None = None) -> Incide
     floor = facade.lowest_floor + facade.floors // 2 if facade else 8
     columns = facade.columns if facade else 4
     inc = Incident("object_thrown", f"object thrown from floor {floor} seen by {cam}")
-    inc.add(at_ms, cam, "throwing.detected", None, {
-        "floor": floor, "column": min(3, columns), "confidence": 0.91, "frame": 1520, "start_frame": 1496})
+    inc.add(
+        at_ms,
+        cam,
+        "throwing.detected",
+        None,
+        {
+            "floor": floor,
+            "column": min(3, columns),
+            "confidence": 0.91,
+            "frame": 1520,
+            "start_frame": 1496,
+        },
+    )
     inc.truth.append(truth("object_thrown", at_ms, device=cam))
     return inc
 

@@ -26,10 +26,24 @@ log = logging.getLogger("zhian.simulate")
 
 # The order a watcher sees them in when none are named: quick, visible ones first.
 ROTATION = (
-    "door_forced", "ebike_in_elevator", "door_tailgating", "charger_alarm", "camera_tamper",
-    "object_thrown", "repeated_denials", "credential_shared", "door_duress", "door_held_open",
-    "unknown_device", "rental_occupancy", "charger_over_temp", "ebike_corridor_parking",
-    "ebike_indoor_charging", "device_offline", "stranger_loitering", "care_no_activity",
+    "door_forced",
+    "ebike_in_elevator",
+    "door_tailgating",
+    "charger_alarm",
+    "camera_tamper",
+    "object_thrown",
+    "repeated_denials",
+    "credential_shared",
+    "door_duress",
+    "door_held_open",
+    "unknown_device",
+    "rental_occupancy",
+    "charger_over_temp",
+    "ebike_corridor_parking",
+    "ebike_indoor_charging",
+    "device_offline",
+    "stranger_loitering",
+    "care_no_activity",
 )
 
 
@@ -56,15 +70,18 @@ class BrokerUnavailable(Exception):
 
 def connect(opts: LiveOptions, community: str) -> mqtt.Client:
     """A connected paho client with its network loop running."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                         client_id=f"zhian-simulate-{community}-{os.getpid()}")
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"zhian-simulate-{community}-{os.getpid()}"
+    )
     if opts.username:
         client.username_pw_set(opts.username, opts.password)
     client.max_inflight_messages_set(200)
     connected = threading.Event()
     refused: list[str] = []
 
-    def on_connect(_c: mqtt.Client, _u: object, _f: object, reason: mqtt.ReasonCode, _p: object) -> None:
+    def on_connect(
+        _c: mqtt.Client, _u: object, _f: object, reason: mqtt.ReasonCode, _p: object
+    ) -> None:
         if reason.is_failure:
             refused.append(str(reason))
         connected.set()
@@ -82,8 +99,13 @@ def connect(opts: LiveOptions, community: str) -> mqtt.Client:
     return client
 
 
-def run_live(registry: Registry, opts: LiveOptions, *, clock: Callable[[], float] = time.monotonic,
-             sleep: Callable[[float], None] = time.sleep) -> int:
+def run_live(
+    registry: Registry,
+    opts: LiveOptions,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     """Publish until a bound is reached or Ctrl-C; returns the number of events published."""
     client = connect(opts, registry.community.id)
     start_ms = int(time.time() * 1000)
@@ -94,8 +116,14 @@ def run_live(registry: Registry, opts: LiveOptions, *, clock: Callable[[], float
     next_incident = wall0 + opts.first_incident_s if opts.incident_every_s > 0 else None
     injected = published = 0  # `injected` counts tries too: it picks the next name
     info: mqtt.MQTTMessageInfo | None = None
-    log.info("publishing %s to %s:%d at %g× real time from %s", registry.community.id, opts.host,
-             opts.port, opts.speed, fmt(start_ms))
+    log.info(
+        "publishing %s to %s:%d at %g× real time from %s",
+        registry.community.id,
+        opts.host,
+        opts.port,
+        opts.speed,
+        fmt(start_ms),
+    )
     try:
         for ts, topic, payload in gen:
             due = wall0 + (ts - start_ms) / 1000 / opts.speed
@@ -154,8 +182,15 @@ def _inject(gen: TrafficGenerator, name: str, at_ms: int, fmt: Callable[[int], s
         f"{t['rule']} on {t['key']['device'] or t['key']['subject']}"
         + (f" port {t['key']['port']}" if t["key"]["port"] is not None else "")
         + f" at {fmt(t['ts_ms'])[11:19]}"
-        for t in truths)
+        for t in truths
+    )
     lead_min = (at_ms - gen.frontier) / MINUTE
-    log.info("incident %s at %s (sim, +%.1f min): %s → expect %s",
-             name, fmt(at_ms)[:19], lead_min, incident.note, expect)
+    log.info(
+        "incident %s at %s (sim, +%.1f min): %s → expect %s",
+        name,
+        fmt(at_ms)[:19],
+        lead_min,
+        incident.note,
+        expect,
+    )
     return 1

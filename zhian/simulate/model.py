@@ -15,11 +15,19 @@ Traffic = tuple[int, str, dict[str, Any]]
 Truth = dict[str, Any]
 
 
-def truth(rule: str, ts_ms: int, device: str | None = None, subject: str | None = None,
-          port: int | None = None) -> Truth:
+def truth(
+    rule: str,
+    ts_ms: int,
+    device: str | None = None,
+    subject: str | None = None,
+    port: int | None = None,
+) -> Truth:
     """One expected alert: rule, key and event time (PRODUCT.md's alert time)."""
-    return {"rule": rule, "key": {"device": device, "subject": subject, "port": port},
-            "ts_ms": int(ts_ms)}
+    return {
+        "rule": rule,
+        "key": {"device": device, "subject": subject, "port": port},
+        "ts_ms": int(ts_ms),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +45,7 @@ class Reservation:
 
 @dataclass(slots=True)
 class Incident:
-    """The events of one incident or near miss, what they reserve, and the alerts they must raise."""
+    """Events of one incident or near miss, what they reserve, and the alerts they must raise."""
 
     name: str
     note: str
@@ -55,21 +63,36 @@ class Incident:
         """Keep normal traffic with `key` out of [from_ms, to_ms)."""
         self.reservations.append(Reservation(key, from_ms, to_ms))
 
-    def add(self, ts_ms: int, device: str, type_: str, subject: Subj | None = None,
-            data: dict[str, Any] | None = None) -> None:
+    def add(
+        self,
+        ts_ms: int,
+        device: str,
+        type_: str,
+        subject: Subj | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
         """Add one event."""
         self.events.append((int(ts_ms), device, type_, subject, data))
 
 
-def passage(door: str, ts_ms: int, subject: Subj, direction: str, open_after_ms: int = 2000,
-            open_for_ms: int = 7000, denials: tuple[tuple[int, str, Subj], ...] = ()) -> list[Ev]:
+def passage(
+    door: str,
+    ts_ms: int,
+    subject: Subj,
+    direction: str,
+    open_after_ms: int = 2000,
+    open_for_ms: int = 7000,
+    denials: tuple[tuple[int, str, Subj], ...] = (),
+) -> list[Ev]:
     """A person through a door: optional denials before, the grant at `ts_ms`, opened, closed.
 
     `denials` are (ms before the grant, reason, subject). The door opens `open_after_ms`
     after the grant, always within 10 s, so that door_forced never sees it.
     """
-    out: list[Ev] = [(ts_ms - before, door, "access.denied", who, {"reason": reason})
-                     for before, reason, who in denials]
+    out: list[Ev] = [
+        (ts_ms - before, door, "access.denied", who, {"reason": reason})
+        for before, reason, who in denials
+    ]
     out.append((ts_ms, door, "access.granted", subject, {"direction": direction}))
     opened = ts_ms + open_after_ms
     out.append((opened, door, "door.opened", None, None))

@@ -29,7 +29,9 @@ def four_denials(world: World, at_ms: int, device: str | None = None) -> Inciden
     card: Subj = (f"c-{_hex(at_ms, 'nm-card')}", "unknown", "card")
     inc = Incident("four_denials", f"4 denials at {door} within 45 s")
     for i in range(4):
-        inc.add(at_ms + i * 15 * SECOND, door, "access.denied", card, {"reason": "invalid_credential"})
+        inc.add(
+            at_ms + i * 15 * SECOND, door, "access.denied", card, {"reason": "invalid_credential"}
+        )
     inc.reserve("n:" + door, at_ms - 2 * MINUTE, at_ms + 3 * MINUTE)
     return inc
 
@@ -51,7 +53,9 @@ def three_strangers_before_night(world: World, at_ms: int, device: str | None = 
         raise ValueError("the 3rd denial of this near miss must be by day")
     door = _pick(world.gates or world.lobbies, "gate", device, 1)
     face: Subj = (f"f-{_hex(at_ms, 'nm-eve')}", "stranger", "face")
-    inc = Incident("three_strangers_before_night", f"3 stranger denials at {door}, the 3rd before 22:00")
+    inc = Incident(
+        "three_strangers_before_night", f"3 stranger denials at {door}, the 3rd before 22:00"
+    )
     for t in (at_ms - 30 * MINUTE + 5 * SECOND, at_ms - 15 * MINUTE, at_ms):
         inc.add(t, door, "access.denied", face, {"reason": "unknown_face"})
     # Keep night denials away for 35 min so no later one makes a 3rd within the window.
@@ -64,8 +68,13 @@ def ebike_low_confidence(world: World, at_ms: int, device: str | None = None) ->
     cam = _pick(world.elevcams, "elevator camera", device, 1)
     inc = Incident("ebike_low_confidence", f"e-bike at confidence 0.55 in {cam}")
     for i, conf in enumerate((0.52, 0.55, 0.55)):
-        inc.add(at_ms + i * 4 * SECOND, cam, "object.detected", None,
-                {"label": "ebike", "confidence": conf, "track": f"n{_hex(at_ms, 'nm-elev', 6)}"})
+        inc.add(
+            at_ms + i * 4 * SECOND,
+            cam,
+            "object.detected",
+            None,
+            {"label": "ebike", "confidence": conf, "track": f"n{_hex(at_ms, 'nm-elev', 6)}"},
+        )
     return inc
 
 
@@ -74,8 +83,9 @@ def door_open_110s(world: World, at_ms: int, device: str | None = None) -> Incid
     door = _pick(world.lobbies or world.gates, "door", device, 1)
     sid = _resident(world, None, 17)
     inc = Incident("door_open_110s", f"{door} open for 110 s")
-    inc.events += passage(door, at_ms, _me(world, sid), "in", open_after_ms=2 * SECOND,
-                          open_for_ms=110 * SECOND)
+    inc.events += passage(
+        door, at_ms, _me(world, sid), "in", open_after_ms=2 * SECOND, open_for_ms=110 * SECOND
+    )
     inc.reserve("d:" + door, at_ms - MINUTE, at_ms + 4 * MINUTE)
     return inc
 
@@ -85,8 +95,9 @@ def door_opened_8s_after_grant(world: World, at_ms: int, device: str | None = No
     door = _pick(world.lobbies or world.gates, "door", device)
     sid = _resident(world, None, 19)
     inc = Incident("door_opened_8s_after_grant", f"{door} opened 8 s after a grant")
-    inc.events += passage(door, at_ms, _me(world, sid), "in", open_after_ms=8 * SECOND,
-                          open_for_ms=6 * SECOND)
+    inc.events += passage(
+        door, at_ms, _me(world, sid), "in", open_after_ms=8 * SECOND, open_for_ms=6 * SECOND
+    )
     inc.reserve("d:" + door, at_ms - MINUTE, at_ms + MINUTE)
     return inc
 
@@ -96,8 +107,14 @@ def socket_4min(world: World, at_ms: int, device: str | None = None) -> Incident
     cam, sock = _charging_pair(world, device)
     inc = Incident("socket_4min", f"{sock} at 210 W for 4 min by an e-bike at {cam}")
     _ebike_seen(inc, cam, _every(at_ms, at_ms + 6 * MINUTE), 0.71, f"n{_hex(at_ms, 'nm-sock', 6)}")
-    _quiet_sockets(inc, world, cam, at_ms - 6 * MINUTE, at_ms + 15 * MINUTE,
-                   (at_ms + 30 * SECOND, at_ms + 4 * MINUTE + 30 * SECOND, 210.0))
+    _quiet_sockets(
+        inc,
+        world,
+        cam,
+        at_ms - 6 * MINUTE,
+        at_ms + 15 * MINUTE,
+        (at_ms + 30 * SECOND, at_ms + 4 * MINUTE + 30 * SECOND, 210.0),
+    )
     return inc
 
 

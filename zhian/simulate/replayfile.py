@@ -14,8 +14,9 @@ from zhian.simulate.model import Traffic
 PROGRESS_EVERY = 50_000
 
 
-def write_replay(traffic: Iterable[Traffic], path: str | Path,
-                 progress: Callable[[int, int], None] | None = None) -> int:
+def write_replay(
+    traffic: Iterable[Traffic], path: str | Path, progress: Callable[[int, int], None] | None = None
+) -> int:
     """Write traffic as `zhian replay` reads it; returns the line count.
 
     `progress(count, ts_ms)` is called every 50,000 lines and at the end.

@@ -23,8 +23,14 @@ class Batch:
         self.groups: list[tuple[list[Ev], tuple[str, ...]]] = []
         self.singles: list[Ev] = []
 
-    def single(self, ts: int, device: str, type_: str, subject: Subj | None = None,
-               data: dict[str, Any] | None = None) -> None:
+    def single(
+        self,
+        ts: int,
+        device: str,
+        type_: str,
+        subject: Subj | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
         """Add one standalone event."""
         self.singles.append((ts, device, type_, subject, data))
 
@@ -148,8 +154,15 @@ class DayLife:
             gate = w.gates[r.randrange(len(w.gates))] if w.gates else None
             expired = r.random() < 0.05
             if gate:
-                self.group(passage(gate, arrive, (sid, "visitor", "remote") if expired else me, "in",
-                                   denials=((r.randint(20, 50) * SECOND, "expired", me),) if expired else ()))
+                self.group(
+                    passage(
+                        gate,
+                        arrive,
+                        (sid, "visitor", "remote") if expired else me,
+                        "in",
+                        denials=((r.randint(20, 50) * SECOND, "expired", me),) if expired else (),
+                    )
+                )
                 self.group(passage(gate, arrive + stay + 150 * SECOND, me, "out"))
             if host is not None and host.lobby:
                 self.group(passage(host.lobby, arrive + 120 * SECOND, me, "in"))
@@ -164,9 +177,20 @@ class DayLife:
             for _ in range(r.randint(3, 6)):
                 fid = f"f-{r.getrandbits(40):010x}"
                 t = self.at(8.5, 19.5)
-                self.group(passage(gate, t, (fid, "visitor", "remote"), "in",
-                                   denials=((r.randint(20, 60) * SECOND, "unknown_face", (fid, "stranger", "face")),)))
-                self.group(passage(gate, t + r.randint(5, 15) * MINUTE, (fid, "visitor", "remote"), "out"))
+                self.group(
+                    passage(
+                        gate,
+                        t,
+                        (fid, "visitor", "remote"),
+                        "in",
+                        denials=(
+                            (r.randint(20, 60) * SECOND, "unknown_face", (fid, "stranger", "face")),
+                        ),
+                    )
+                )
+                self.group(
+                    passage(gate, t + r.randint(5, 15) * MINUTE, (fid, "visitor", "remote"), "out")
+                )
 
     def staff(self) -> None:
         """Property staff: in by 08:10, cleaning rounds through lobbies, out by 17:40."""
@@ -221,7 +245,9 @@ class DayLife:
             denials = ((r.randint(4, 9) * SECOND, reason, who),)
             if r.random() < 0.2:
                 denials = ((r.randint(12, 18) * SECOND, reason, who), *denials)
-        self.group(passage(door, t, me, direction, r.randint(800, 3500), r.randint(3000, 12000), denials))
+        self.group(
+            passage(door, t, me, direction, r.randint(800, 3500), r.randint(3000, 12000), denials)
+        )
 
     def group(self, events: list[Ev]) -> None:
         """Add a passage."""
@@ -233,8 +259,13 @@ class DayLife:
         self.track += 1
         track = f"t{self.track}"
         for i in range(r.randint(1, 2)):
-            self.out.single(t + i * 3 * SECOND, cam, "object.detected", None,
-                            {"label": label, "confidence": round(r.uniform(0.75, 0.97), 2), "track": track})
+            self.out.single(
+                t + i * 3 * SECOND,
+                cam,
+                "object.detected",
+                None,
+                {"label": label, "confidence": round(r.uniform(0.75, 0.97), 2), "track": track},
+            )
 
     def ride(self, cam: str, t: int, bike: bool) -> None:
         """An elevator ride: a person, maybe a bicycle, rarely mistaken for an e-bike (< 0.6)."""
@@ -243,8 +274,22 @@ class DayLife:
         if bike:
             self.track += 1
             track = f"t{self.track}"
-            self.out.single(t + 2 * SECOND, cam, "object.detected", None,
-                            {"label": "bicycle", "confidence": round(r.uniform(0.7, 0.93), 2), "track": track})
+            self.out.single(
+                t + 2 * SECOND,
+                cam,
+                "object.detected",
+                None,
+                {"label": "bicycle", "confidence": round(r.uniform(0.7, 0.93), 2), "track": track},
+            )
             if r.random() < 0.15:
-                self.out.single(t + 4 * SECOND, cam, "object.detected", None,
-                                {"label": "ebike", "confidence": round(r.uniform(0.3, 0.58), 2), "track": track})
+                self.out.single(
+                    t + 4 * SECOND,
+                    cam,
+                    "object.detected",
+                    None,
+                    {
+                        "label": "ebike",
+                        "confidence": round(r.uniform(0.3, 0.58), 2),
+                        "track": track,
+                    },
+                )

@@ -52,8 +52,9 @@ PLAN: tuple[tuple[int, str, str, dict[str, Any]], ...] = (
 TAIL_MS = 30 * MINUTE
 
 
-def simulate_week(registry: Registry, start_ms: int, seed: int, days: int = 7,
-                  *, normal: bool = True) -> tuple[Iterator[Traffic], dict[str, Any]]:
+def simulate_week(
+    registry: Registry, start_ms: int, seed: int, days: int = 7, *, normal: bool = True
+) -> tuple[Iterator[Traffic], dict[str, Any]]:
     """Traffic of `days` days from `start_ms` with the PLAN's incidents, and its truth.
 
     The traffic is an iterator (a week is ~10^5 events, too many dicts to hold); the truth is
@@ -67,9 +68,16 @@ def simulate_week(registry: Registry, start_ms: int, seed: int, days: int = 7,
     fmt = rfc3339_formatter(world.tz)
     base = local_midnight(start_ms, world.tz)
     truth: dict[str, Any] = {
-        "community": world.community, "seed": seed, "start_ms": start_ms, "end_ms": end_ms,
-        "start": fmt(start_ms), "end": fmt(end_ms),
-        "alerts": [], "incidents": [], "near_misses": [], "skipped": [],
+        "community": world.community,
+        "seed": seed,
+        "start_ms": start_ms,
+        "end_ms": end_ms,
+        "start": fmt(start_ms),
+        "end": fmt(end_ms),
+        "alerts": [],
+        "incidents": [],
+        "near_misses": [],
+        "skipped": [],
     }
     for day, clock, name, options in PLAN:
         hours, minutes = (int(x) for x in clock.split(":"))

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from ingest.registry import Device, Registry
 
-RESIDENTS_PER_UNIT = 80      # ~36 homes of a high-rise unit at ~2.2 people each
+RESIDENTS_PER_UNIT = 80  # ~36 homes of a high-rise unit at ~2.2 people each
 RESIDENTS_WITHOUT_UNITS = 120
-PORTS_PER_CHARGER = 10       # devices.yaml does not say; a typical shed charger has 10
+PORTS_PER_CHARGER = 10  # devices.yaml does not say; a typical shed charger has 10
 # Devices on the wire as IoT boards with integer epoch ms; the rest send RFC 3339.
 EPOCH_MS_TYPES = frozenset({"charger", "socket", "smoke"})
 
@@ -36,12 +36,12 @@ class Person:
     """One simulated person; `persona` picks the daily routine."""
 
     id: str
-    kind: str          # resident | tenant | staff
-    persona: str       # commuter | student | retiree | homebody | staff
+    kind: str  # resident | tenant | staff
+    persona: str  # commuter | student | retiree | homebody | staff
     credential: str
     home: Home | None
-    gate: str | None   # the gate they usually take
-    bike: bool         # rides a bicycle some days (seen in elevators)
+    gate: str | None  # the gate they usually take
+    bike: bool  # rides a bicycle some days (seen in elevators)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +62,8 @@ class World:
     facades: tuple[str, ...]
     people: tuple[Person, ...]
     staff: tuple[Person, ...]
-    occupants: dict[str, tuple[str, ...]]     # rental lock -> registered occupants' ids
-    watch: dict[str, float]                   # watched subject -> max_quiet_h
+    occupants: dict[str, tuple[str, ...]]  # rental lock -> registered occupants' ids
+    watch: dict[str, float]  # watched subject -> max_quiet_h
 
     def device(self, device_id: str) -> Device:
         """The registered device (KeyError when unknown)."""
@@ -104,12 +104,21 @@ def build_world(registry: Registry, seed: int) -> World:
     locks = ids(lambda d: d.type == "door" and d.zone == "household" and d.occupants is not None)
     elevcams = ids(lambda d: d.type == "camera" and d.zone == "elevator")
     floorcams = ids(lambda d: d.type == "camera" and d.zone in ("corridor", "stairwell"))
-    facades = ids(lambda d: d.type == "camera" and ("throwing" in d.detectors or d.zone == "facade"))
+    facades = ids(
+        lambda d: d.type == "camera" and ("throwing" in d.detectors or d.zone == "facade")
+    )
     rng = random.Random(f"{seed}:population")
     people, occupants = _population(registry, rng)
     staff = tuple(
-        Person(f"s-{i + 1:04d}", "staff", "staff", "card", None,
-               gates[i % len(gates)] if gates else None, False)
+        Person(
+            f"s-{i + 1:04d}",
+            "staff",
+            "staff",
+            "card",
+            None,
+            gates[i % len(gates)] if gates else None,
+            False,
+        )
         for i in range(max(2, len(lobbies)))
     )
     return World(
@@ -132,10 +141,14 @@ def build_world(registry: Registry, seed: int) -> World:
     )
 
 
-def _population(registry: Registry, rng: random.Random) -> tuple[tuple[Person, ...], dict[str, tuple[str, ...]]]:
+def _population(
+    registry: Registry, rng: random.Random
+) -> tuple[tuple[Person, ...], dict[str, tuple[str, ...]]]:
     devices = registry.devices
     gates = [d.id for d in devices if d.type == "door" and d.zone == "gate"]
-    units: dict[tuple[str | None, str | None], dict[str, list[Device]]] = defaultdict(lambda: defaultdict(list))
+    units: dict[tuple[str | None, str | None], dict[str, list[Device]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for d in devices:
         if d.building is not None:
             units[(d.building, d.unit)][f"{d.type}:{d.zone}"].append(d)
@@ -154,10 +167,21 @@ def _population(registry: Registry, rng: random.Random) -> tuple[tuple[Person, .
     def home_in(unit: tuple[str | None, str | None], floor: int, lock: str | None = None) -> Home:
         roles = units.get(unit, {})
         lobby = roles.get("door:lobby", [])
-        floorcams = tuple(c.id for zone in ("camera:corridor", "camera:stairwell")
-                          for c in roles.get(zone, []) if c.floor == floor)
-        return Home(unit[0], unit[1], floor, lobby[0].id if lobby else None,
-                    tuple(c.id for c in roles.get("camera:elevator", [])), floorcams, lock)
+        floorcams = tuple(
+            c.id
+            for zone in ("camera:corridor", "camera:stairwell")
+            for c in roles.get(zone, [])
+            if c.floor == floor
+        )
+        return Home(
+            unit[0],
+            unit[1],
+            floor,
+            lobby[0].id if lobby else None,
+            tuple(c.id for c in roles.get("camera:elevator", [])),
+            floorcams,
+            lock,
+        )
 
     def person(sid: str, kind: str, persona: str, home: Home | None) -> Person:
         gate = gates[rng.randrange(len(gates))] if gates else None
@@ -173,20 +197,40 @@ def _population(registry: Registry, rng: random.Random) -> tuple[tuple[Person, .
             for _ in range(d.occupants):
                 sid = next_id()
                 persona = rng.choice(("commuter", "commuter", "student", "homebody"))
-                people.append(person(sid, "tenant", persona, home_in((d.building, d.unit), floor, d.id)))
+                people.append(
+                    person(sid, "tenant", persona, home_in((d.building, d.unit), floor, d.id))
+                )
                 ids_.append(sid)
             occupants[d.id] = tuple(ids_)
     first_unit = homes_units[0] if homes_units else (None, None)
     for sid in watched:
         # A watched elder lives alone and goes out several times a day.
-        people.append(Person(sid, "resident", "retiree", "face", home_in(first_unit, 3),
-                             gates[0] if gates else None, False))
+        people.append(
+            Person(
+                sid,
+                "resident",
+                "retiree",
+                "face",
+                home_in(first_unit, 3),
+                gates[0] if gates else None,
+                False,
+            )
+        )
     for unit in homes_units or [(None, None)]:
         count = RESIDENTS_PER_UNIT if homes_units else RESIDENTS_WITHOUT_UNITS
-        top = max([d.floor for group in units.get(unit, {}).values() for d in group
-                   if d.floor is not None] + [18])
+        top = max(
+            [
+                d.floor
+                for group in units.get(unit, {}).values()
+                for d in group
+                if d.floor is not None
+            ]
+            + [18]
+        )
         for _ in range(count):
-            persona = rng.choices(("commuter", "student", "retiree", "homebody"), (50, 12, 20, 18))[0]
+            persona = rng.choices(("commuter", "student", "retiree", "homebody"), (50, 12, 20, 18))[
+                0
+            ]
             kind = "tenant" if rng.random() < 0.15 else "resident"
             people.append(person(next_id(), kind, persona, home_in(unit, rng.randint(2, top))))
     return tuple(people), occupants
