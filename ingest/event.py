@@ -260,6 +260,20 @@ def _bad(field: str, detail: str) -> RejectError:
     return RejectError("invalid", field, detail)
 
 
+_MISSING_ORDER = ("v", "id", "ts", "device", "type")
+_valid_ids: set[str] = set()  # device ids already checked against ID_RE (bounded)
+
+
+def _device_ok(device: Any) -> bool:
+    if device in _valid_ids:
+        return True
+    if type(device) is not str or not ID_RE.fullmatch(device):
+        return False
+    if len(_valid_ids) < 100_000:
+        _valid_ids.add(device)
+    return True
+
+
 def parse_event(obj: Any) -> Event:
     """Validate one parsed payload against schema v1; raises RejectError naming the field."""
     if type(obj) is not dict:
@@ -268,34 +282,41 @@ def parse_event(obj: Any) -> Event:
         extra = sorted(str(k) for k in obj.keys() - _TOP_KEYS)[0]
         raise _bad(extra[:64], "unknown field (schema v1 allows v, id, ts, device, type, "
                    "subject, data)")
-    v = obj.get("v")
+    try:
+        v, eid, ts, device, etype = obj["v"], obj["id"], obj["ts"], obj["device"], obj["type"]
+    except KeyError:
+        missing = next(k for k in _MISSING_ORDER if k not in obj)
+        if missing == "ts":
+            raise RejectError("bad_ts", "ts", "missing") from None
+        if missing == "v":
+            raise RejectError("unsupported_version", "v", "missing (must be 1)") from None
+        raise _bad(missing, "missing") from None
     if type(v) is not int or v != 1:
         raise RejectError("unsupported_version", "v", f"must be 1, got {_short(v)}")
-    eid = obj.get("id")
-    if type(eid) is not str or not eid:
-        raise _bad("id", f"must be a non-empty string, not {_kind(eid)}")
-    if len(eid) > MAX_ID_LEN:
-        raise _bad("id", f"longer than {MAX_ID_LEN} characters")
-    if "ts" not in obj:
-        raise RejectError("bad_ts", "ts", "missing")
-    try:
-        ts_ms = parse_ts_ms(obj["ts"])
-    except ValueError as exc:
-        raise RejectError("bad_ts", "ts", str(exc)) from None
-    device = obj.get("device")
-    if type(device) is not str or not ID_RE.fullmatch(device):
+    if type(eid) is not str or not 0 < len(eid) <= MAX_ID_LEN:
+        raise _bad("id", f"must be a string of 1..{MAX_ID_LEN} characters, not "
+                   + (f"{len(eid)} characters" if type(eid) is str else _kind(eid)))
+    if type(ts) is int and MIN_TS_MS <= ts < MAX_TS_MS:
+        ts_ms = ts
+    else:
+        try:
+            ts_ms = parse_ts_ms(ts)
+        except ValueError as exc:
+            raise RejectError("bad_ts", "ts", str(exc)) from None
+    if not _device_ok(device):
         raise _bad("device", "must match [a-z0-9][a-z0-9-]{0,39}")
-    etype = obj.get("type")
     spec = DATA_SPECS.get(etype) if type(etype) is str else None
     if spec is None:
         raise RejectError("unknown_type", "type", f"{_short(etype)} is not a schema v1 type")
-    subject = _parse_subject(obj["subject"]) if obj.get("subject") is not None else None
+    subject = obj.get("subject")
+    if subject is not None:
+        subject = _parse_subject(subject)
     data = obj.get("data")
     if data is None:
         data = {}
     elif type(data) is not dict:
         raise _bad("data", f"must be an object, not {_kind(data)}")
-    if spec:
+    elif spec:
         data = _check_data(data, spec)
     return Event(eid, ts_ms, device, etype, subject, data)
 

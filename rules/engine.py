@@ -161,21 +161,26 @@ class Engine:
 
     def _release(self, out: list[Emitted]) -> None:
         buffer, timers, watermark = self._buffer, self._timers, self.watermark_ms
+        pop = heapq.heappop
         while True:
-            event_ts = buffer[0][0] if buffer and buffer[0][0] <= watermark else None
-            timer_ts = timers[0][0] if timers and timers[0][0] <= watermark else None
-            if event_ts is None and timer_ts is None:
-                return
-            if timer_ts is not None and (event_ts is None or timer_ts < event_ts):
-                deadline, order, proc, key, name = heapq.heappop(timers)
-                slot = self._timer_slots.get((proc, key, name))
-                if slot is None or slot.order != order:
-                    continue  # replaced or cancelled
-                del self._timer_slots[(proc, key, name)]
-                self.counters.timers_fired += 1
-                self._run_timer(self._processors[proc], key, name, deadline, out)
+            if buffer and buffer[0][0] <= watermark:
+                if timers and timers[0][0] < buffer[0][0]:
+                    self._fire_next(out)
+                else:
+                    self._apply(pop(buffer)[2], out)
+            elif timers and timers[0][0] <= watermark:
+                self._fire_next(out)
             else:
-                self._apply(heapq.heappop(buffer)[2], out)
+                return
+
+    def _fire_next(self, out: list[Emitted]) -> None:
+        deadline, order, proc, key, name = heapq.heappop(self._timers)
+        slot = self._timer_slots.get((proc, key, name))
+        if slot is None or slot.order != order:
+            return  # replaced or cancelled
+        del self._timer_slots[(proc, key, name)]
+        self.counters.timers_fired += 1
+        self._run_timer(self._processors[proc], key, name, deadline, out)
 
     def _apply(self, event: Event, out: list[Emitted]) -> None:
         self.counters.applied += 1

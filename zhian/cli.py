@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "zhian.commands.devices",
     "zhian.commands.throwing",
     "zhian.commands.health",
+    "zhian.commands.demo",
 )
 
 

@@ -93,6 +93,9 @@ def _replay(
     engine = pipeline.engine
     render = pipeline.messages
     rejects = pipeline.rejects
+    decode = pipeline.decoder.decode
+    loads = orjson.loads
+    events = duplicates = late = 0
 
     def emit(emitted: list[Emitted]) -> None:
         for item, message in render(emitted):
@@ -106,29 +109,40 @@ def _replay(
         if len(line) < 3 and not line.strip():
             continue
         try:
-            topic, payload = split_line(line)
+            # the common case inline; split_line gives the reasons when it is not
+            obj = loads(line)
+            topic, payload = obj["topic"], obj["payload"]
+            if type(topic) is not str:
+                raise TypeError
+        except (orjson.JSONDecodeError, TypeError, KeyError):
+            try:
+                topic, payload = split_line(line)
+            except RejectError as exc:
+                rejects[exc.reason] += 1
+                if on_reject:
+                    on_reject(number, "", line, exc)
+                continue
+        try:
+            event = decode(topic, payload)
         except RejectError as exc:
-            rejects[exc.reason] += 1
+            outcome = pipeline.decode(topic, payload)  # counts it; unknown devices feed rules
             if on_reject:
-                on_reject(number, "", line, exc)
-            continue
-        outcome = pipeline.decode(topic, payload)
-        if outcome.reject is not None and on_reject:
-            on_reject(number, topic, line, outcome.reject)
-        event = outcome.event
-        if event is None:
-            continue
+                on_reject(number, topic, line, exc)
+            event = outcome.event
+            if event is None:
+                continue
         ident = (event.device, event.id)
         if ident in seen:
-            stats.duplicates += 1
+            duplicates += 1
             continue
         seen.add(ident)
-        stats.events += 1
+        events += 1
         if event.ts_ms < engine.watermark_ms:
-            stats.late += 1
+            late += 1
         emitted = engine.push(event)
         if emitted:
             emit(emitted)
+    stats.events, stats.duplicates, stats.late = events, duplicates, late
     emit(engine.flush())
     stats.lines = number
     stats.rejects = dict(rejects)
