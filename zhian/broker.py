@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -41,8 +42,9 @@ class LocalBroker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         conf = self.data_dir / "mosquitto.conf"
         template = CONFIG_TEMPLATE.read_text(encoding="utf-8")
-        conf.write_text(template.replace("{port}", str(self.port)).replace("{data_dir}", str(self.data_dir)),
-                        encoding="utf-8")
+        filled = (template.replace("{port}", str(self.port)).replace("{data_dir}", str(self.data_dir))
+                  .replace("{user}", getpass.getuser()))
+        conf.write_text(filled, encoding="utf-8")
         self.process = subprocess.Popen([self.executable(), "-c", str(conf)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout_s

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ingest.event import Event, parse_event
 from ingest.registry import Registry, load_registry
 from zhian.simulate.clock import DAY
 from zhian.simulate.generator import generate_traffic
@@ -34,3 +35,15 @@ def week(registry: Registry) -> tuple[list[Traffic], dict[str, Any]]:
     """The simulated week with incidents and near misses, and its truth."""
     traffic, truth = simulate_week(registry, MONDAY, seed=1)
     return list(traffic), truth
+
+
+@pytest.fixture(scope="session")
+def normal_events(normal_day: list[Traffic]) -> list[Event]:
+    """The normal day's payloads, validated (parse_event raises on any invalid one)."""
+    return [parse_event(p) for _, _, p in normal_day]
+
+
+@pytest.fixture(scope="session")
+def week_events(week: tuple[list[Traffic], dict[str, Any]]) -> list[Event]:
+    """The week's payloads, validated."""
+    return [parse_event(p) for _, _, p in week[0]]

@@ -13,7 +13,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from typing import Any
 
-from ingest.event import Event, parse_event
+from ingest.event import Event
 from ingest.registry import Registry
 from zhian.simulate.clock import is_night
 
@@ -217,12 +217,10 @@ class Reference:
             self.advance(self.max_ts - LATENESS)
 
 
-def reference_alerts(
-    registry: Registry, payloads: Iterable[dict[str, Any]]
-) -> list[tuple[Any, ...]]:
-    """Raised alerts of the reference reading for payloads in time order."""
+def reference_alerts(registry: Registry, events: Iterable[Event]) -> list[tuple[Any, ...]]:
+    """Raised alerts of the reference reading for events in time order."""
     ref = Reference(registry)
-    for payload in payloads:
-        ref.step(parse_event(payload))
+    for event in events:
+        ref.step(event)
     ref.finish()
     return ref.raised

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import islice
 
-from ingest.event import parse_event
+from ingest.event import Event
 from ingest.registry import Registry
 from tests.simulate.conftest import MONDAY
 from zhian.simulate.clock import HOUR
@@ -14,9 +14,10 @@ from zhian.simulate.model import Traffic
 from zhian.simulate.world import build_world
 
 
-def test_every_payload_is_valid_and_on_its_device_topic(normal_day: list[Traffic]) -> None:
-    for ts, topic, payload in normal_day:
-        event = parse_event(payload)
+def test_every_payload_is_valid_and_on_its_device_topic(
+    normal_day: list[Traffic], normal_events: list[Event]
+) -> None:
+    for (ts, topic, _), event in zip(normal_day, normal_events, strict=True):
         assert topic == f"zhian/cyl/{event.device}/events"
         assert event.ts_ms == ts
 

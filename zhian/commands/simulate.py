@@ -15,7 +15,7 @@ from zhian.simulate.clock import DAY, rfc3339_formatter
 from zhian.simulate.incidents import INCIDENTS
 from zhian.simulate.live import BrokerUnavailable, LiveOptions, run_live
 from zhian.simulate.replayfile import write_replay, write_truth
-from zhian.simulate.week import simulate_week
+from zhian.simulate.week import PLAN, simulate_week
 
 log = logging.getLogger("zhian.simulate")
 
@@ -50,7 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     f.add_argument("--normal-only", action="store_true", help="no incidents or near misses")
     b = p.add_argument_group("live (--broker)")
     b.add_argument(
-        "--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)"
+        "--speed", type=float, default=1.0,
+        help="simulated seconds per real second (default 1). Above 1, event time runs ahead of the "
+        "clock, and `zhian run` rejects events more than 10 min ahead (clock_ahead)"
     )
     b.add_argument(
         "--incident",
@@ -102,9 +104,8 @@ def _to_file(registry: Registry, args: argparse.Namespace) -> int:
         return 2
     fmt = rfc3339_formatter(registry.community.tz)
     began = time.perf_counter()
-    traffic, truth = simulate_week(registry, start_ms, args.seed, args.days, normal=True)
-    if args.normal_only:
-        traffic, truth = _normal_only(registry, start_ms, args)
+    plan = () if args.normal_only else PLAN
+    traffic, truth = simulate_week(registry, start_ms, args.seed, args.days, plan=plan)
 
     def progress(count: int, ts_ms: int) -> None:
         day = (ts_ms - start_ms) / DAY
@@ -125,27 +126,6 @@ def _to_file(registry: Registry, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-def _normal_only(registry: Registry, start_ms: int, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from zhian.simulate.generator import generate_traffic
-
-    traffic = generate_traffic(registry, start_ms, args.days * DAY, args.seed)
-    fmt = rfc3339_formatter(registry.community.tz)
-    end_ms = start_ms + args.days * DAY
-    truth = {
-        "community": registry.community.id,
-        "seed": args.seed,
-        "start_ms": start_ms,
-        "end_ms": end_ms,
-        "start": fmt(start_ms),
-        "end": fmt(end_ms),
-        "alerts": [],
-        "incidents": [],
-        "near_misses": [],
-        "skipped": [],
-    }
-    return traffic, truth
 
 
 def _live(registry: Registry, args: argparse.Namespace) -> int:

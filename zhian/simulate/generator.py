@@ -76,6 +76,7 @@ class TrafficGenerator:
         return incident.truth
 
     def __iter__(self) -> Iterator[Traffic]:
+        """Traffic in time order, one community day at a time; endless without a duration."""
         tz = self.world.tz
         day = local_midnight(self.start_ms, tz)
         while self.end_ms is None or day < self.end_ms:

@@ -17,7 +17,7 @@ import orjson
 import paho.mqtt.client as mqtt
 
 from ingest.registry import Registry
-from zhian.simulate.clock import MINUTE, SECOND, next_night, rfc3339_formatter
+from zhian.simulate.clock import SECOND, next_night, rfc3339_formatter
 from zhian.simulate.generator import TrafficGenerator
 from zhian.simulate.incidents import INCIDENTS
 from zhian.simulate.model import Incident
@@ -105,8 +105,12 @@ def run_live(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    should_stop: Callable[[], bool] | None = None,
 ) -> int:
-    """Publish until a bound is reached or Ctrl-C; returns the number of events published."""
+    """Publish until a bound, Ctrl-C or `should_stop()`; returns the number of events published.
+
+    `should_stop` is polled at least every 0.5 s, so another thread can end the run.
+    """
     client = connect(opts, registry.community.id)
     start_ms = int(time.time() * 1000)
     gen = TrafficGenerator(registry, start_ms, opts.seed)
@@ -131,9 +135,13 @@ def run_live(
                 now = clock()
                 if opts.duration_s is not None and now - wall0 >= opts.duration_s:
                     return published
+                if should_stop is not None and should_stop():
+                    return published
                 if next_incident is not None and now >= next_incident:
                     sim_now = start_ms + int((now - wall0) * 1000 * opts.speed)
-                    injected += _inject(gen, names[injected % len(names)], max(sim_now, ts), fmt)
+                    injected += _inject(
+                        gen, names[injected % len(names)], max(sim_now, ts), fmt, opts.speed
+                    )
                     next_incident += opts.incident_every_s
                 wait = min(due, next_incident if next_incident is not None else due) - now
                 if wait <= 0:
@@ -157,7 +165,9 @@ def run_live(
     return published
 
 
-def _inject(gen: TrafficGenerator, name: str, at_ms: int, fmt: Callable[[int], str]) -> int:
+def _inject(
+    gen: TrafficGenerator, name: str, at_ms: int, fmt: Callable[[int], str], speed: float
+) -> int:
     """Build the incident so that it starts after everything already generated, and add it.
 
     Returns 1 (tried) so the caller moves on to the next name either way.
@@ -184,13 +194,14 @@ def _inject(gen: TrafficGenerator, name: str, at_ms: int, fmt: Callable[[int], s
         + f" at {fmt(t['ts_ms'])[11:19]}"
         for t in truths
     )
-    lead_min = (at_ms - gen.frontier) / MINUTE
+    last_alert = max((t["ts_ms"] for t in truths), default=at_ms)
+    eta_s = (last_alert - gen.frontier) / 1000 / speed
     log.info(
-        "incident %s at %s (sim, +%.1f min): %s → expect %s",
+        "incident %s at %s: %s → expect %s (in ~%.0f s)",
         name,
         fmt(at_ms)[:19],
-        lead_min,
         incident.note,
         expect,
+        eta_s,
     )
     return 1

@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 from zhian.simulate.clock import HOUR, MINUTE, SECOND, is_night
-from zhian.simulate.incidents import (
+from zhian.simulate.model import Incident, Subj, passage
+from zhian.simulate.parts import (
     Builder,
-    _charging_pair,
-    _ebike_seen,
-    _every,
-    _hex,
-    _home_door,
-    _me,
-    _offline_candidate,
-    _parking_cam,
-    _pick,
-    _quiet_sockets,
-    _resident,
     charger_session,
     charger_temps,
+    charging_pair,
+    ebike_seen,
+    home_door,
+    offline_candidate,
+    parking_camera,
+    pick,
+    plain_resident,
+    quiet_sockets,
+    sightings,
+    subject_of,
+    tag,
 )
-from zhian.simulate.model import Incident, Subj, passage
 from zhian.simulate.world import World
 
 
 def four_denials(world: World, at_ms: int, device: str | None = None) -> Incident:
     """Four invalid cards in 45 s: one short of repeated_denials."""
-    door = _pick(world.gates or world.lobbies, "gate", device)
-    card: Subj = (f"c-{_hex(at_ms, 'nm-card')}", "unknown", "card")
+    door = pick(world.gates or world.lobbies, "gate", device)
+    card: Subj = (f"c-{tag(at_ms, 'nm-card')}", "unknown", "card")
     inc = Incident("four_denials", f"4 denials at {door} within 45 s")
     for i in range(4):
         inc.add(
@@ -38,8 +38,8 @@ def four_denials(world: World, at_ms: int, device: str | None = None) -> Inciden
 
 def two_strangers_at_night(world: World, at_ms: int, device: str | None = None) -> Incident:
     """A stranger denied twice at night, 9 min apart: one short of stranger_loitering."""
-    door = _pick(world.gates or world.lobbies, "gate", device, 1)
-    face: Subj = (f"f-{_hex(at_ms, 'nm-night')}", "stranger", "face")
+    door = pick(world.gates or world.lobbies, "gate", device, 1)
+    face: Subj = (f"f-{tag(at_ms, 'nm-night')}", "stranger", "face")
     inc = Incident("two_strangers_at_night", f"2 stranger denials at night at {door}")
     for t in (at_ms, at_ms + 9 * MINUTE):
         inc.add(t, door, "access.denied", face, {"reason": "unknown_face"})
@@ -51,8 +51,8 @@ def three_strangers_before_night(world: World, at_ms: int, device: str | None = 
     """Three stranger denials in 30 min, the 3rd at `at_ms` before 22:00: not night, silent."""
     if is_night(at_ms, world.tz):
         raise ValueError("the 3rd denial of this near miss must be by day")
-    door = _pick(world.gates or world.lobbies, "gate", device, 1)
-    face: Subj = (f"f-{_hex(at_ms, 'nm-eve')}", "stranger", "face")
+    door = pick(world.gates or world.lobbies, "gate", device, 1)
+    face: Subj = (f"f-{tag(at_ms, 'nm-eve')}", "stranger", "face")
     inc = Incident(
         "three_strangers_before_night", f"3 stranger denials at {door}, the 3rd before 22:00"
     )
@@ -65,7 +65,7 @@ def three_strangers_before_night(world: World, at_ms: int, device: str | None = 
 
 def ebike_low_confidence(world: World, at_ms: int, device: str | None = None) -> Incident:
     """An e-bike-like object in an elevator at confidence 0.52–0.55 (< 0.6)."""
-    cam = _pick(world.elevcams, "elevator camera", device, 1)
+    cam = pick(world.elevcams, "elevator camera", device, 1)
     inc = Incident("ebike_low_confidence", f"e-bike at confidence 0.55 in {cam}")
     for i, conf in enumerate((0.52, 0.55, 0.55)):
         inc.add(
@@ -73,18 +73,23 @@ def ebike_low_confidence(world: World, at_ms: int, device: str | None = None) ->
             cam,
             "object.detected",
             None,
-            {"label": "ebike", "confidence": conf, "track": f"n{_hex(at_ms, 'nm-elev', 6)}"},
+            {"label": "ebike", "confidence": conf, "track": f"n{tag(at_ms, 'nm-elev', 6)}"},
         )
     return inc
 
 
 def door_open_110s(world: World, at_ms: int, device: str | None = None) -> Incident:
     """A door granted and held for 110 s (< 120 s)."""
-    door = _pick(world.lobbies or world.gates, "door", device, 1)
-    sid = _resident(world, None, 17)
+    door = pick(world.lobbies or world.gates, "door", device, 1)
+    sid = plain_resident(world, None, 17)
     inc = Incident("door_open_110s", f"{door} open for 110 s")
     inc.events += passage(
-        door, at_ms, _me(world, sid), "in", open_after_ms=2 * SECOND, open_for_ms=110 * SECOND
+        door,
+        at_ms,
+        subject_of(world, sid),
+        "in",
+        open_after_ms=2 * SECOND,
+        open_for_ms=110 * SECOND,
     )
     inc.reserve("d:" + door, at_ms - MINUTE, at_ms + 4 * MINUTE)
     return inc
@@ -92,11 +97,11 @@ def door_open_110s(world: World, at_ms: int, device: str | None = None) -> Incid
 
 def door_opened_8s_after_grant(world: World, at_ms: int, device: str | None = None) -> Incident:
     """A slow resident: the door opens 8 s after the grant (within door_forced's 10 s)."""
-    door = _pick(world.lobbies or world.gates, "door", device)
-    sid = _resident(world, None, 19)
+    door = pick(world.lobbies or world.gates, "door", device)
+    sid = plain_resident(world, None, 19)
     inc = Incident("door_opened_8s_after_grant", f"{door} opened 8 s after a grant")
     inc.events += passage(
-        door, at_ms, _me(world, sid), "in", open_after_ms=8 * SECOND, open_for_ms=6 * SECOND
+        door, at_ms, subject_of(world, sid), "in", open_after_ms=8 * SECOND, open_for_ms=6 * SECOND
     )
     inc.reserve("d:" + door, at_ms - MINUTE, at_ms + MINUTE)
     return inc
@@ -104,10 +109,10 @@ def door_opened_8s_after_grant(world: World, at_ms: int, device: str | None = No
 
 def socket_4min(world: World, at_ms: int, device: str | None = None) -> Incident:
     """An e-bike in the corridor and the socket at ≥ 50 W for 4 min only; gone after 6 min."""
-    cam, sock = _charging_pair(world, device)
+    cam, sock = charging_pair(world, device)
     inc = Incident("socket_4min", f"{sock} at 210 W for 4 min by an e-bike at {cam}")
-    _ebike_seen(inc, cam, _every(at_ms, at_ms + 6 * MINUTE), 0.71, f"n{_hex(at_ms, 'nm-sock', 6)}")
-    _quiet_sockets(
+    ebike_seen(inc, cam, sightings(at_ms, at_ms + 6 * MINUTE), 0.71, f"n{tag(at_ms, 'nm-sock', 6)}")
+    quiet_sockets(
         inc,
         world,
         cam,
@@ -120,7 +125,7 @@ def socket_4min(world: World, at_ms: int, device: str | None = None) -> Incident
 
 def charger_64c(world: World, at_ms: int, device: str | None = None, port: int = 5) -> Incident:
     """A port warming to 64 °C (< 65) and finishing its charge."""
-    charger = _pick(world.chargers, "charger", device, 1)
+    charger = pick(world.chargers, "charger", device, 1)
     inc = Incident("charger_64c", f"{charger} port {port} peaked at 64 °C")
     temps = charger_temps(at_ms, 64.0, (63.6, 63.1), "full")
     charger_session(inc, charger, port, temps)
@@ -134,10 +139,10 @@ def corridor_ebike_short(world: World, at_ms: int, device: str | None = None) ->
     7 min, not 9: read as presence with a 120 s gap allowance, 9 min of sightings would last
     11 min and raise; 7 min (+ 120 s = 9 min) is silent under either reading.
     """
-    cam = _parking_cam(world, device)
+    cam = parking_camera(world, device)
     inc = Incident("corridor_ebike_short", f"an e-bike by {cam} for 7 min")
-    _ebike_seen(inc, cam, _every(at_ms, at_ms + 7 * MINUTE), 0.72, f"n{_hex(at_ms, 'nm-park', 6)}")
-    _quiet_sockets(inc, world, cam, at_ms - 6 * MINUTE, at_ms + 15 * MINUTE)
+    ebike_seen(inc, cam, sightings(at_ms, at_ms + 7 * MINUTE), 0.72, f"n{tag(at_ms, 'nm-park', 6)}")
+    quiet_sockets(inc, world, cam, at_ms - 6 * MINUTE, at_ms + 15 * MINUTE)
     return inc
 
 
@@ -145,8 +150,8 @@ def two_gates_40s(world: World, at_ms: int, subject: str | None = None) -> Incid
     """One resident granted at two gates 40 s apart (> 30 s): a sprint, not a shared card."""
     if len(world.gates) < 2:
         raise LookupError("this near miss needs two gates")
-    sid = _resident(world, subject, 13)
-    me = _me(world, sid)
+    sid = plain_resident(world, subject, 13)
+    me = subject_of(world, sid)
     g1, g2 = world.gates[1], world.gates[0]
     inc = Incident("two_gates_40s", f"{sid} granted at {g1} and {g2} 40 s apart")
     inc.events += passage(g1, at_ms, me, "out") + passage(g2, at_ms + 40 * SECOND, me, "in")
@@ -156,7 +161,7 @@ def two_gates_40s(world: World, at_ms: int, subject: str | None = None) -> Incid
 
 def heartbeat_gap(world: World, at_ms: int, device: str | None = None) -> Incident:
     """A device misses beats for 2.5 × heartbeat_s (< 3 ×)."""
-    dev = _offline_candidate(world, device)
+    dev = offline_candidate(world, device)
     hb = world.heartbeat_ms(dev)
     back = at_ms + hb * 5 // 2
     inc = Incident("heartbeat_gap", f"{dev} silent for 2.5 heartbeats")
@@ -169,9 +174,9 @@ def heartbeat_gap(world: World, at_ms: int, device: str | None = None) -> Incide
 
 def care_quiet_short(world: World, at_ms: int, subject: str | None = None) -> Incident:
     """A watched elder away for 80 % of max_quiet_h (visiting family overnight)."""
-    sid = _pick(tuple(world.watch), "watchlist entry", subject)
-    door = _home_door(world, sid)
-    me = _me(world, sid)
+    sid = pick(tuple(world.watch), "watchlist entry", subject)
+    door = home_door(world, sid)
+    me = subject_of(world, sid)
     back = at_ms + int(world.watch[sid] * 0.8 * HOUR)
     inc = Incident("care_quiet_short", f"{sid} away for {world.watch[sid] * 0.8:g} h")
     inc.events += passage(door, at_ms, me, "out") + passage(door, back, me, "in")

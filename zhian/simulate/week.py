@@ -53,14 +53,22 @@ TAIL_MS = 30 * MINUTE
 
 
 def simulate_week(
-    registry: Registry, start_ms: int, seed: int, days: int = 7, *, normal: bool = True
+    registry: Registry,
+    start_ms: int,
+    seed: int,
+    days: int = 7,
+    *,
+    plan: tuple[tuple[int, str, str, dict[str, Any]], ...] = PLAN,
+    normal: bool = True,
 ) -> tuple[Iterator[Traffic], dict[str, Any]]:
-    """Traffic of `days` days from `start_ms` with the PLAN's incidents, and its truth.
+    """Traffic of `days` days from `start_ms` with the plan's incidents, and its truth.
 
     The traffic is an iterator (a week is ~10^5 events, too many dicts to hold); the truth is
-    complete before it is consumed. Plan days count from the first community midnight at or
-    after `start_ms`; entries that do not fit in the span, or whose devices the compound
-    lacks, are listed under "skipped".
+    complete before it is consumed. Plan days count from the community midnight that starts
+    `start_ms`'s day; an entry that would start before `start_ms` moves `days` days later, so
+    a week starting at any time of day holds the whole plan. Entries that do not fit in the
+    span, or whose devices the compound lacks, are listed under "skipped". `plan=()` gives
+    normal life only.
     """
     end_ms = start_ms + days * DAY
     gen = TrafficGenerator(registry, start_ms, seed, end_ms - start_ms, normal=normal)
@@ -79,7 +87,7 @@ def simulate_week(
         "near_misses": [],
         "skipped": [],
     }
-    for day, clock, name, options in PLAN:
+    for day, clock, name, options in plan:
         hours, minutes = (int(x) for x in clock.split(":"))
         at_ms = base + day * DAY + hours * HOUR + minutes * MINUTE
         builder = INCIDENTS.get(name) or NEAR_MISSES[name]
