@@ -85,6 +85,7 @@ class MqttClient:
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
         self.connects = 0
+        self.connected_at = 0.0  # monotonic time of the last successful connect
 
     def start(self) -> None:
         """Connect in the background; paho reconnects with backoff on its own."""
@@ -119,6 +120,7 @@ class MqttClient:
             log.error("broker %s:%s refused the connection: %s", self.config.host, self.config.port, reason)
             return
         self.connects += 1
+        self.connected_at = time.monotonic()
         log.info("connected to %s:%s as %s (session present: %s)", self.config.host,
                  self.config.port, self.config.client_id, flags.session_present)
         for topic in self.subscriptions:
