@@ -4,6 +4,8 @@
 set -euo pipefail
 ZHIAN_EXTRAS=test
 source "$(dirname "$0")/setup.sh"
+echo "test.sh: ruff check" >&2
+.venv/bin/ruff check .
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

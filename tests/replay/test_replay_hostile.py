@@ -51,14 +51,16 @@ def hostile_traffic(path: Path) -> dict[str, int]:
                                               "payload": {**ev("gate-north", 9003, T0, "door.opened"), "v": "1"}})],
         "device_mismatch": [orjson.dumps({"topic": "zhian/cyl/gate-north/events",
                                           "payload": ev("gate-south", 9004, T0, "door.opened")})],
-        "bad_ts": [orjson.dumps({"topic": "zhian/cyl/gate-north/events",
-                                 "payload": {**ev("gate-north", 9005, T0, "door.opened"), "ts": "2026-13-45T99:00:00Z"}})],
-        "bad_topic": [orjson.dumps({"topic": "zhian/cyl/../../$SYS/#", "payload": ev("gate-north", 9006, T0, "door.opened")}),
+        "bad_ts": [orjson.dumps({"topic": "zhian/cyl/gate-north/events", "payload": {
+            **ev("gate-north", 9005, T0, "door.opened"), "ts": "2026-13-45T99:00:00Z"}})],
+        "bad_topic": [orjson.dumps({"topic": "zhian/cyl/../../$SYS/#",
+                                    "payload": ev("gate-north", 9006, T0, "door.opened")}),
                       orjson.dumps({"topic": "zhian/cyl/gate-north/events\u0000", "payload": {}})],
         "not_json": [orjson.dumps({"topic": "zhian/cyl/gate-north/events", "payload": "{not json"})],
         "unknown_type": [orjson.dumps({"topic": "zhian/cyl/gate-north/events",
                                        "payload": ev("gate-north", 9007, T0, "door.exploded")})],
-        "unknown_device": [orjson.dumps({"topic": "zhian/cyl/ghost-1/events", "payload": ev("ghost-1", 1, T0, "door.opened")})],
+        "unknown_device": [orjson.dumps({"topic": "zhian/cyl/ghost-1/events",
+                                         "payload": ev("ghost-1", 1, T0, "door.opened")})],
     }
     for reason, reason_lines in bad.items():
         for b in reason_lines:

@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--rules", type=Path, default=None, help="directory of rule files overriding the default pack")
     p.add_argument("--json", action="store_true", help="print alert transitions as JSON lines (the default)")
     p.add_argument("--commands", action="store_true", help="also print device commands")
-    p.add_argument("--dead-letters", type=Path, default=None, help="write rejected lines with reasons here (JSON lines)")
+    p.add_argument("--dead-letters", type=Path, default=None,
+                   help="write rejected lines with reasons here (JSON lines)")
     p.set_defaults(func=run)
 
 
