@@ -26,10 +26,12 @@ class _Lenient(string.Formatter):
     """Fills a summary template; a field the alert lacks reads as "?" rather than failing."""
 
     def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
+        """A named field, or "?" when the alert lacks it."""
         value = kwargs.get(key) if isinstance(key, str) else None
         return "?" if value is None else value
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        """Numbers as a person writes them: 67 rather than 67.0."""
         if isinstance(value, float):
             value = int(value) if value.is_integer() else round(value, 1)
         return super().format_field(value, format_spec)
@@ -38,16 +40,23 @@ class _Lenient(string.Formatter):
 _FORMATTER = _Lenient()
 
 
+def _where(t: AlertTransition) -> str | None:
+    """The device the alert is about, or for a person's alert the one where it happened."""
+    at = t.facts.get("at_device")
+    return t.device or (at if isinstance(at, str) else None)
+
+
 def summary_values(t: AlertTransition, registry: Registry) -> dict[str, Any]:
     """Everything a summary template may name."""
-    device = registry.get(t.device) if t.device else None
+    where = _where(t)
+    device = registry.get(where) if where else None
     values: dict[str, Any] = dict(t.facts)
     kind_zh, kind_en = kind_words(t.facts.get("kind"), t.facts.get("type"))
     first = t.facts.get("first_device")
     first_dev = registry.get(first) if isinstance(first, str) else None
     quiet = next((w.max_quiet_h for w in registry.watchlist if w.subject == t.subject), None)
     values.update(
-        place=place_zh(device, t.device), place_en=place_en(device, t.device),
+        place=place_zh(device, where), place_en=place_en(device, where),
         device=t.device, subject=t.subject, port=t.port, count=t.count,
         household=device.household if device else None,
         first_place=place_zh(first_dev, first) if first else None,
@@ -59,7 +68,8 @@ def summary_values(t: AlertTransition, registry: Registry) -> dict[str, Any]:
 
 def alert_payload(t: AlertTransition, registry: Registry) -> dict[str, Any]:
     """One alert transition in the alert schema of PRODUCT.md, fields in its order."""
-    device = registry.get(t.device) if t.device else None
+    where = _where(t)
+    device = registry.get(where) if where else None
     values = summary_values(t, registry)
     zh, en = t.summary
     return {
@@ -96,7 +106,9 @@ def render_output(emitted: Emitted, registry: Registry) -> list[Message]:
     output = emitted.output
     community = registry.community.id
     if isinstance(output, AlertTransition):
-        return [(f"zhian/{community}/alerts", alert_payload(output, registry))]
+        # a silenced transition is recorded (its own topic) but does not page the desk
+        topic = f"zhian/{community}/alerts" if output.silenced is None else f"zhian/{community}/alerts/silenced"
+        return [(topic, alert_payload(output, registry))]
     if isinstance(output, DeviceCommand):
         return [(f"zhian/{community}/{output.device}/command", command_payload(output, registry))]
     return []

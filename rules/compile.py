@@ -9,16 +9,18 @@ from ingest.event import ALERT_ACK, Event
 from ingest.registry import Registry
 from rules.constructs import build
 from rules.constructs.base import START_KEY, Construct, Context, Ident
-from rules.lifecycle import RuleInfo
+from rules.lifecycle import RuleInfo, ident_from_ack, keep_alive
 from rules.lifecycle import acknowledge as _ack
 from rules.lifecycle import clear as _clear
 from rules.lifecycle import fire as _fire
-from rules.lifecycle import ident_from_ack, keep_alive
 from rules.lifecycle import on_timer as _lifecycle_timer
 from rules.match import Matcher, union_devices, union_subjects
+from rules.silence import Silence, Silencer
 from rules.spec import RuleSpec, parse_duration_ms
 
 DEFAULT_ESCALATE_MS = 5 * 60_000
+_START = (START_KEY,)
+_NOTHING: list[Any] = []  # never appended to: the engine only reads outputs
 
 
 class CompiledRule:
@@ -29,7 +31,8 @@ class CompiledRule:
     keyed by location so that both sides of the join meet.
     """
 
-    def __init__(self, spec: RuleSpec, registry: Registry, source: str = "") -> None:
+    def __init__(self, spec: RuleSpec, registry: Registry, source: str = "",
+                 silences: list[Silence] | None = None) -> None:
         self.name = spec.rule
         self.spec = spec
         self.source = source
@@ -48,7 +51,8 @@ class CompiledRule:
         else:
             escalate_ms = DEFAULT_ESCALATE_MS if spec.severity == "critical" else None
         self.info = RuleInfo(spec.rule, spec.severity, (spec.summary.zh, spec.summary.en),
-                             escalate_ms, quiet_ms, spec.clear.ack, spec.commands, registry)
+                             escalate_ms, quiet_ms, spec.clear.ack, spec.commands, registry,
+                             Silencer(spec.rule, silences or []))
         self._bases = [c.base for c in self.constructs if c.base is not None]
         matchers = [m for c in self.constructs for m in c.matchers]
         if self.clear_on is not None:
@@ -64,6 +68,9 @@ class CompiledRule:
             for t in c.types:
                 self._by_type.setdefault(t, []).append(c)
         joins = [c.location for c in self.constructs if c.location is not None]
+        if joins and len(self.constructs) > 1:
+            # its state is keyed by location, which the other constructs do not expect
+            raise ValueError("a sustained construct with while: cannot be combined with others")
         self._location = joins[0] if joins else None
         self._locations: dict[str, str] = {}
         if self._location is not None:
@@ -71,7 +78,11 @@ class CompiledRule:
                 parts = [getattr(d, a) for a in self._location]
                 if all(p is not None for p in parts):
                     self._locations[d.id] = "/".join(str(p) for p in parts)
-        self._start = any(c.expected_keys() for c in self.constructs)
+        self._single = any(getattr(c, "single_key", False) for c in self.constructs)
+        if self._single and len(self.constructs) > 1:
+            raise ValueError("a quiet construct cannot be combined with others in one rule")
+        # a single-key rule sees every event; most only need "not mine" (see step)
+        self._mine = self.constructs[0].matchers[0] if self._single else None
 
     # ---- routing ---------------------------------------------------------------------
 
@@ -85,30 +96,32 @@ class CompiledRule:
         if event.type == ALERT_ACK:
             if event.data.get("rule") != self.name:
                 return ()
+            if self._single:
+                return _START
             ident = ident_from_ack(self.ctx.key, event.data)
             route = self._route(ident) if ident is not None else None
-            keys = [route] if route is not None else []
-            return keys + [START_KEY] if self._start else keys
-        # START_KEY sees every event: "never heard from" counts from the first one
-        start = (START_KEY,) if self._start else ()
+            return (route,) if route is not None else ()
+        if self._single:
+            return _START  # "never heard from" counts from the first event of all
         if self._devices is not None and event.device not in self._devices:
-            return start
+            return ()
         if self._subjects is not None and (
             event.subject is None or event.subject.id not in self._subjects
         ):
-            return start
+            return ()
         if self._location is not None:
             loc = self._locations.get(event.device)
             return (loc,) if loc is not None else ()
         ident = self.ctx.ident(event)
-        if ident is None:
-            return start
-        return (ident.akey, *start)
+        return (ident.akey,) if ident is not None else ()
 
     # ---- processing ------------------------------------------------------------------
 
     def step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
         """Clear or keep alive active alerts, then let each construct decide."""
+        mine = self._mine
+        if mine is not None and state is not None and not state["a"] and not mine(event):
+            return state, _NOTHING  # armed already, no alert to clear, not an event it watches
         st = state if state is not None else {"c": {}, "a": {}}
         alerts: dict[str, Any] = st["a"]
         out: list[Any] = []
@@ -133,10 +146,11 @@ class CompiledRule:
                 cstates.pop(c.idx, None)
             else:
                 cstates[c.idx] = cs
-            out.extend(timers)
+            if timers:
+                out.extend(timers)
             for hit in fires:
                 _fire(self.info, alerts, hit, event.ts_ms, out)
-        return _compact(st), out
+        return (st if cstates or alerts else None), out
 
     def on_timer(self, state: Any, key: str, name: str, deadline_ms: int) -> tuple[Any, list[Any]]:
         """Lifecycle timers (escalation, quiet clear) and construct timers (`{idx}:…`)."""

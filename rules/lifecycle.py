@@ -10,6 +10,7 @@ from ingest.registry import Registry
 from rules.constructs.base import Fire, Ident
 from rules.engine import CancelTimer, SetTimer
 from rules.outputs import AlertTransition, DeviceCommand, alert_id, command_id
+from rules.silence import Silencer
 from rules.spec import Command
 
 EVIDENCE_MAX = 20
@@ -22,7 +23,7 @@ class RuleInfo:
 
     def __init__(self, name: str, severity: str, summary: tuple[str, str], escalate_ms: int | None,
                  quiet_ms: int | None, clear_on_ack: bool, commands: list[Command],
-                 registry: Registry) -> None:
+                 registry: Registry, silencer: Silencer | None = None) -> None:
         self.name = name
         self.severity = severity
         self.summary = summary
@@ -31,12 +32,14 @@ class RuleInfo:
         self.clear_on_ack = clear_on_ack
         self.commands = commands
         self.elevators = {d.id: d.elevator for d in registry.devices if d.elevator}
+        self.silencer = silencer if silencer is not None and silencer.entries else None
 
 
 def _transition(info: RuleInfo, rec: dict[str, Any], state: str, ts_ms: int) -> AlertTransition:
     akey, device, subject, port = rec["who"]
+    owner = info.silencer.owner(device, subject, rec["f"], ts_ms) if info.silencer else None
     return AlertTransition(rec["id"], info.name, state, info.severity, ts_ms, device, subject, port,
-                           tuple(rec["ev"]), rec["n"], rec["f"], info.summary)
+                           tuple(rec["ev"]), rec["n"], rec["f"], info.summary, owner)
 
 
 def fire(info: RuleInfo, alerts: dict[str, Any], hit: Fire, now_ms: int, out: list[Any]) -> None:
@@ -49,7 +52,7 @@ def fire(info: RuleInfo, alerts: dict[str, Any], hit: Fire, now_ms: int, out: li
         rec["ev"] = (rec["ev"] + [e for e in hit.evidence if e not in rec["ev"]])[-EVIDENCE_MAX:]
         rec["f"] = {**rec["f"], **hit.facts}
         out.append(_transition(info, rec, "updated", hit.ts_ms))
-        _arm_quiet_clear(info, akey, now_ms, out)
+        _arm_quiet_clear(info, rec, akey, now_ms, out)
         return
     rec = {"id": alert_id(info.name, akey, hit.ts_ms), "t0": hit.ts_ms, "t": hit.ts_ms, "n": 1,
            "ack": False, "esc": False, "ev": list(hit.evidence[-EVIDENCE_MAX:]),
@@ -63,18 +66,23 @@ def fire(info: RuleInfo, alerts: dict[str, Any], hit: Fire, now_ms: int, out: li
                                      cmd.action, cmd.reason, rec["id"]))
     if info.escalate_ms is not None:
         out.append(SetTimer(ESCALATE + akey, hit.ts_ms + info.escalate_ms))
-    _arm_quiet_clear(info, akey, now_ms, out)
+    _arm_quiet_clear(info, rec, akey, now_ms, out)
 
 
-def _arm_quiet_clear(info: RuleInfo, akey: str, now_ms: int, out: list[Any]) -> None:
+def _arm_quiet_clear(info: RuleInfo, rec: dict[str, Any], akey: str, now_ms: int, out: list[Any]) -> None:
+    # lazy: one timer at a time; when it fires early it moves to the latest deadline ("q")
     if info.quiet_ms is not None:
-        out.append(SetTimer(QUIET_CLEAR + akey, now_ms + info.quiet_ms))
+        rec["q"] = max(rec.get("q", 0), now_ms + info.quiet_ms)
+        if not rec.get("qt"):
+            rec["qt"] = True
+            out.append(SetTimer(QUIET_CLEAR + akey, rec["q"]))
 
 
 def keep_alive(info: RuleInfo, alerts: dict[str, Any], akey: str, now_ms: int, out: list[Any]) -> None:
     """A raising-type event for an active alert pushes its quiet clear further away."""
-    if akey in alerts:
-        _arm_quiet_clear(info, akey, now_ms, out)
+    rec = alerts.get(akey)
+    if rec is not None:
+        _arm_quiet_clear(info, rec, akey, now_ms, out)
 
 
 def clear(info: RuleInfo, alerts: dict[str, Any], akey: str, ts_ms: int, out: list[Any],
@@ -111,14 +119,19 @@ def on_timer(info: RuleInfo, alerts: dict[str, Any], name: str, deadline_ms: int
             rec["esc"] = True
             out.append(_transition(info, rec, "escalated", deadline_ms))
     elif name.startswith(QUIET_CLEAR):
-        clear(info, alerts, name[len(QUIET_CLEAR):], deadline_ms, out)
+        akey = name[len(QUIET_CLEAR):]
+        rec = alerts.get(akey)
+        if rec is not None and rec.get("q", 0) > deadline_ms:
+            out.append(SetTimer(name, rec["q"]))  # kept alive since: wait on
+        else:
+            clear(info, alerts, akey, deadline_ms, out)
 
 
 def ident_from_ack(key: str, data: dict[str, Any]) -> Ident | None:
     """The alert identity an acknowledgement names (it echoes the alert's device/subject/port)."""
     device, subject, port = data.get("device"), data.get("subject"), data.get("port")
     if key == "subject":
-        return Ident(subject, device, subject, None) if isinstance(subject, str) else None
+        return Ident(subject, None, subject, None) if isinstance(subject, str) else None
     if not isinstance(device, str):
         return None
     if key == "device+port" and port is not None:

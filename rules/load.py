@@ -14,6 +14,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ingest.errors import ConfigProblem, RegistryError
 from ingest.registry import Registry, dotted, line_of
 from rules.compile import CompiledRule
+from rules.silence import SILENCES_FILE, Silence, SilencesFile
 from rules.spec import OverrideSpec, RuleSpec
 
 PACK_DIR = Path(__file__).parent / "pack"
@@ -33,8 +34,24 @@ class RuleDoc:
 
 
 def rule_files(directory: Path) -> list[Path]:
-    """The rule files of a directory (tests files and subdirectories excluded)."""
-    return sorted(p for p in directory.glob("*.yaml") if not p.name.endswith(TESTS_SUFFIX))
+    """The rule files of a directory (tests files, silences and subdirectories excluded)."""
+    return sorted(p for p in directory.glob("*.yaml")
+                  if not p.name.endswith(TESTS_SUFFIX) and p.name != SILENCES_FILE)
+
+
+def load_silences(rules_dir: Path | None, problems: list[ConfigProblem]) -> list[Silence]:
+    """The silences of `rules_dir/silences.yaml`, if there is one."""
+    path = Path(rules_dir) / SILENCES_FILE if rules_dir is not None else None
+    if path is None or not path.is_file():
+        return []
+    tree = read_yaml(path, problems)
+    if tree is None:
+        return []
+    try:
+        return list(SilencesFile.model_validate(plain(tree)).silences)
+    except ValidationError as exc:
+        problems.extend(problems_of(exc, tree, str(path)))
+        return []
 
 
 def read_yaml(path: Path, problems: list[ConfigProblem]) -> Any:
@@ -93,9 +110,9 @@ def _collect(directory: Path, docs: dict[str, RuleDoc], problems: list[ConfigPro
 def _apply_override(path: Path, tree: CommentedMap, docs: dict[str, RuleDoc],
                     problems: list[ConfigProblem]) -> None:
     try:
-        OverrideSpec.model_validate(_plain(tree))
+        OverrideSpec.model_validate(plain(tree))
     except ValidationError as exc:
-        problems.extend(_problems(exc, tree, str(path)))
+        problems.extend(problems_of(exc, tree, str(path)))
     name = str(tree.get("override"))
     base = docs.get(name)
     if base is None:
@@ -143,11 +160,12 @@ def _substitute(doc: RuleDoc, problems: list[ConfigProblem]) -> None:
             walk(value, (key,))
 
 
-def _plain(node: Any) -> Any:
+def plain(node: Any) -> Any:
+    """ruamel's commented containers and scalars as plain Python values (pydantic wants those)."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     # ruamel's ScalarFloat and friends subclass the builtins; checks downstream want exact types
     for kind in (bool, int, float, str):
         if isinstance(node, kind):
@@ -169,10 +187,10 @@ def _doc_loc(tree: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _problems(exc: ValidationError, tree: Any, filename: str,
+def problems_of(exc: ValidationError, tree: Any, filename: str,
               origins: dict[tuple[Any, ...], tuple[str, int | None, str]] | None = None) -> list[ConfigProblem]:
     """pydantic errors as file/line/key problems; one per location, union noise removed."""
-    by_loc: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    by_loc: dict[tuple[Any, ...], list[Any]] = {}
     for err in exc.errors():
         by_loc.setdefault(_doc_loc(tree, tuple(err["loc"])), []).append(err)
     out: list[ConfigProblem] = []
@@ -192,7 +210,7 @@ def _problems(exc: ValidationError, tree: Any, filename: str,
     return out
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Any) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown key"
     if err["type"] == "missing":
@@ -200,17 +218,18 @@ def _message(err: dict[str, Any]) -> str:
     return str(err["msg"]).removeprefix("Value error, ")
 
 
-def compile_doc(doc: RuleDoc, registry: Registry, problems: list[ConfigProblem]) -> CompiledRule | None:
+def compile_doc(doc: RuleDoc, registry: Registry, problems: list[ConfigProblem],
+                silences: list[Silence] | None = None) -> CompiledRule | None:
     """Validate and compile one rule document; None (with problems noted) when invalid."""
     failed: list[ConfigProblem] = []
     _substitute(doc, failed)
     problems.extend(failed)
     try:
-        spec = RuleSpec.model_validate(_plain(doc.tree))
+        spec = RuleSpec.model_validate(plain(doc.tree))
     except ValidationError as exc:
         # an unknown `$name` was reported where it is used; its knock-on errors would only repeat it
         known = {(p.line, p.key) for p in failed}
-        problems.extend(p for p in _problems(exc, doc.tree, str(doc.path), doc.origins)
+        problems.extend(p for p in problems_of(exc, doc.tree, str(doc.path), doc.origins)
                         if not any(p.line == line and p.key.startswith(key) for line, key in known))
         return None
     if failed:
@@ -218,9 +237,9 @@ def compile_doc(doc: RuleDoc, registry: Registry, problems: list[ConfigProblem])
     if not spec.enabled:
         return None
     try:
-        return CompiledRule(spec, registry, str(doc.path))
+        return CompiledRule(spec, registry, str(doc.path), silences)
     except (ValueError, KeyError) as exc:
-        problems.append(ConfigProblem(str(doc.path), 1, "rule", f"cannot compile: {exc}"))
+        problems.append(ConfigProblem(str(doc.path), line_of(doc.tree, ("raise",)), "raise", str(exc)))
         return None
 
 
@@ -228,7 +247,8 @@ def load_rule_set(registry: Registry, rules_dir: Path | None = None) -> list[Com
     """The enabled rules, compiled; raises RegistryError listing every problem."""
     problems: list[ConfigProblem] = []
     docs = load_docs(rules_dir, problems)
-    rules = [r for doc in docs.values() if (r := compile_doc(doc, registry, problems)) is not None]
+    silences = load_silences(rules_dir, problems)
+    rules = [r for doc in docs.values() if (r := compile_doc(doc, registry, problems, silences)) is not None]
     if problems:
         unique = {str(p): p for p in problems}.values()
         raise RegistryError(sorted(unique, key=lambda p: (p.file, p.line or 0, p.key)))

@@ -12,11 +12,6 @@ from ingest.registry import Device, Registry
 
 Test = Callable[[Any], bool]
 
-_ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
-}
-
-
 class Matcher:
     """A compiled condition: event types, allowed devices (None = any) and field tests."""
 
@@ -49,28 +44,49 @@ class Matcher:
 def value_test(value: Any) -> Test:
     """A test of one value: a literal, a list (one of), or an operator mapping."""
     if isinstance(value, list):
-        allowed = frozenset(value)
-        return lambda v: v in allowed
+        return _one_of(value)
     if not isinstance(value, dict):
-        return lambda v: v == value
-    tests: list[Test] = []
-    for op, arg in value.items():
-        if op == "eq":
-            tests.append(lambda v, a=arg: v == a)
-        elif op == "ne":
-            tests.append(lambda v, a=arg: v != a)
-        elif op == "in":
-            tests.append(lambda v, a=frozenset(arg): v in a)
-        elif op == "not_in":
-            tests.append(lambda v, a=frozenset(arg): v not in a)
-        elif op == "exists":
-            tests.append(lambda v, a=bool(arg): (v is not None) == a)
-        else:
-            fn = _ORDER_OPS[op]
-            tests.append(lambda v, a=arg, fn=fn: _number(v) and fn(v, a))
+        return _equals(value)
+    tests = [_OPS[op](arg) for op, arg in value.items()]
     if len(tests) == 1:
         return tests[0]
     return lambda v: all(t(v) for t in tests)
+
+
+def _equals(arg: Any) -> Test:
+    return lambda v: v == arg
+
+
+def _differs(arg: Any) -> Test:
+    return lambda v: v != arg
+
+
+def _one_of(arg: Any) -> Test:
+    allowed = frozenset(arg)
+    return lambda v: v in allowed
+
+
+def _none_of(arg: Any) -> Test:
+    banned = frozenset(arg)
+    return lambda v: v not in banned
+
+
+def _exists(arg: Any) -> Test:
+    wanted = bool(arg)
+    return lambda v: (v is not None) == wanted
+
+
+def _ordered(fn: Callable[[Any, Any], bool]) -> Callable[[Any], Test]:
+    def make(arg: Any) -> Test:
+        return lambda v: _number(v) and fn(v, arg)
+    return make
+
+
+_OPS: dict[str, Callable[[Any], Test]] = {
+    "eq": _equals, "ne": _differs, "in": _one_of, "not_in": _none_of, "exists": _exists,
+    "gt": _ordered(operator.gt), "gte": _ordered(operator.ge),
+    "lt": _ordered(operator.lt), "lte": _ordered(operator.le),
+}
 
 
 def _number(v: Any) -> bool:
@@ -109,16 +125,29 @@ def compile_where(where: dict[str, Any], registry: Registry,
             )
             devices = chosen if devices is None else devices & chosen
         elif path == "subject.watchlist":
-            tests.append(lambda e, t=test: t(e.subject is not None and e.subject.id in watched))
+            tests.append(_watch_test(test, watched))
             if value is True:
                 subjects = watched
         elif path.startswith("subject."):
-            attr = path[8:]
-            tests.append(lambda e, t=test, a=attr: t(getattr(e.subject, a) if e.subject else None))
+            tests.append(_subject_test(test, path[8:]))
         else:
-            name = path[5:]
-            tests.append(lambda e, t=test, n=name: t(e.data.get(n)))
+            tests.append(_data_test(test, path[5:]))
     return Matcher(types, devices, tuple(tests), subjects)
+
+
+EventTest = Callable[[Event], bool]
+
+
+def _watch_test(test: Test, watched: frozenset[str]) -> EventTest:
+    return lambda e: test(e.subject is not None and e.subject.id in watched)
+
+
+def _subject_test(test: Test, attr: str) -> EventTest:
+    return lambda e: test(getattr(e.subject, attr) if e.subject is not None else None)
+
+
+def _data_test(test: Test, name: str) -> EventTest:
+    return lambda e: test(e.data.get(name))
 
 
 def union_subjects(matchers: list[Matcher]) -> frozenset[str] | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 STATES = ("raised", "updated", "acknowledged", "cleared", "escalated")
 
 
-class AlertTransition(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class AlertTransition:
     """One step of an alert's life; `ts_ms` is event time (an absence's deadline)."""
 
     alert: str
@@ -23,6 +25,7 @@ class AlertTransition(NamedTuple):
     count: int
     facts: dict[str, Any]
     summary: tuple[str, str]  # (zh, en) templates of the rule
+    silenced: str | None = None  # owner of the silence covering it: recorded, not paged
 
 
 class DeviceCommand(NamedTuple):

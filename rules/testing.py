@@ -14,7 +14,7 @@ from ingest.event import ALERT_ACK, INTERNAL_TYPES, Event, parse_event, parse_ts
 from ingest.registry import Registry, load_registry
 from rules.compile import CompiledRule
 from rules.engine import Engine
-from rules.load import PACK_DIR, TESTS_SUFFIX, _problems, _plain, load_rule_set, read_yaml
+from rules.load import PACK_DIR, TESTS_SUFFIX, load_rule_set, plain, problems_of, read_yaml
 from rules.outputs import STATES, AlertTransition, DeviceCommand
 from rules.spec import parse_duration_ms
 
@@ -101,9 +101,9 @@ def load_test_file(path: Path) -> TestFile:
     if tree is None:
         raise RegistryError(problems)
     try:
-        return TestFile.model_validate(_plain(tree))
+        return TestFile.model_validate(plain(tree))
     except ValidationError as exc:
-        raise RegistryError(_problems(exc, tree, str(path))) from None
+        raise RegistryError(problems_of(exc, tree, str(path))) from None
 
 
 def _offset(at: str, start_ms: int) -> int:
@@ -138,7 +138,7 @@ def build_events(case: Case, rule: str, start_ms: int) -> list[Event]:
 
 def _actual(outputs: list[Any], only: list[str] | None) -> list[dict[str, Any]]:
     got: list[dict[str, Any]] = []
-    for ts_ms, o in outputs:
+    for _ts_ms, o in outputs:
         if isinstance(o, AlertTransition) and (only is None or o.state in only):
             got.append({"at_ms": o.ts_ms, "state": o.state, "rule": o.rule, "device": o.device,
                         "subject": o.subject, "port": o.port, "severity": o.severity,

@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "zhian.commands.run",
     "zhian.commands.simulate",
     "zhian.commands.devices",
+    "zhian.commands.rules",
     "zhian.commands.throwing",
     "zhian.commands.health",
     "zhian.commands.demo",

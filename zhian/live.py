@@ -29,6 +29,7 @@ import orjson
 from ingest.mqtt import BrokerConfig, Inbound, MqttClient
 from ingest.registry import Registry
 from rules.engine import Emitted
+from rules.reload import directory_stamp, incompatible, plan_reload, signatures, swap_engine
 from zhian.pipeline import Pipeline, load_processors
 from zhian.store import Rejected, Store
 
@@ -53,6 +54,7 @@ class LiveConfig:
     stats_every_s: float = 10.0
     health_file: Path | None = None  # touched every few seconds while the loop runs
     health_every_s: float = 5.0
+    reload_every_s: float = 2.0  # how often the rules directory is checked for changes
 
 
 class LiveProcessor:
@@ -62,7 +64,10 @@ class LiveProcessor:
         self.registry = registry
         self.config = config
         self.store = Store(config.store_path, config.durability)
-        self.pipeline = Pipeline(registry, load_processors(registry, config.rules_dir))
+        self.processors = load_processors(registry, config.rules_dir)
+        self.pipeline = Pipeline(registry, self.processors)
+        self._rules_stamp = directory_stamp(config.rules_dir) if config.rules_dir else None
+        self._next_reload_check = 0.0
         community = registry.community.id
         self.mqtt = MqttClient(broker, [f"zhian/{community}/+/events"], self._published)
         self.last_seq = 0
@@ -98,6 +103,9 @@ class LiveProcessor:
                 now = time.monotonic()
                 if self._dirty and now - self._last_snapshot >= self.config.snapshot_every_s:
                     self.snapshot()
+                if self._rules_stamp is not None and now >= self._next_reload_check:
+                    self._next_reload_check = now + self.config.reload_every_s
+                    self.reload_rules()
                 if self.config.health_file is not None and now >= next_health:
                     next_health = now + self.config.health_every_s
                     self._touch_health()
@@ -116,7 +124,14 @@ class LiveProcessor:
         saved = self.store.load_snapshot(SNAPSHOT)
         if saved is not None:
             self.last_seq, body = saved
-            self.pipeline.engine.restore(body["engine"])
+            snap = body["engine"]
+            # rule files may have changed while we were down: state of another shape goes
+            reset = set(incompatible(body.get("signatures", {}), self.processors))
+            if reset:
+                log.warning("rules changed since the snapshot, their state starts afresh: %s", sorted(reset))
+                snap["state"] = [x for x in snap["state"] if x[0] not in reset]
+                snap["timers"] = [t for t in snap["timers"] if t[2] not in reset]
+            self.pipeline.engine.restore(snap)
         self._out_position = self.store.cursor(OUTBOX_SINK)
         behind = self.store.last_seq() - self.last_seq
         if behind:
@@ -215,10 +230,30 @@ class LiveProcessor:
 
     def snapshot(self, outbox: list[tuple[int, int, str, bytes]] | None = None) -> None:
         """Persist the engine at the current log sequence (with pending outbox rows)."""
-        body = {"engine": self.pipeline.engine.snapshot()}
+        body = {"engine": self.pipeline.engine.snapshot(), "signatures": signatures(self.processors)}
         self.store.save_snapshot(SNAPSHOT, self.last_seq, int(time.time() * 1000), body, outbox or ())
         self._dirty = False
         self._last_snapshot = time.monotonic()
+
+    def reload_rules(self) -> bool:
+        """Swap in a changed rules directory once it validates, compiles and passes its
+        tests; otherwise keep the running set and its state. True when swapped."""
+        rules_dir = self.config.rules_dir
+        assert rules_dir is not None
+        stamp = directory_stamp(rules_dir)
+        if stamp == self._rules_stamp:
+            return False
+        self._rules_stamp = stamp
+        new_rules, report = plan_reload(self.registry, rules_dir, self.processors)
+        if new_rules is None:
+            log.error("rule change in %s rejected, the running rules stay: %s", rules_dir, report.summary())
+            return False
+        builtins = [p for p in self.processors if p.name == "device_activity"]
+        self.processors = [*builtins, *new_rules]
+        self.pipeline.engine = swap_engine(self.pipeline.engine, self.processors, report.reset)
+        self.snapshot()
+        log.info("rules reloaded from %s: %s", rules_dir, report.summary())
+        return True
 
     # ---- outbox → MQTT ---------------------------------------------------------------------
 

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alerts.render import render_output
 from ingest.decode import Decoder, Payload, UnknownDevice
 from ingest.errors import RejectError
 from ingest.event import UNKNOWN_DEVICE, Event
 from ingest.registry import Registry
 from rules.activity import DeviceActivity
 from rules.engine import Emitted, Engine, Processor
+from rules.pack import load_rules
 
 log = logging.getLogger(__name__)
 
@@ -24,26 +26,11 @@ Renderer = Callable[[Emitted], list[Message]]
 
 def load_processors(registry: Registry, rules_dir: Path | None) -> list[Processor]:
     """The built-in processors plus the rule pack (default rules and `rules_dir` overrides)."""
-    processors: list[Processor] = [DeviceActivity()]
-    try:
-        from rules.pack import load_rules
-    except ImportError:  # rule pack not in this build yet
-        if rules_dir is not None:
-            raise
-        return processors
-    processors.extend(load_rules(registry, rules_dir))
-    return processors
+    return [DeviceActivity(), *load_rules(registry, rules_dir)]
 
 
 def make_renderer(registry: Registry) -> Renderer:
     """Turns engine outputs into (topic, payload) messages: alert transitions and commands."""
-    try:
-        from alerts.render import render_output
-    except ImportError:
-        def plain(emitted: Emitted) -> list[Message]:
-            return []
-        return plain
-
     def render(emitted: Emitted) -> list[Message]:
         return render_output(emitted, registry)
     return render

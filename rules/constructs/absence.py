@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, Ident, event_facts
+from rules.constructs.base import Construct, Context, Fire, Ident, Step, event_facts
 from rules.engine import CancelTimer, SetTimer
 from rules.spec import AbsenceSpec
 
@@ -31,7 +31,7 @@ class AbsenceConstruct(Construct):
         self.within = ctx.duration(spec.within)
         self.timer = f"{idx}:due"
 
-    def step(self, cs: Any, event: Event, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """Ahead: state is the pending anchor. Back: state is the last `missing` time."""
         if self.missing(event):
             if self.ahead:
@@ -53,7 +53,7 @@ class AbsenceConstruct(Construct):
             return cs, [], []
         return cs, [Fire(event.ts_ms, ident, [event.id], event_facts(event))], []
 
-    def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> Step:
         """The wait ran out: fire at the deadline with the anchor as evidence."""
         if cs is None:
             return None, [], []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -35,6 +35,8 @@ class Fire(NamedTuple):
 
 
 DurationFn = Callable[[Ident], int | None]
+# what a construct returns: (its new state, fires, engine timer outputs)
+Step = tuple[Any, Sequence[Fire], Sequence[Any]]
 
 
 class Context:
@@ -54,7 +56,8 @@ class Context:
             return Ident(event.device, event.device, None, None)
         if key == "subject":
             sid = event.subject.id if event.subject is not None else None
-            return None if sid is None else Ident(sid, event.device, sid, None)
+            # a person's alert is not a device's: the place where it happened is a fact
+            return None if sid is None else Ident(sid, None, sid, None)
         port = event.data.get("port")
         if port is None:
             return Ident(event.device, event.device, None, None)
@@ -119,11 +122,11 @@ class Construct:
             out |= m.types
         return out
 
-    def step(self, cs: Any, event: Event, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """Apply an event; returns (state, fires, timer outputs)."""
         raise NotImplementedError
 
-    def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> Step:
         """A timer named `{idx}:{sub}` fired."""
         return cs, [], []
 
@@ -136,4 +139,5 @@ def event_facts(event: Event) -> dict[str, Any]:
     """The triggering event's data, for summaries (copied: outputs must not alias events)."""
     facts = dict(event.data)
     facts.setdefault("type", event.type)
+    facts["at_device"] = event.device
     return facts

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, event_facts
+from rules.constructs.base import Construct, Context, Fire, Step, event_facts
 from rules.spec import DwellSpec
 
 EVIDENCE_HEAD = 5
@@ -29,7 +29,7 @@ class DwellConstruct(Construct):
         self.max_gap = ctx.duration(spec.max_gap)
         self.lasting = ctx.duration(spec.lasting)
 
-    def step(self, cs: Any, event: Event, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """State: [first, last, fired, first event ids] of the current run."""
         if not self.match(event):
             return cs, [], []

@@ -1,8 +1,9 @@
 """`quiet`: nothing heard for a while (a device offline, a watched person inactive).
 
-Each matching event re-arms a timer at its time + `for`; the timer raises at that deadline.
-Keys never heard from at all are armed from the first event the rule processes, in one
-shared state under START_KEY, which also remembers who has been heard since.
+The whole rule lives in one engine key (START_KEY): one step per event instead of one per
+key plus a shared one, and keys never heard from are armed from the first event processed.
+Timers are lazy: a key's timer is set once and, when it fires, moved to last + `for` if
+the key was heard meanwhile — a device's heartbeat costs a dict update, not a timer.
 """
 
 from __future__ import annotations
@@ -10,15 +11,24 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import START_KEY, Construct, Context, Fire, Ident
-from rules.engine import CancelTimer, SetTimer
+from rules.constructs.base import Construct, Context, Fire, Ident, Step
+from rules.engine import SetTimer
 from rules.spec import QuietSpec
+
+# entry per alert key: [last heard ms | None, last event id | None, pending deadline | None, device]
+LAST, LAST_ID, DUE, DEVICE = 0, 1, 2, 3
+NONE: tuple[()] = ()
+
+
+def _blank() -> list[Any]:
+    return [None, None, None, None]
 
 
 class QuietConstruct(Construct):
     """See the module docstring."""
 
     kind = "quiet"
+    single_key = True  # the rule routes every event to START_KEY
 
     def __init__(self, idx: str, ctx: Context, spec: QuietSpec) -> None:
         super().__init__(idx, ctx)
@@ -27,7 +37,7 @@ class QuietConstruct(Construct):
         self.base = self.match
         self.quiet = ctx.duration(spec.for_)
         self.from_start = spec.from_start
-        self.timer = f"{idx}:q"
+        self._by_device = ctx.key == "device"
 
     def expected_keys(self) -> list[str]:
         """Registered devices (or watched subjects) the rule can name without hearing them."""
@@ -39,47 +49,52 @@ class QuietConstruct(Construct):
             return sorted(self.match.devices)
         return []
 
-    def step(self, cs: Any, event: Event, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
-        """Per key: re-arm the timer. Under START_KEY: arm every key once, note who spoke."""
-        if rkey == START_KEY:
-            return self._start(cs, event)
-        if not self.match(event):
-            return cs, [], []
-        ident = self.ctx.ident(event)
-        if ident is None:
-            return cs, [], []
-        quiet = self.quiet(ident)
-        if quiet is None:
-            return cs, [], []
-        return [event.id, list(ident)], [], [SetTimer(self.timer, event.ts_ms + quiet)]
+    def _ident(self, akey: str) -> Ident:
+        return self.ctx.ident_of_key(akey)
 
-    def _start(self, cs: Any, event: Event) -> tuple[Any, list[Fire], list[Any]]:
-        ident = self.ctx.ident(event) if self.match(event) else None
-        akey = ident.akey if ident is not None else None
-        timers: list[Any] = []
+    def step(self, cs: Any, event: Event, rkey: str) -> Step:
+        """Note who was heard; the first event of all arms every expected key."""
+        timers: list[Any] = []  # the engine only reads outputs, so returning this list is safe
         if cs is None:
             cs = {}
             for key in self.expected_keys():
-                if key != akey:
-                    quiet = self.quiet(self.ctx.ident_of_key(key))
-                    if quiet is not None:
-                        timers.append(SetTimer(f"{self.idx}:b:{key}", event.ts_ms + quiet))
-                        cs[key] = 0
-        if akey is not None and cs.get(akey) == 0:
-            cs[akey] = 1  # in place: thousands of keys are heard in the first minutes
-            timers.append(CancelTimer(f"{self.idx}:b:{akey}"))
-        return cs, [], timers
+                quiet = self.quiet(self._ident(key))
+                if quiet is not None:
+                    cs[key] = _blank()
+                    cs[key][DUE] = event.ts_ms + quiet
+                    timers.append(SetTimer(f"{self.idx}:{key}", event.ts_ms + quiet))
+        if not self.match(event):
+            return cs, NONE, timers
+        # the hot path (every heartbeat): an entry with a pending timer needs only its update
+        akey = event.device if self._by_device else None
+        entry: list[Any] | None = cs.get(akey) if akey is not None else None
+        if entry is not None and entry[DUE] is not None:
+            entry[LAST], entry[LAST_ID] = event.ts_ms, event.id
+            return cs, NONE, timers
+        ident = self.ctx.ident(event)
+        quiet = self.quiet(ident) if ident is not None else None
+        if ident is None or quiet is None:
+            return cs, NONE, timers
+        entry = cs.get(ident.akey)
+        if entry is None:
+            entry = cs[ident.akey] = _blank()
+        entry[LAST], entry[LAST_ID], entry[DEVICE] = event.ts_ms, event.id, event.device
+        if entry[DUE] is None:
+            due = entry[DUE] = event.ts_ms + quiet
+            timers.append(SetTimer(f"{self.idx}:{ident.akey}", due))
+        return cs, NONE, timers
 
-    def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
-        """Silent until the deadline: fire, stamped with it."""
-        if cs is None:
+    def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> Step:
+        """Heard since the timer was set: move it. Silent until the deadline: fire."""
+        entry = (cs or {}).get(sub)
+        if entry is None:
             return cs, [], []
-        if rkey == START_KEY:
-            key = sub[2:]
-            if cs.get(key) != 0:
-                return cs, [], []
-            ident = self.ctx.ident_of_key(key)
-            cs[key] = 2
-            return cs, [Fire(deadline_ms, ident, [], {"never_heard": True})], []
-        last_id, who = cs
-        return cs, [Fire(deadline_ms, Ident(*who), [last_id], {})], []
+        ident = self._ident(sub)
+        quiet = self.quiet(ident)
+        if entry[LAST] is not None and quiet is not None and entry[LAST] + quiet > deadline_ms:
+            entry[DUE] = entry[LAST] + quiet
+            return cs, [], [SetTimer(f"{self.idx}:{sub}", entry[DUE])]
+        entry[DUE] = None
+        evidence = [entry[LAST_ID]] if entry[LAST_ID] is not None else []
+        facts = {"never_heard": entry[LAST] is None, "at_device": entry[DEVICE]}
+        return cs, [Fire(deadline_ms, ident, evidence, facts)], []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, event_facts
+from rules.constructs.base import Construct, Context, Fire, Step, event_facts
 from rules.spec import EventSpec
 
 
@@ -21,7 +21,7 @@ class EventConstruct(Construct):
         self.matchers = [self.match]
         self.base = self.match
 
-    def step(self, cs: Any, event: Event, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """Stateless: fire when the event matches (inside the schedule, if any)."""
         if not self.match(event) or not self.ctx.in_schedule(self.schedule, event.ts_ms):
             return cs, [], []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, Ident, event_facts
+from rules.constructs.base import Construct, Context, Fire, Ident, Step, event_facts
 from rules.engine import CancelTimer, SetTimer
 from rules.spec import SustainedSpec
 
@@ -42,7 +42,7 @@ class SustainedConstruct(Construct):
         gap = self.presence_gap(ident)
         return seen is not None and gap is not None and 0 <= at_ms - seen <= gap
 
-    def step(self, cs: Any, event: Event, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """State: {"p": last presence, "r": {alert key: run}}; a run is [start, id, due, fired, who]."""
         cs = cs or {"r": {}}
         fires: list[Fire] = []
@@ -73,7 +73,7 @@ class SustainedConstruct(Construct):
             return None, fires, timers
         return cs, fires, timers
 
-    def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> Step:
         """The level held for `lasting`: fire now if the joined presence holds."""
         run = (cs or {}).get("r", {}).get(sub)
         if run is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, event_facts
+from rules.constructs.base import Construct, Context, Fire, Step, event_facts
 from rules.spec import AttrNumber, CountSpec, DistinctSpec, SequenceSpec
 
 EVIDENCE_MAX = 20
@@ -26,7 +26,7 @@ class CountConstruct(Construct):
         self.within = ctx.duration(spec.within)
         self.schedule = spec.during
 
-    def step(self, cs: Any, event: Event, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """Keep [ts, id] of the matches within the window; fire from the Nth on."""
         if not self.match(event):
             return cs, [], []
@@ -75,8 +75,12 @@ class DistinctConstruct(Construct):
             self.limits = {}
             self.fixed = spec.above
 
-    def step(self, cs: Any, event: Event, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
-        """State maps each value to [last ts, last event id] within the window."""
+    def step(self, cs: Any, event: Event, rkey: str) -> Step:
+        """State: {"o": oldest time kept, "v": {value: [last ts, last event id]}}.
+
+        Updated in place and pruned only once the oldest entry has left the window, so a
+        busy door with hundreds of visitors costs a dict update per event.
+        """
         if not self.match(event):
             return cs, [], []
         value = _value_of(event, self.of)
@@ -88,7 +92,13 @@ class DistinctConstruct(Construct):
         if within is None:
             return cs, [], []
         now = event.ts_ms
-        seen = {v: m for v, m in (cs or {}).items() if now - m[0] <= within}
+        if cs is None:
+            cs = {"o": now, "v": {}}
+        seen = cs["v"]
+        if now - cs["o"] > within:
+            for v in [v for v, m in seen.items() if now - m[0] > within]:
+                del seen[v]
+            cs["o"] = min((m[0] for m in seen.values()), default=now)
         value = str(value)
         new = value not in seen
         seen[value] = [now, event.id]
@@ -98,7 +108,7 @@ class DistinctConstruct(Construct):
             facts.update(distinct=len(seen), limit=limit)
             evidence = [m[1] for m in sorted(seen.values())][-EVIDENCE_MAX:]
             fires.append(Fire(now, ident, evidence, facts))
-        return seen, fires, []
+        return cs, fires, []
 
 
 class SequenceConstruct(Construct):
@@ -115,7 +125,7 @@ class SequenceConstruct(Construct):
         self.within = ctx.duration(spec.within)
         self.differ = spec.differ
 
-    def step(self, cs: Any, event: Event, rkey: str) -> tuple[Any, list[Fire], list[Any]]:
+    def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """State: [ts, id, *differ values] of recent `first` matches."""
         is_first, is_then = self.first(event), self.then(event)
         if not (is_first or is_then):

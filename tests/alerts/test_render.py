@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from alerts.render import render_output, rfc3339
 from ingest.registry import parse_registry
 from rules.engine import Emitted
 from rules.outputs import AlertTransition, DeviceCommand
-from alerts.render import render_output, rfc3339
 
 REGISTRY = parse_registry("""
 version: 1

@@ -9,7 +9,7 @@ import pytest
 from ingest.registry import load_registry
 from rules.load import PACK_DIR, rule_files
 from rules.pack import load_rules
-from rules.testing import TEST_DEVICES, RuleCache, load_test_file, run_case, find_test_files
+from rules.testing import TEST_DEVICES, RuleCache, find_test_files, load_test_file, run_case
 
 PRODUCT_RULES = {
     "door_forced", "door_held_open", "door_tailgating", "door_duress", "repeated_denials",
