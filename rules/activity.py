@@ -12,7 +12,7 @@ class DeviceActivity:
     """Counts each device's events exactly once and remembers when it was last heard."""
 
     name = "device_activity"
-    event_types = None
+    event_types: frozenset[str] | None = None
 
     def keys(self, event: Event) -> Iterable[str]:
         """One state per device."""

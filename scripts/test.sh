@@ -6,6 +6,8 @@ ZHIAN_EXTRAS=test
 source "$(dirname "$0")/setup.sh"
 echo "test.sh: ruff check" >&2
 .venv/bin/ruff check .
+echo "test.sh: mypy" >&2
+.venv/bin/mypy
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

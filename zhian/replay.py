@@ -128,9 +128,9 @@ def _replay(
             outcome = pipeline.decode(topic, payload)  # counts it; unknown devices feed rules
             if on_reject:
                 on_reject(number, topic, line, exc)
-            event = outcome.event
-            if event is None:
+            if outcome.event is None:
                 continue
+            event = outcome.event
         ident = (event.device, event.id)
         if ident in seen:
             duplicates += 1

@@ -102,8 +102,8 @@ def quiet_sockets(
         if high is not None:
             times.update((high[0], high[1]))
         for t in sorted(times):
-            on = high is not None and high[0] <= t < high[1]
-            inc.add(t, sock, "socket.power", None, {"power_w": high[2] if on else 6.5})
+            power = high[2] if high is not None and high[0] <= t < high[1] else 6.5
+            inc.add(t, sock, "socket.power", None, {"power_w": power})
         inc.reserve("d:" + sock, lo, hi + 1)
 
 
