@@ -265,9 +265,11 @@ _valid_ids: set[str] = set()  # device ids already checked against ID_RE (bounde
 
 
 def _device_ok(device: Any) -> bool:
+    if type(device) is not str:
+        return False
     if device in _valid_ids:
         return True
-    if type(device) is not str or not ID_RE.fullmatch(device):
+    if not ID_RE.fullmatch(device):
         return False
     if len(_valid_ids) < 100_000:
         _valid_ids.add(device)
