@@ -220,9 +220,9 @@ def main() -> int:
     print(f"{'zhian run drains the same backlog (stored, acked)':52} {zhian:>10,.0f} ev/s {zhian / reference:>12.2f}x")
     if lat:
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        print(f"{'publish→alert door_forced at %d ev/s, p50' % args.rate:52} {statistics.median(lat) * 1000:>11,.0f} ms")
-        print(f"{'publish→alert door_forced at %d ev/s, p99' % args.rate:52} {p99 * 1000:>11,.0f} ms"
-              f"   ({len(lat)} alerts)")
+        label = f"publish→alert door_forced at {args.rate} ev/s"
+        print(f"{label + ', p50':52} {statistics.median(lat) * 1000:>11,.0f} ms")
+        print(f"{label + ', p99':52} {p99 * 1000:>11,.0f} ms   ({len(lat)} alerts)")
     else:
         print("publish→alert: no door_forced alert arrived")
     return 0
