@@ -35,7 +35,11 @@ EXTRAS="${ZHIAN_EXTRAS:-}"
 stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)${EXTRAS:+-$EXTRAS}"
 if [ ! -f "$stamp" ]; then
     echo "setup: installing zhian${EXTRAS:+[$EXTRAS]} into .venv (first run takes a minute)" >&2
-    .venv/bin/python -m pip install -q --upgrade pip >&2
-    .venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}" >&2
+    if ! { .venv/bin/python -m pip install -q --upgrade pip \
+           && .venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}"; } > .venv/install.log 2>&1; then
+        cat .venv/install.log >&2
+        echo "setup: pip install failed (log above, also in .venv/install.log)" >&2
+        exit 1
+    fi
     touch "$stamp"
 fi
