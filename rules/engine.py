@@ -11,9 +11,13 @@ them. A timer fires when the watermark reaches its deadline; events stamped at o
 before a deadline are applied before the timer fires.
 
 Late events. An event stamped before the current watermark arrived later than the
-allowed lateness. It is counted (`late`), flagged to the caller (`is_late`), and still
-applied at once so that a critical event (a forced door) is never swallowed; decisions
-already taken (timers already fired) are not revisited. Nothing is dropped.
+allowed lateness. Up to 10 minutes behind the watermark it is counted (`late`), flagged
+to the caller (`is_late`), and still applied at once so that a critical event (a forced
+door) is never swallowed; decisions already taken (timers already fired) are not
+revisited. Further behind — a device whose clock is hours slow, or one uploading records
+it kept while offline — it is counted (`too_late`) and not applied: its timers would be
+due at once and raise false absence alerts (every opening of a slow door terminal would
+look "held open"). The caller still stores it, so timelines show it. Nothing is dropped.
 
 State and outputs must be JSON-serialisable (dicts, lists, str, numbers) so snapshots
 and Faust Tables can hold them. Every output gets a sequence number that a replay from
@@ -30,6 +34,7 @@ from typing import Any, NamedTuple, Protocol
 from ingest.event import Event, event_from_trusted
 
 ALLOWED_LATENESS_MS = 5_000
+MAX_APPLIED_LATENESS_MS = 600_000  # further behind the watermark: stored, not applied
 NO_WATERMARK = -(2**62)
 
 
@@ -84,6 +89,7 @@ class EngineCounters:
     pushed: int = 0
     applied: int = 0
     late: int = 0
+    too_late: int = 0
     timers_fired: int = 0
     emitted: int = 0
 
@@ -101,11 +107,13 @@ class _TimerSlot:
 class Engine:
     """Runs processors on event time; see the module docstring for the guarantees."""
 
-    def __init__(self, processors: Sequence[Processor], lateness_ms: int = ALLOWED_LATENESS_MS) -> None:
+    def __init__(self, processors: Sequence[Processor], lateness_ms: int = ALLOWED_LATENESS_MS,
+                 max_applied_lateness_ms: int = MAX_APPLIED_LATENESS_MS) -> None:
         names = [p.name for p in processors]
         if len(set(names)) != len(names):
             raise ValueError(f"processor names must be unique: {names}")
         self.lateness_ms = lateness_ms
+        self.max_applied_lateness_ms = max_applied_lateness_ms
         self._processors = {p.name: p for p in processors}
         self._by_type: dict[str, list[Processor]] = {}
         self._for_all = [p for p in processors if p.event_types is None]
@@ -130,6 +138,9 @@ class Engine:
         self.counters.pushed += 1
         out: list[Emitted] = []
         if event.ts_ms < self.watermark_ms:
+            if event.ts_ms < self.watermark_ms - self.max_applied_lateness_ms:
+                self.counters.too_late += 1
+                return out
             self.counters.late += 1
             self._apply(event, out)
             return out
@@ -254,7 +265,7 @@ class Engine:
             raise ValueError(f"unsupported engine snapshot version {snap.get('version')!r}")
         self.max_ts_ms = snap["max_ts_ms"]
         self.watermark_ms = snap["watermark_ms"]
-        self.counters = EngineCounters(**snap["counters"])
+        self.counters = EngineCounters(**{"too_late": 0, **snap["counters"]})
         self._arrival = snap["arrival"]
         self._buffer = [(ts, seq, event_from_trusted(ev)) for ts, seq, ev in snap["buffer"]]
         heapq.heapify(self._buffer)

@@ -1,7 +1,8 @@
 """Replay a traffic file through the same pipeline as live traffic, on event time.
 
 A traffic file has one `{"topic": …, "payload": …}` per line; `payload` is an object or
-the raw payload as a string. Output is deterministic: the same file gives the same
+the raw payload as a string. An optional `"received"` (epoch ms, when the message reached
+the broker) lets replay apply the live processor's clock check (`clock_ahead`). Output is deterministic: the same file gives the same
 lines, because events are ordered by (event time, line) and ids are derived from input.
 """
 
@@ -17,6 +18,8 @@ from typing import IO, Any
 import orjson
 
 from ingest.errors import RejectError
+
+CLOCK_AHEAD_MAX_MS = 600_000  # the live processor's limit, see zhian.live
 from rules.engine import Emitted
 from zhian.pipeline import Message, Pipeline
 
@@ -29,6 +32,7 @@ class ReplayStats:
     events: int = 0
     duplicates: int = 0
     late: int = 0
+    too_late: int = 0
     messages: int = 0
     rejects: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -40,7 +44,7 @@ class ReplayStats:
         reasons = ", ".join(f"{k}={v}" for k, v in sorted(self.rejects.items())) or "none"
         return (
             f"replay: {self.lines} lines, {self.events} events, {self.duplicates} duplicates, "
-            f"{self.late} late, {rejected} rejected ({reasons}), {self.messages} alert/command "
+            f"{self.late} late, {self.too_late} too late to apply, {rejected} rejected ({reasons}), {self.messages} alert/command "
             f"messages in {self.seconds:.2f} s ({rate:,.0f} lines/s)"
         )
 
@@ -95,7 +99,8 @@ def _replay(
     rejects = pipeline.rejects
     decode = pipeline.decoder.decode
     loads = orjson.loads
-    events = duplicates = late = 0
+    events = duplicates = 0
+    ahead_ms = CLOCK_AHEAD_MAX_MS
 
     def emit(emitted: list[Emitted]) -> None:
         for item, message in render(emitted):
@@ -114,7 +119,9 @@ def _replay(
             topic, payload = obj["topic"], obj["payload"]
             if type(topic) is not str:
                 raise TypeError
+            received = obj.get("received")
         except (orjson.JSONDecodeError, TypeError, KeyError):
+            received = None
             try:
                 topic, payload = split_line(line)
             except RejectError as exc:
@@ -131,18 +138,24 @@ def _replay(
             if outcome.event is None:
                 continue
             event = outcome.event
+        if type(received) is int and event.ts_ms > received + ahead_ms:
+            exc = RejectError("clock_ahead", "ts", f"event time is {(event.ts_ms - received) / 1000:.0f} s "
+                              "ahead of the time it was received; fix the device's clock (NTP)")
+            rejects[exc.reason] += 1
+            if on_reject:
+                on_reject(number, topic, line, exc)
+            continue
         ident = (event.device, event.id)
         if ident in seen:
             duplicates += 1
             continue
         seen.add(ident)
         events += 1
-        if event.ts_ms < engine.watermark_ms:
-            late += 1
         emitted = engine.push(event)
         if emitted:
             emit(emitted)
-    stats.events, stats.duplicates, stats.late = events, duplicates, late
+    stats.events, stats.duplicates = events, duplicates
+    stats.late, stats.too_late = engine.counters.late, engine.counters.too_late
     emit(engine.flush())
     stats.lines = number
     stats.rejects = dict(rejects)

@@ -139,3 +139,11 @@ def test_device_activity_counts_each_event_once() -> None:
         engine.push(ev(i, i * 100, device=f"d{i % 5}"))
     engine.flush()
     assert {k: v[0] for (_, k), v in engine.state.items()} == {f"d{i}": 10 for i in range(5)}
+
+
+def test_events_far_behind_the_watermark_are_counted_not_applied() -> None:
+    engine = Engine([Recorder()], max_applied_lateness_ms=600_000)
+    engine.push(ev(0, 3_600_000))  # watermark 3 595 000
+    assert [e.output for e in engine.push(ev(1, 3_000_000))] == ["e1"]  # 9.9 min late: applied
+    assert engine.push(ev(2, 2_990_000)) == []  # more than 10 min late: not applied
+    assert (engine.counters.late, engine.counters.too_late) == (1, 1)
