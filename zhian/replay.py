@@ -2,8 +2,10 @@
 
 A traffic file has one `{"topic": …, "payload": …}` per line; `payload` is an object or
 the raw payload as a string. An optional `"received"` (epoch ms, when the message reached
-the broker) lets replay apply the live processor's clock check (`clock_ahead`). Output is deterministic: the same file gives the same
-lines, because events are ordered by (event time, line) and ids are derived from input.
+the broker) lets replay apply the live processor's clock check (`clock_ahead`).
+
+Output is deterministic: the same file gives the same lines, because events are ordered
+by (event time, line) and ids are derived from input.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from typing import IO, Any
 import orjson
 
 from ingest.errors import RejectError
-
-CLOCK_AHEAD_MAX_MS = 600_000  # the live processor's limit, see zhian.live
 from rules.engine import Emitted
 from zhian.pipeline import Message, Pipeline
+
+CLOCK_AHEAD_MAX_MS = 600_000  # the live processor's limit, see zhian.live
 
 
 @dataclass(slots=True)
@@ -44,8 +46,8 @@ class ReplayStats:
         reasons = ", ".join(f"{k}={v}" for k, v in sorted(self.rejects.items())) or "none"
         return (
             f"replay: {self.lines} lines, {self.events} events, {self.duplicates} duplicates, "
-            f"{self.late} late, {self.too_late} too late to apply, {rejected} rejected ({reasons}), {self.messages} alert/command "
-            f"messages in {self.seconds:.2f} s ({rate:,.0f} lines/s)"
+            f"{self.late} late, {self.too_late} too late to apply, {rejected} rejected ({reasons}), "
+            f"{self.messages} alert/command messages in {self.seconds:.2f} s ({rate:,.0f} lines/s)"
         )
 
 
@@ -139,11 +141,11 @@ def _replay(
                 continue
             event = outcome.event
         if type(received) is int and event.ts_ms > received + ahead_ms:
-            exc = RejectError("clock_ahead", "ts", f"event time is {(event.ts_ms - received) / 1000:.0f} s "
-                              "ahead of the time it was received; fix the device's clock (NTP)")
-            rejects[exc.reason] += 1
+            ahead = RejectError("clock_ahead", "ts", f"event time is {(event.ts_ms - received) / 1000:.0f} s "
+                                "ahead of the time it was received; fix the device's clock (NTP)")
+            rejects[ahead.reason] += 1
             if on_reject:
-                on_reject(number, topic, line, exc)
+                on_reject(number, topic, line, ahead)
             continue
         ident = (event.device, event.id)
         if ident in seen:
