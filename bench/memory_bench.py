@@ -27,7 +27,8 @@ def compound_yaml(target: int) -> str:
              "defaults: {heartbeat_s: 300}", "devices:",
              "  - {id: gate-1, type: door, zone: gate}", "  - {id: gate-2, type: door, zone: gate}",
              "  - {id: gate-3, type: door, zone: gate}",
-             "  - {id: charger-1, type: charger, zone: bike_shed}", "  - {id: charger-2, type: charger, zone: bike_shed}"]
+             "  - {id: charger-1, type: charger, zone: bike_shed}",
+             "  - {id: charger-2, type: charger, zone: bike_shed}"]
     count = 5
     building = 0
     while count < target:
@@ -97,7 +98,8 @@ write_replay(TrafficGenerator(registry, int(time.time() * 1000) - span - 60_000,
 
 def run(devices: Path, traffic: Path, store: Path, process: bool) -> tuple[int, int, float]:
     """(devices, events, peak RSS in MB) of one worker process."""
-    out = subprocess.run([sys.executable, "-c", WORKER, str(devices), str(traffic), str(store), "1" if process else "0"],
+    flag = "1" if process else "0"
+    out = subprocess.run([sys.executable, "-c", WORKER, str(devices), str(traffic), str(store), flag],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     n_devices, events, rss_kb = out.stdout.split()
     return int(n_devices), int(events), int(rss_kb) / 1024
