@@ -8,9 +8,10 @@ from typing import Any
 
 import orjson
 
+from ingest.adapters import ADAPTERS, Source
 from ingest.errors import RejectError
 from ingest.event import Event, parse_event, parse_ts_ms
-from ingest.registry import Registry
+from ingest.registry import Device, Registry
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 EVENTS_TOPIC_RE = re.compile(r"zhian/([a-z0-9][a-z0-9-]{0,39})/([a-z0-9][a-z0-9-]{0,39})/events")
@@ -29,6 +30,9 @@ REASONS = (
     "invalid",             # a field with the wrong type or value
     "device_mismatch",     # payload device differs from the topic's
     "no_adapter",          # the device's vendor format has no adapter yet
+    "unknown_code",        # a vendor code the adapter has no mapping for (code in the detail)
+    "ignored",             # a vendor message understood and deliberately not an event
+    "multiple_events",     # one vendor message made several events; use decode_all
     "clock_ahead",         # live: event time too far ahead of the receiving clock
 )
 
@@ -43,6 +47,15 @@ class UnknownDevice(RejectError):
         self.device = device
         self.ts_ms = ts_ms
         self.message_id = message_id
+
+
+class MultipleEvents(RejectError):
+    """A vendor message that made several events (a GA/T 1400 list); carries them all."""
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__("multiple_events", None,
+                         f"{len(events)} events in one message: the caller must use Decoder.decode_all")
+        self.events = events
 
 
 def parse_topic(topic: str) -> tuple[str, str]:
@@ -90,11 +103,46 @@ class Decoder:
         if device is None:
             raise UnknownDevice(device_id, _best_ts(obj), _message_id(obj, payload))
         if device.vendor != "native":
-            raise RejectError("no_adapter", None, f"no adapter for vendor {device.vendor!r} yet")
+            events = self._adapt(device, obj)
+            if len(events) != 1:
+                raise MultipleEvents(events)
+            return events[0]
         event = parse_event(obj)
         if event.device != device_id:
             raise RejectError("device_mismatch", "device", f"payload says {event.device!r}, topic says {device_id!r}")
         return event
+
+    def decode_all(self, topic: str, payload: Payload) -> list[Event]:
+        """Every event of one message (vendor lists make several); raises like `decode`."""
+        try:
+            return [self.decode(topic, payload)]
+        except MultipleEvents as many:
+            return many.events
+
+    def _adapt(self, device: Device, obj: Any) -> list[Event]:
+        """The device's vendor adapter; an NVR (Frigate) may speak for its registered cameras."""
+        adapter = ADAPTERS.get(device.vendor)
+        if adapter is None:
+            raise RejectError("no_adapter", None, f"no adapter for vendor {device.vendor!r} yet")
+        try:
+            events = adapter(obj, Source(device.id, self.registry.community.tz))
+        except RejectError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+            # a payload shape the adapter did not foresee: a rejection, never a crash
+            raise RejectError("invalid", None, f"{device.vendor} payload not understood: {exc!r}"[:200]) from exc
+        if not events:
+            raise RejectError("ignored", None, f"{device.vendor} message carries no event")
+        for event in events:
+            if event.device == device.id:
+                continue
+            target = self.registry.get(event.device)
+            if target is None:
+                raise UnknownDevice(event.device, event.ts_ms, event.id)
+            if device.vendor != "frigate" or target.vendor != "frigate":
+                raise RejectError("device_mismatch", "device",
+                                  f"{device.id!r} may not report for {event.device!r} (both must be vendor frigate)")
+        return events
 
 
 def _message_id(obj: Any, payload: Payload) -> str:

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "zhian.commands.throwing",
     "zhian.commands.health",
     "zhian.commands.demo",
+    "zhian.upstream.command",
 )
 
 

@@ -38,10 +38,16 @@ def make_renderer(registry: Registry) -> Renderer:
 
 @dataclass(slots=True)
 class Outcome:
-    """What became of one message: an event, a rejection, or both (unknown device)."""
+    """What became of one message: events (vendor lists make several), a rejection, or an
+    internal event and a rejection (unknown device)."""
 
-    event: Event | None
+    events: list[Event]
     reject: RejectError | None
+
+    @property
+    def event(self) -> Event | None:
+        """The first event, or None."""
+        return self.events[0] if self.events else None
 
 
 class Pipeline:
@@ -59,17 +65,17 @@ class Pipeline:
         """Decode one message. An unknown device yields a rejection *and* an internal
         `zhian.unknown_device` event, so that the rules can raise `unknown_device`."""
         try:
-            return Outcome(self.decoder.decode(topic, payload), None)
+            return Outcome(self.decoder.decode_all(topic, payload), None)
         except UnknownDevice as exc:
             self.rejects[exc.reason] += 1
             ts = exc.ts_ms if exc.ts_ms is not None else self.engine.max_ts_ms
             if ts <= 0:
-                return Outcome(None, exc)
+                return Outcome([], exc)
             internal = Event(exc.message_id, ts, exc.device, UNKNOWN_DEVICE, None, {"topic": topic})
-            return Outcome(internal, exc)
+            return Outcome([internal], exc)
         except RejectError as exc:
             self.rejects[exc.reason] += 1
-            return Outcome(None, exc)
+            return Outcome([], exc)
 
     def push(self, event: Event) -> list[Emitted]:
         """Feed one new (deduplicated) event to the engine."""

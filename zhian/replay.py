@@ -132,30 +132,31 @@ def _replay(
                     on_reject(number, "", line, exc)
                 continue
         try:
-            event = decode(topic, payload)
+            batch = [decode(topic, payload)]
         except RejectError as exc:
             outcome = pipeline.decode(topic, payload)  # counts it; unknown devices feed rules
-            if on_reject:
+            if outcome.reject is not None and on_reject:
                 on_reject(number, topic, line, exc)
-            if outcome.event is None:
+            if not outcome.events:
                 continue
-            event = outcome.event
-        if type(received) is int and event.ts_ms > received + ahead_ms:
-            ahead = RejectError("clock_ahead", "ts", f"event time is {(event.ts_ms - received) / 1000:.0f} s "
-                                "ahead of the time it was received; fix the device's clock (NTP)")
-            rejects[ahead.reason] += 1
-            if on_reject:
-                on_reject(number, topic, line, ahead)
-            continue
-        ident = (event.device, event.id)
-        if ident in seen:
-            duplicates += 1
-            continue
-        seen.add(ident)
-        events += 1
-        emitted = engine.push(event)
-        if emitted:
-            emit(emitted)
+            batch = outcome.events  # a vendor list, or an unknown device's internal event
+        for event in batch:
+            if type(received) is int and event.ts_ms > received + ahead_ms:
+                ahead = RejectError("clock_ahead", "ts", f"event time is {(event.ts_ms - received) / 1000:.0f} s "
+                                    "ahead of the time it was received; fix the device's clock (NTP)")
+                rejects[ahead.reason] += 1
+                if on_reject:
+                    on_reject(number, topic, line, ahead)
+                continue
+            ident = (event.device, event.id)
+            if ident in seen:
+                duplicates += 1
+                continue
+            seen.add(ident)
+            events += 1
+            emitted = engine.push(event)
+            if emitted:
+                emit(emitted)
     stats.events, stats.duplicates = events, duplicates
     stats.late, stats.too_late = engine.counters.late, engine.counters.too_late
     emit(engine.flush())
