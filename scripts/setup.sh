@@ -14,13 +14,19 @@ have_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 have_cmd mosquitto || need_apt+=(mosquitto)
 have_cmd mosquitto_sub || need_apt+=(mosquitto-clients)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+if [[ "${ZHIAN_EXTRAS:-}" == *test* ]]; then
+    # the tests start a real InfluxDB 1.x and a real Kafka (jars from Maven Central)
+    have_cmd influxd || need_apt+=(influxdb)
+    command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+    command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get" >&2
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >&2
 fi
-# Debian starts a system-wide Mosquitto on 1883 when it installs one; zhian's demo and
-# tests run their own on 127.0.0.1 with the project's config and never depend on it.
+# Debian may start system-wide Mosquitto/InfluxDB services when it installs them; zhian's
+# demo and tests run their own on 127.0.0.1 with their own configs and never use those.
 
 PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)'; then
