@@ -24,6 +24,10 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get" >&2
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >&2
+    # the packages' own services (all interfaces, default ports) are not used by zhian
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now influxdb mosquitto >/dev/null 2>&1 || true
+    fi
 fi
 # Debian may start system-wide Mosquitto/InfluxDB services when it installs them; zhian's
 # demo and tests run their own on 127.0.0.1 with their own configs and never use those.

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "zhian.commands.simulate",
     "zhian.commands.devices",
     "zhian.commands.rules",
+    "zhian.commands.timeline",
     "zhian.commands.throwing",
     "zhian.commands.health",
     "zhian.commands.demo",

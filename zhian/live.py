@@ -10,6 +10,11 @@ Exactly-once processing across crashes rests on three facts:
    it already has. Watermark moves driven by the wall clock (idle sources) are not in
    the log, so each is followed at once by a snapshot written with its outputs.
 
+InfluxDB (optional, `LiveConfig.influx`): a worker thread (alerts/sinks/drain.py) reads the
+same store after its own cursors — the event log, the alert transitions of the outbox and
+queued metric lines — and moves them only once InfluxDB accepted a batch, so it needs no
+queue of its own and loses nothing when InfluxDB or the processor stops.
+
 Latency: an event is released to order-sensitive rules once the watermark passes it,
 i.e. about 5 s (the allowed lateness) after its event time while traffic flows, and
 about 6 s after it when the compound is quiet (idle advance after 1 s without input).
@@ -26,9 +31,14 @@ from pathlib import Path
 
 import orjson
 
+from alerts.sinks.drain import ALERT_TOPIC_SUFFIXES, ALERTS_CURSOR, EVENTS_CURSOR, METRICS_CURSOR, InfluxDrain
+from alerts.sinks.influx import Backoff, InfluxTarget, InfluxWriter, prepare
+from alerts.sinks.lineproto import Location
+from alerts.sinks.metrics import MetricsWindow, Readings
 from ingest.mqtt import BrokerConfig, Inbound, MqttClient
 from ingest.registry import Registry
 from rules.engine import Emitted
+from rules.outputs import AlertTransition
 from rules.reload import directory_stamp, incompatible, plan_reload, signatures, swap_engine
 from zhian.pipeline import Pipeline, load_processors
 from zhian.store import Rejected, Store
@@ -55,6 +65,9 @@ class LiveConfig:
     health_file: Path | None = None  # touched every few seconds while the loop runs
     health_every_s: float = 5.0
     reload_every_s: float = 2.0  # how often the rules directory is checked for changes
+    influx: InfluxTarget | None = None  # write events, alert transitions and metrics there
+    influx_backoff_cap_s: float = 30.0  # longest wait between retries while InfluxDB is away
+    metrics_every_s: float = 10.0
 
 
 class LiveProcessor:
@@ -80,16 +93,27 @@ class LiveProcessor:
         self._last_snapshot = time.monotonic()
         self._last_advance = 0.0
         self.processed = 0
+        # counted only when there is somewhere to write them (InfluxDB)
+        self.metrics: MetricsWindow | None = MetricsWindow(community) if config.influx is not None else None
+        self._recovering = False
+        self._behind_logged = -1e9
+        self.drain: InfluxDrain | None = None
+        if config.influx is not None:
+            self.drain = self._make_drain(config.influx)
 
     # ---- lifecycle ---------------------------------------------------------------------
 
     def run(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
         """Recover, connect, then process until stopped; snapshot on the way out."""
         self.recover()
+        if self.drain is not None:
+            self.drain.start()
         self.mqtt.start()
         if ready is not None:
             ready.set()
         next_stats = time.monotonic() + self.config.stats_every_s
+        next_metrics = time.monotonic() + self.config.metrics_every_s
+        last_metrics = time.monotonic()
         next_health = 0.0
         try:
             while not stop.is_set():
@@ -112,15 +136,28 @@ class LiveProcessor:
                 if now >= next_stats:
                     next_stats = now + self.config.stats_every_s
                     self._log_stats()
+                if self.drain is not None and now >= next_metrics:
+                    next_metrics = now + self.config.metrics_every_s
+                    self.write_metrics(now - last_metrics)
+                    last_metrics = now
         finally:
             if self._dirty:
                 self.snapshot()
             self._publish_outbox(wait_s=2.0)
             self.mqtt.stop()
+            if self.drain is not None:
+                self.drain.finish(2.0)  # what is not written by then waits in the store
             self.store.close()
 
     def recover(self) -> None:
         """Restore the last snapshot and apply the events logged after it."""
+        self._recovering = True
+        try:
+            self._recover()
+        finally:
+            self._recovering = False
+
+    def _recover(self) -> None:
         saved = self.store.load_snapshot(SNAPSHOT)
         if saved is not None:
             self.last_seq, body = saved
@@ -131,6 +168,7 @@ class LiveProcessor:
                 log.warning("rules changed since the snapshot, their state starts afresh: %s", sorted(reset))
                 snap["state"] = [x for x in snap["state"] if x[0] not in reset]
                 snap["timers"] = [t for t in snap["timers"] if t[2] not in reset]
+            log.info("restored the engine snapshot at log seq %d", self.last_seq)
             self.pipeline.engine.restore(snap)
         self._out_position = self.store.cursor(OUTBOX_SINK)
         behind = self.store.last_seq() - self.last_seq
@@ -188,10 +226,15 @@ class LiveProcessor:
         for seq, event in fresh:
             emitted += push(event)
             self.last_seq = seq
+        if self.metrics is not None:
+            for _, event in fresh:
+                self.metrics.event(event.type)
         self.processed += len(fresh)
         if fresh:
             self._dirty = True
         self._to_outbox(emitted)
+        if self.drain is not None and (fresh or rejects):
+            self.drain.wake()
 
     def _idle_advance(self) -> None:
         """No input for a moment: let event time follow the wall clock (minus the allowed
@@ -217,6 +260,12 @@ class LiveProcessor:
 
     def _messages(self, emitted: list[Emitted]) -> list[tuple[int, int, str, bytes]]:
         rows = []
+        # outputs recomputed while recovering were counted before the crash
+        if self.metrics is not None and not self._recovering:
+            now_ms = int(time.time() * 1000)
+            for item in emitted:
+                if isinstance(item.output, AlertTransition):
+                    self.metrics.alert(item.output.rule, item.output.state, now_ms - item.ts_ms)
         for index_base, item in ((e.n * MESSAGES_PER_OUTPUT, e) for e in emitted):
             for i, (topic, payload) in enumerate(self.pipeline.render(item)):
                 rows.append((index_base + i, item.ts_ms, topic, orjson.dumps(payload)))
@@ -290,6 +339,58 @@ class LiveProcessor:
             while self._in_flight and time.monotonic() < deadline:
                 time.sleep(0.05)
                 self._publish_outbox()
+
+    # ---- InfluxDB ------------------------------------------------------------------------------
+
+    def _make_drain(self, target: InfluxTarget) -> InfluxDrain:
+        registry, config = self.registry, self.config
+        backoff = Backoff(first_s=min(0.5, config.influx_backoff_cap_s), cap_s=config.influx_backoff_cap_s)
+        locations = {d.id: Location(d.building, d.unit, d.floor, d.zone) for d in registry.devices}
+
+        def open_source() -> Store:
+            # the worker thread gets its own connection; WAL lets it read while we write
+            return Store(config.store_path, config.durability)
+
+        def make_writer(stop: threading.Event) -> InfluxWriter:
+            return InfluxWriter(target, stop, backoff, on_not_found=lambda: prepare(target))
+
+        return InfluxDrain(open_source, make_writer, registry.community.id, locations.get,
+                           prepare=lambda: log.info("InfluxDB at %s: %s", target.url, prepare(target)),
+                           backoff=backoff)
+
+    def write_metrics(self, interval_s: float) -> None:
+        """Queue one tick of metrics (events/s by type, rejects, alerts by rule, engine lag,
+        alert latency, outbox depths, devices online) for the InfluxDB sink."""
+        engine = self.pipeline.engine
+        now_ms = int(time.time() * 1000)
+        counters = self.store.counters()
+        rejects = {k.removeprefix("rejected."): v for k, v in counters.items() if k.startswith("rejected.")}
+        online = 0
+        for device in self.registry.devices:
+            seen = engine.state.get(("device_activity", device.id))
+            if seen and now_ms - seen[2] <= 3 * self.registry.heartbeat_s(device) * 1000:
+                online += 1
+        depths = {
+            OUTBOX_SINK: self.store.outbox_depth(OUTBOX_SINK),
+            EVENTS_CURSOR: self.store.last_seq() - self.store.cursor(EVENTS_CURSOR),
+            ALERTS_CURSOR: self.store.outbox_depth(ALERTS_CURSOR, ALERT_TOPIC_SUFFIXES),
+            METRICS_CURSOR: self.store.metric_depth(METRICS_CURSOR),
+        }
+        sink: dict[str, object] = {}
+        if self.drain is not None:
+            writer = self.drain.writer
+            sink = {"lines": self.drain.stats.lines, "refused": self.drain.stats.refused,
+                    "retries": writer.stats.retries if writer else 0, "behind": self.drain.behind()}
+        buffered = engine.counters.pushed - engine.counters.applied  # late events count in both
+        readings = Readings(engine.watermark_ms, engine.counters.late, buffered,
+                            rejects, depths, online, len(self.registry.devices), sink)
+        if self.metrics is not None:
+            self.store.add_metric_lines(self.metrics.lines(now_ms, interval_s, readings))
+        if self.drain is not None and self.drain.behind() and time.monotonic() - self._behind_logged >= 60:
+            self._behind_logged = time.monotonic()
+            log.warning("InfluxDB sink behind: %d events, %d alert transitions waiting in the store (%s)",
+                        depths[EVENTS_CURSOR], depths[ALERTS_CURSOR],
+                        (self.drain.writer.stats.last_error if self.drain.writer else "") or "catching up")
 
     def _touch_health(self) -> None:
         path = self.config.health_file

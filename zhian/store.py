@@ -7,7 +7,9 @@ the process being killed; `durability="full"` also survives power loss, at a cos
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,27 @@ CREATE TABLE IF NOT EXISTS outbox (
     n INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, topic TEXT NOT NULL, body BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_ts ON outbox (ts_ms);
+CREATE TABLE IF NOT EXISTS metric_lines (n INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sink_dead_letters (
+    seq INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    sink TEXT NOT NULL,
+    source TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    line TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail BLOB NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
 """
 
 MAX_DEAD_PAYLOAD = 64 * 1024
@@ -68,6 +91,15 @@ class Rejected:
     field: str | None
     detail: str
     device: str | None = None
+
+
+def audit_hash(prev: str, at_ms: int, user: str, action: str, body: bytes) -> str:
+    """SHA-256 of an audit entry chained to its predecessor's hash."""
+    h = hashlib.sha256()
+    for part in (prev.encode(), str(at_ms).encode(), user.encode(), action.encode(), body):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
 
 
 class Store:
@@ -154,6 +186,12 @@ class Store:
                 return
             last = rows[-1][0]
 
+    def event_rows_after(self, seq: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """Raw (seq, received_ms, body) of logged events after `seq`, in log order (for sinks)."""
+        return self.db.execute(
+            "SELECT seq, received_ms, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
+
     def last_seq(self) -> int:
         """The highest log sequence stored (0 when empty)."""
         row = self.db.execute("SELECT max(seq) FROM events").fetchone()
@@ -213,6 +251,113 @@ class Store:
         self.db.execute(
             "INSERT INTO cursors (name, position) VALUES (?, ?)"
             " ON CONFLICT(name) DO UPDATE SET position = excluded.position", (name, position))
+
+    # ---- sink queues: metric lines, cursors, refused lines --------------------------------------
+
+    def add_metric_lines(self, lines: list[str]) -> None:
+        """Queue metric lines (line protocol) for the InfluxDB sink."""
+        if not lines:
+            return
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            cur.executemany("INSERT INTO metric_lines (line) VALUES (?)", ((x,) for x in lines))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def metric_lines_after(self, n: int, limit: int) -> list[tuple[int, str]]:
+        """Queued metric lines after position `n`, in order."""
+        return self.db.execute(
+            "SELECT n, line FROM metric_lines WHERE n > ? ORDER BY n LIMIT ?", (n, limit)).fetchall()
+
+    def commit_sink(self, sink: str, cursors: dict[str, int],
+                    refused: Iterable[tuple[str, int, str, int, str]] = (), prune_metrics: str | None = None) -> None:
+        """After a sink's batch was accepted: record the lines it refused (source, position,
+        line, status, reason), move its cursors, and drop metric lines it no longer needs, in
+        one transaction, so a crash leaves either the batch pending or all of it done."""
+        now = int(time.time() * 1000)
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            cur.executemany(
+                "INSERT INTO sink_dead_letters (at_ms, sink, source, position, line, status, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", ((now, sink, *r) for r in refused))
+            cur.executemany(
+                "INSERT INTO cursors (name, position) VALUES (?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET position = excluded.position", cursors.items())
+            if prune_metrics is not None and prune_metrics in cursors:
+                cur.execute("DELETE FROM metric_lines WHERE n <= ?", (cursors[prune_metrics],))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def sink_dead_letters(self, sink: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Lines a sink's server refused, most recent first."""
+        sql = "SELECT seq, at_ms, sink, source, position, line, status, reason FROM sink_dead_letters"
+        args: tuple[Any, ...] = ()
+        if sink:
+            sql += " WHERE sink = ?"
+            args = (sink,)
+        cols = ("seq", "at_ms", "sink", "source", "position", "line", "status", "reason")
+        return [dict(zip(cols, row, strict=True))
+                for row in self.db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit))]
+
+    def outbox_depth(self, cursor_name: str, topic_suffixes: tuple[str, ...] | None = None) -> int:
+        """Outbox rows after a cursor (optionally only topics ending in one of the suffixes)."""
+        position = self.cursor(cursor_name)
+        if topic_suffixes is None:
+            row = self.db.execute("SELECT count(*) FROM outbox WHERE n > ?", (position,)).fetchone()
+            return int(row[0])
+        rows = self.db.execute("SELECT topic FROM outbox WHERE n > ?", (position,)).fetchall()
+        return sum(1 for (topic,) in rows if topic.endswith(topic_suffixes))
+
+    def metric_depth(self, cursor_name: str) -> int:
+        """Metric lines queued after a cursor."""
+        row = self.db.execute("SELECT count(*) FROM metric_lines WHERE n > ?", (self.cursor(cursor_name),)).fetchone()
+        return int(row[0])
+
+    # ---- audit log -----------------------------------------------------------------------------
+
+    def audit(self, user: str, action: str, detail: dict[str, Any], at_ms: int) -> str:
+        """Append an entry (who, what) to the audit log; returns its hash. Each entry's hash
+        covers the previous one's, so a deleted or edited entry breaks the chain."""
+        body = orjson.dumps(detail, option=orjson.OPT_SORT_KEYS)
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            row = cur.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            prev = row[0] if row else ""
+            digest = audit_hash(prev, at_ms, user, action, body)
+            cur.execute("INSERT INTO audit (at_ms, user, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                        (at_ms, user, action, body, prev, digest))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return digest
+
+    def audit_log(self) -> list[dict[str, Any]]:
+        """Every audit entry, oldest first."""
+        cols = ("seq", "at_ms", "user", "action", "detail", "prev_hash", "hash")
+        out = []
+        for row in self.db.execute(f"SELECT {', '.join(cols)} FROM audit ORDER BY seq"):
+            entry = dict(zip(cols, row, strict=True))
+            entry["detail"] = orjson.loads(entry["detail"])
+            out.append(entry)
+        return out
+
+    def audit_chain_ok(self) -> bool:
+        """True when every audit entry's hash matches its content and its predecessor."""
+        prev = ""
+        for at_ms, user, action, body, prev_hash, digest in self.db.execute(
+                "SELECT at_ms, user, action, detail, prev_hash, hash FROM audit ORDER BY seq"):
+            if prev_hash != prev or digest != audit_hash(prev, at_ms, user, action, body):
+                return False
+            prev = digest
+        return True
 
     # ---- reading -----------------------------------------------------------------------
 

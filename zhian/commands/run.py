@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
 
+from alerts.sinks.influx import InfluxHttp, InfluxTarget
 from ingest.errors import RegistryError
 from ingest.mqtt import BrokerConfig
 from ingest.registry import load_registry
@@ -29,7 +31,26 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--health-file", type=Path, default=None,
                    help="file touched every 5 s while processing (for `zhian health`)")
     p.add_argument("--username", default=None, help="MQTT user name")
-    p.add_argument("--password", default=None, help="MQTT password")
+    p.add_argument("--password", default=None,
+                   help="MQTT password (default: $ZHIAN_MQTT_PASSWORD, which keeps it out of `ps`)")
+    p.add_argument("--idle-after", type=float, default=1.0, metavar="S",
+                   help="seconds without input after which event time follows the wall clock (default 1); "
+                   "raise it only to process old recorded traffic live")
+    g = p.add_argument_group("InfluxDB (events, alert transitions and metrics; see docs/influxdb.md)")
+    g.add_argument("--influx", default=None, metavar="URL",
+                   help="InfluxDB base URL, e.g. http://127.0.0.1:8086 (1.x, 2.x or 3.x; off when absent)")
+    g.add_argument("--influx-db", default="zhian", metavar="NAME",
+                   help="database (1.x, 3.x) or DBRP database name (2.x) (default zhian)")
+    g.add_argument("--influx-rp", default=None, metavar="RP", help="retention policy (default: the database's)")
+    g.add_argument("--influx-token", default=None, metavar="TOKEN",
+                   help="API token (2.x, 3.x); default $INFLUX_TOKEN")
+    g.add_argument("--influx-org", default=None, metavar="ORG", help="2.x organisation (with --influx-bucket)")
+    g.add_argument("--influx-bucket", default=None, metavar="BUCKET",
+                   help="2.x bucket, created with its DBRP mapping at start-up if missing")
+    g.add_argument("--influx-retry-max", type=float, default=30.0, metavar="S",
+                   help="longest wait between retries while InfluxDB is unreachable (default 30)")
+    g.add_argument("--metrics-every", type=float, default=10.0, metavar="S",
+                   help="seconds between metric points written to InfluxDB (default 10)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,10 +66,27 @@ def build(args: argparse.Namespace, broker_address: str) -> LiveProcessor:
     registry = load_registry(args.devices)
     broker = BrokerConfig.parse(
         broker_address, client_id=args.client_id or f"zhian-{registry.community.id}",
-        username=args.username, password=args.password)
+        username=args.username, password=args.password or os.environ.get("ZHIAN_MQTT_PASSWORD") or None)
     config = LiveConfig(store_path=args.store, rules_dir=args.rules, durability=args.durability,
-                        snapshot_every_s=args.snapshot_every, health_file=args.health_file)
+                        snapshot_every_s=args.snapshot_every, health_file=args.health_file,
+                        influx=influx_target(args), influx_backoff_cap_s=args.influx_retry_max,
+                        metrics_every_s=args.metrics_every, idle_after_s=args.idle_after)
     return LiveProcessor(registry, broker, config)
+
+
+def influx_target(args: argparse.Namespace) -> InfluxTarget | None:
+    """The InfluxDB target of --influx and its companions, or None."""
+    if not args.influx:
+        return None
+    if bool(args.influx_org) != bool(args.influx_bucket):
+        raise ValueError("--influx-org and --influx-bucket go together (InfluxDB 2.x)")
+    token = args.influx_token or os.environ.get("INFLUX_TOKEN") or None
+    if args.influx_bucket and not token:
+        raise ValueError("InfluxDB 2.x (--influx-bucket) needs --influx-token or $INFLUX_TOKEN")
+    target = InfluxTarget(args.influx, database=args.influx_db, retention_policy=args.influx_rp, token=token,
+                          org=args.influx_org, bucket=args.influx_bucket)
+    InfluxHttp(target)  # validates the URL now rather than in the worker thread
+    return target
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,8 +103,8 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    log.info("zhian run: community %s, broker %s, store %s", processor.registry.community.id,
-             args.broker, args.store)
+    log.info("zhian run: community %s, broker %s, store %s%s", processor.registry.community.id,
+             args.broker, args.store, f", InfluxDB {args.influx} db {args.influx_db}" if args.influx else "")
     processor.run(stop)
     log.info("stopped after %d events", processor.processed)
     return 0

@@ -1,0 +1,1 @@
+"""Stage ④ sinks: where alert transitions, events and metrics go besides MQTT."""
