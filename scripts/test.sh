@@ -4,6 +4,8 @@
 set -euo pipefail
 ZHIAN_EXTRAS=test
 source "$(dirname "$0")/setup.sh"
+echo "test.sh: Kafka jars from Maven Central (cached in .cache/kafka)" >&2
+.venv/bin/python -m zhian.kafka_local install >&2
 echo "test.sh: ruff check" >&2
 .venv/bin/ruff check .
 echo "test.sh: mypy" >&2

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "zhian.commands.devices",
     "zhian.commands.rules",
     "zhian.commands.timeline",
+    "zhian.commands.scale",
     "zhian.commands.throwing",
     "zhian.commands.health",
     "zhian.commands.demo",

@@ -1,0 +1,1 @@
+"""Scale-out: the same pipeline as `zhian replay` / `zhian run`, as Faust agents on Kafka."""
