@@ -30,7 +30,7 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
                    help="seconds between engine snapshots (default 5)")
     p.add_argument("--health-file", type=Path, default=None,
                    help="file touched every 5 s while processing (for `zhian health`)")
-    p.add_argument("--username", default=None, help="MQTT user name")
+    p.add_argument("--username", default=None, help="MQTT user name (default: $ZHIAN_MQTT_USERNAME)")
     p.add_argument("--password", default=None,
                    help="MQTT password (default: $ZHIAN_MQTT_PASSWORD, which keeps it out of `ps`)")
     p.add_argument("--idle-after", type=float, default=1.0, metavar="S",
@@ -66,7 +66,8 @@ def build(args: argparse.Namespace, broker_address: str) -> LiveProcessor:
     registry = load_registry(args.devices)
     broker = BrokerConfig.parse(
         broker_address, client_id=args.client_id or f"zhian-{registry.community.id}",
-        username=args.username, password=args.password or os.environ.get("ZHIAN_MQTT_PASSWORD") or None)
+        username=args.username or os.environ.get("ZHIAN_MQTT_USERNAME") or None,
+        password=args.password or os.environ.get("ZHIAN_MQTT_PASSWORD") or None)
     config = LiveConfig(store_path=args.store, rules_dir=args.rules, durability=args.durability,
                         snapshot_every_s=args.snapshot_every, health_file=args.health_file,
                         influx=influx_target(args), influx_backoff_cap_s=args.influx_retry_max,
