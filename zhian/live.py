@@ -35,6 +35,7 @@ from alerts.sinks.drain import ALERT_TOPIC_SUFFIXES, ALERTS_CURSOR, EVENTS_CURSO
 from alerts.sinks.influx import Backoff, InfluxTarget, InfluxWriter, prepare
 from alerts.sinks.lineproto import Location
 from alerts.sinks.metrics import MetricsWindow, Readings
+from ingest.event import Event
 from ingest.mqtt import BrokerConfig, Inbound, MqttClient
 from ingest.registry import Registry
 from rules.engine import Emitted
@@ -90,6 +91,7 @@ class LiveProcessor:
         self._delivered: set[int] = set()
         self._out_position = 0
         self._last_input = time.monotonic()
+        self._internal: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._last_snapshot = time.monotonic()
         self._last_advance = 0.0
         self.processed = 0
@@ -120,6 +122,8 @@ class LiveProcessor:
                 batch = self._drain(0.05)
                 if batch:
                     self.process(batch)
+                    self._last_input = time.monotonic()
+                if self._process_internal():
                     self._last_input = time.monotonic()
                 else:
                     self._idle_advance()
@@ -209,18 +213,38 @@ class LiveProcessor:
                 r = outcome.reject
                 device = getattr(r, "device", None)
                 rejects.append(Rejected(m.received_ms, m.topic, bytes(m.payload), r.reason, r.field, r.detail, device))
-            event = outcome.event
-            if event is None:
-                continue
-            if event.ts_ms > m.received_ms + ahead_ms:
-                rejects.append(Rejected(
-                    m.received_ms, m.topic, bytes(m.payload), "clock_ahead", "ts",
-                    f"event time is {(event.ts_ms - m.received_ms) / 1000:.0f} s ahead of zhian's clock; "
-                    "fix the device's clock (NTP)", event.device))
-                continue
-            accepted.append((event, m.received_ms, False))
-        fresh, _ = self.store.append(accepted, rejects)
+            for event in outcome.events:  # vendor lists (GA/T 1400) make several
+                if event.ts_ms > m.received_ms + ahead_ms:
+                    rejects.append(Rejected(
+                        m.received_ms, m.topic, bytes(m.payload), "clock_ahead", "ts",
+                        f"event time is {(event.ts_ms - m.received_ms) / 1000:.0f} s ahead of zhian's clock; "
+                        "fix the device's clock (NTP)", event.device))
+                    continue
+                accepted.append((event, m.received_ms, False))
+        self._store_and_apply(accepted, rejects)
         self.mqtt.ack(batch)
+
+    def submit(self, event: Event) -> None:
+        """Feed an event zhian made itself (a throwing detection, a desk acknowledgement);
+        thread-safe. It goes through the same durable log as device events, so replays
+        and recovery after a crash reproduce it."""
+        self._internal.put(event)
+
+    def _process_internal(self) -> bool:
+        events: list[tuple[Event, int, bool]] = []
+        now_ms = int(time.time() * 1000)
+        while True:
+            try:
+                events.append((self._internal.get_nowait(), now_ms, False))
+            except queue.Empty:
+                break
+        if events:
+            self._store_and_apply(events, [])
+        return bool(events)
+
+    def _store_and_apply(self, accepted: list[tuple[Event, int, bool]], rejects: list[Rejected]) -> None:
+        """Store durably, then run the new events and queue their outputs."""
+        fresh, _ = self.store.append(accepted, rejects)
         emitted: list[Emitted] = []
         push = self.pipeline.push
         for seq, event in fresh:
