@@ -26,7 +26,8 @@ def test_submitted_detection_is_logged_and_raises_object_thrown(tmp_path: Path) 
     live.process([Inbound("zhian/cyl/gate-north/events", orjson.dumps(beat), 1, 1, T0 + 6000)])
     db = sqlite3.connect(tmp_path / "z.db")
     logged = db.execute("SELECT device, type FROM events ORDER BY seq").fetchall()
-    alerts = [orjson.loads(b) for t, b in db.execute("SELECT topic, body FROM outbox ORDER BY n") if t.endswith("/alerts")]
+    rows = db.execute("SELECT topic, body FROM outbox ORDER BY n").fetchall()
+    alerts = [orjson.loads(body) for topic, body in rows if topic.endswith("/alerts")]
     db.close()
     assert logged == [("cam-b3-north", "throwing.detected"), ("gate-north", "device.heartbeat")]
     assert [(a["rule"], a["state"], a["device"], a["severity"]) for a in alerts] == [
