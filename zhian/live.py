@@ -41,6 +41,7 @@ from ingest.registry import Registry
 from rules.engine import Emitted
 from rules.outputs import AlertTransition
 from rules.reload import directory_stamp, incompatible, plan_reload, signatures, swap_engine
+from zhian.cameras import CameraWorker, start_cameras
 from zhian.pipeline import Pipeline, load_processors
 from zhian.store import Rejected, Store
 
@@ -66,6 +67,8 @@ class LiveConfig:
     health_file: Path | None = None  # touched every few seconds while the loop runs
     health_every_s: float = 5.0
     reload_every_s: float = 2.0  # how often the rules directory is checked for changes
+    devices_file: Path | None = None  # relative camera streams are found beside it
+    cameras: bool = True  # read the streams of cameras with `detectors: [throwing]`
     influx: InfluxTarget | None = None  # write events, alert transitions and metrics there
     influx_backoff_cap_s: float = 30.0  # longest wait between retries while InfluxDB is away
     metrics_every_s: float = 10.0
@@ -92,6 +95,7 @@ class LiveProcessor:
         self._out_position = 0
         self._last_input = time.monotonic()
         self._internal: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self.cameras: list[CameraWorker] = []
         self._last_snapshot = time.monotonic()
         self._last_advance = 0.0
         self.processed = 0
@@ -111,6 +115,8 @@ class LiveProcessor:
         if self.drain is not None:
             self.drain.start()
         self.mqtt.start()
+        if self.config.cameras and self.config.devices_file is not None:
+            self.cameras = start_cameras(self.registry, self.config.devices_file, self.submit, stop)
         if ready is not None:
             ready.set()
         next_stats = time.monotonic() + self.config.stats_every_s

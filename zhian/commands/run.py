@@ -33,6 +33,8 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--username", default=None, help="MQTT user name (default: $ZHIAN_MQTT_USERNAME)")
     p.add_argument("--password", default=None,
                    help="MQTT password (default: $ZHIAN_MQTT_PASSWORD, which keeps it out of `ps`)")
+    p.add_argument("--no-cameras", action="store_true",
+                   help="do not read the streams of cameras with `detectors: [throwing]`")
     p.add_argument("--idle-after", type=float, default=1.0, metavar="S",
                    help="seconds without input after which event time follows the wall clock (default 1); "
                    "raise it only to process old recorded traffic live")
@@ -71,7 +73,8 @@ def build(args: argparse.Namespace, broker_address: str) -> LiveProcessor:
     config = LiveConfig(store_path=args.store, rules_dir=args.rules, durability=args.durability,
                         snapshot_every_s=args.snapshot_every, health_file=args.health_file,
                         influx=influx_target(args), influx_backoff_cap_s=args.influx_retry_max,
-                        metrics_every_s=args.metrics_every, idle_after_s=args.idle_after)
+                        metrics_every_s=args.metrics_every, idle_after_s=args.idle_after,
+                        devices_file=args.devices, cameras=not args.no_cameras)
     return LiveProcessor(registry, broker, config)
 
 
