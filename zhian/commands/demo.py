@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the `demo` subcommand."""
     p = sub.add_parser("demo", help="local Mosquitto + live processor + simulator; alerts in this terminal")
     add_live_options(p)
-    p.set_defaults(store=Path("var/demo/zhian.db"))
+    # the example facade camera has no video here; the simulator injects throwing events
+    p.set_defaults(store=Path("var/demo/zhian.db"), no_cameras=True)
     p.add_argument("--port", type=int, default=18830, help="port of the local Mosquitto (default 18830)")
     p.add_argument("--incident-every", type=float, default=20.0, metavar="S",
                    help="seconds between injected incidents (default 20)")
