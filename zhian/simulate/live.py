@@ -26,11 +26,11 @@ log = logging.getLogger("zhian.simulate")
 
 # The order a watcher sees them in when none are named: quick, visible ones first.
 ROTATION = (
-    "door_forced",
     "ebike_in_elevator",
-    "door_tailgating",
     "charger_alarm",
+    "door_forced",
     "camera_tamper",
+    "door_tailgating",
     "object_thrown",
     "repeated_denials",
     "credential_shared",
