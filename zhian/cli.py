@@ -18,6 +18,9 @@ COMMAND_MODULES = (
     "zhian.commands.timeline",
     "zhian.commands.scale",
     "zhian.commands.throwing",
+    "zhian.commands.throwing_synth",
+    "zhian.commands.throwing_eval",
+    "zhian.commands.throwing_calibrate",
     "zhian.commands.health",
     "zhian.commands.demo",
     "zhian.upstream.command",
@@ -33,13 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command not built yet
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

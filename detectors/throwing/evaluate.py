@@ -29,9 +29,7 @@ def match_scene(name: str, truth: dict[str, Any], detections: list[dict[str, Any
         path = {int(f): (x, y) for f, x, y in throw["track"]}
         for di, det in enumerate(detections):
             dists = [
-                ((x - path[f][0]) ** 2 + (y - path[f][1]) ** 2) ** 0.5
-                for f, x, y in det["track"]
-                if int(f) in path
+                ((x - path[f][0]) ** 2 + (y - path[f][1]) ** 2) ** 0.5 for f, x, y in det["track"] if int(f) in path
             ]
             if len(dists) >= MIN_SHARED and statistics.median(dists) <= MATCH_PX:
                 candidates.append((statistics.median(dists), ti, di))

@@ -9,8 +9,9 @@ import numpy as np
 
 from detectors.throwing.stabilise import ShakeEstimator
 
-MIN_SHIFT_PX = 0.5  # smaller measured shifts are the estimator's own noise
-GAIN_CELL_PX = 48  # illumination is normalised per cell: larger than a window, smaller than a cloud
+MAX_SHIFT_PX = 24.0
+GAIN_CELL_PX = 48
+GAIN_TOLERANCE = 0.03  # illumination is normalised per cell: larger than a window, smaller than a cloud
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,20 @@ class ForegroundExtractor:
         self.shape = shape
         self._shake = ShakeEstimator(shape)
         self._bg: np.ndarray | None = None
+        # Shake is measured against a fixed reference (the first calm frame): measuring it
+        # against the background would let estimation errors feed back into the background.
         self._bg_small: np.ndarray | None = None
         self._noise: np.ndarray | None = None  # running mean |frame - background| per pixel
         self._kernel = np.ones((3, 3), np.uint8)
         h, w = shape
         self._cells = (max(1, w // GAIN_CELL_PX), max(1, h // GAIN_CELL_PX))
-        self.last_shift = (0.0, 0.0)
+        self.last_shift = (0, 0)
         self.last_threshold = 0.0
         self.last_fraction = 0.0
         self._disturbed_run = 0
         self._frames = 0
+        self._cells_bg: np.ndarray | None = None
+        self._floor: float | None = None
 
     def apply(self, gray: np.ndarray) -> Blobs:
         """Update with one grey ROI image (uint8) and return its foreground blobs."""
@@ -68,32 +73,51 @@ class ForegroundExtractor:
             self._bg_small = self._shake.shrink(cur)
             self._noise = np.full_like(cur, 2.0)
             return Blobs.empty()
-        cur_small = self._shake.shrink(cur)
+        reduced = self._shake.reduce(cur)
+        cur_small = self._shake.spectrum(reduced)
+        assert self._bg_small is not None
         dx, dy = self._shake.shift(self._bg_small, cur_small)
-        if abs(dx) < MIN_SHIFT_PX and abs(dy) < MIN_SHIFT_PX:
-            dx = dy = 0.0
+        # Whole pixels only: interpolating would smooth the sensor noise on shifted frames
+        # and not on others, and the per-pixel noise model would learn neither.
+        dx, dy = round(dx), round(dy)
+        if max(abs(dx), abs(dy)) > MAX_SHIFT_PX:  # not shake: the view moved or the match failed
+            return Blobs.empty(disturbed=True)
         self.last_shift = (dx, dy)
         if dx or dy:
             # Bring the frame back onto the background rather than the other way round:
             # the background is never resampled, so it stays sharp however long it shakes.
-            h, w = self.shape
-            back = np.float32([[1, 0, -dx], [0, 1, -dy]])
-            cur = cv2.warpAffine(cur, back, (w, h), borderMode=cv2.BORDER_REPLICATE)
+            cur = _translate(cur, -dx, -dy)
         bg = self._bg
         # Illumination: scale the frame cell by cell to the background's brightness, so that
         # exposure jumps and cloud shadows cancel while small objects keep their contrast.
-        cells_bg = cv2.resize(bg, self._cells, interpolation=cv2.INTER_AREA)
-        cells_cur = cv2.resize(cur, self._cells, interpolation=cv2.INTER_AREA)
-        gain = cv2.resize((cells_bg + 4.0) / (cells_cur + 4.0), (gray.shape[1], gray.shape[0]))
-        norm = cv2.multiply(cur, gain)
+        self._frames += 1
+        if self._cells_bg is None or self._frames % 4 == 0:  # the background changes slowly
+            self._cells_bg = cv2.resize(bg, self._cells, interpolation=cv2.INTER_AREA)
+        cells_bg = self._cells_bg
+        # Cells from the reduced frame (already made for shake): shake of a pixel or two
+        # hardly changes a cell's mean, so the unshifted frame does.
+        cells_cur = cv2.resize(reduced, self._cells, interpolation=cv2.INTER_AREA)
+        # The median over neighbouring cells ignores one cell darkened or lit by an object,
+        # which would otherwise be "corrected" away together with its surroundings.
+        cell_gain = cv2.medianBlur(((cells_bg + 4.0) / (cells_cur + 4.0)).astype(np.float32), 3)
+        if float(np.abs(cell_gain - 1.0).max()) > GAIN_TOLERANCE:
+            gain = cv2.resize(cell_gain, (gray.shape[1], gray.shape[0]))
+            norm = cv2.multiply(cur, gain)
+        else:
+            norm = cur  # steady light, the usual case: spare the full-size multiply
         diff = cv2.absdiff(norm, bg)
         # Per-pixel noise: compression and shake residue make edges noisier than flat wall, so
         # each pixel's threshold follows its own running mean absolute difference.
         assert self._noise is not None
-        threshold = cv2.max(self._noise * (self.params.k_sigma * 1.25), self.params.min_threshold)
-        self.last_threshold = float(np.median(threshold[::8, ::8]))
-        mask = cv2.compare(diff, threshold, cv2.CMP_GT)
-        fraction = cv2.countNonZero(mask) / mask.size
+        # A frame-wide floor from the median difference covers noise the map has not learnt
+        # yet (the first night frames, a gain change of the IR sensor).
+        if self._frames % 4 == 1 or self._floor is None:  # the sensor's noise drifts slowly
+            sigma = float(np.median(diff[::4, ::4])) / 0.6745
+            self._floor = max(self.params.min_threshold, self.params.k_sigma * sigma)
+        threshold = cv2.max(cv2.multiply(self._noise, self.params.k_sigma * 1.25), self._floor)
+        self.last_threshold = self._floor
+        raw = cv2.compare(diff, threshold, cv2.CMP_GT)
+        fraction = cv2.countNonZero(raw) / raw.size
         self.last_fraction = fraction
         if fraction > self.params.max_foreground_fraction:
             # A global change the gain map could not absorb. One such frame (a flash, a
@@ -105,16 +129,21 @@ class ForegroundExtractor:
                 self._disturbed_run = 0
             return Blobs.empty(disturbed=True)
         self._disturbed_run = 0
-        mask = cv2.dilate(mask, self._kernel)
+        # A lone pixel is compression or sensor noise; even a 9 cm object at the top floors
+        # covers two pixels once its blur and motion are counted.
+        neighbours = cv2.boxFilter(raw, cv2.CV_16U, (3, 3), normalize=False)
+        raw = cv2.bitwise_and(raw, cv2.compare(neighbours, 2 * 255, cv2.CMP_GE))
+        mask = cv2.dilate(raw, self._kernel)
         # Learn the background where nothing moves; under foreground only slowly, so a passing
         # object leaves no trail behind it while a light switched on still fades in.
         calm = cv2.bitwise_not(mask)
         cv2.accumulateWeighted(cur, self._bg, self.params.alpha, mask=calm)
         cv2.accumulateWeighted(cur, self._bg, self.params.alpha / 8, mask=mask)
-        cv2.accumulateWeighted(cv2.min(diff, 60.0), self._noise, self.params.noise_alpha, mask=calm)
-        self._frames += 1
-        if self._frames % 8 == 0:  # the reference for shake changes slowly
-            self._bg_small = self._shake.shrink(self._bg)
+        # The noise model learns under foreground too, slowly: an edge that shake or
+        # compression keeps flickering must raise its own threshold, or it flickers forever.
+        clipped = cv2.min(diff, 60.0)
+        cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha, mask=calm)
+        cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha / 4, mask=mask)
         count, _, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
         if count <= 1:
             return Blobs.empty()
@@ -128,3 +157,10 @@ class ForegroundExtractor:
             area=stats[:, cv2.CC_STAT_AREA].astype(int),
             disturbed=len(stats) > self.params.max_blobs // 2,
         )
+
+
+def _translate(img: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """The image moved by whole pixels, edges repeated into the uncovered border."""
+    h, w = img.shape
+    inner = img[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
+    return cv2.copyMakeBorder(inner, max(0, dy), max(0, -dy), max(0, dx), max(0, -dx), cv2.BORDER_REPLICATE)

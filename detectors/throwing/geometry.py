@@ -52,9 +52,7 @@ class FacadeGeometry:
             [[0, facade.floors], [facade.columns, facade.floors], [facade.columns, 0], [0, 0]],
             dtype=np.float64,
         )
-        self.img_from_grid = cv2.getPerspectiveTransform(
-            grid.astype(np.float32), self.corners_px.astype(np.float32)
-        )
+        self.img_from_grid = cv2.getPerspectiveTransform(grid.astype(np.float32), self.corners_px.astype(np.float32))
         self.grid_from_img = np.linalg.inv(self.img_from_grid)
         if focal_px is None:
             ground_m = -(facade.lowest_floor - 1) * storey_m

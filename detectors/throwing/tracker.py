@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,9 +16,13 @@ class Track:
     frames: list[int] = field(default_factory=list)
     xy: list[tuple[float, float]] = field(default_factory=list)
     area: list[int] = field(default_factory=list)
-    eligible: bool = True  # born at rest inside the facade, not carried in from elsewhere
+    eligible: bool = True  # born inside the facade, not carried in from elsewhere
     misses: int = 0
     alarmed: bool = False
+    size: float = 0.0  # smoothed blob area in pixels
+    # Motion per frame from the last three sightings, refreshed on every `add`.
+    _v: tuple[float, float] = (0.0, 0.0)
+    _a: tuple[float, float] = (0.0, 0.0)
 
     def add(self, frame: int, x: float, y: float, area: int) -> None:
         """Append an observation."""
@@ -25,22 +30,58 @@ class Track:
         self.xy.append((x, y))
         self.area.append(area)
         self.misses = 0
+        self.size = 0.7 * self.size + 0.3 * area if len(self.frames) > 1 else float(area)
+        n = len(self.frames)
+        if n >= 2:
+            g1 = max(self.frames[-1] - self.frames[-2], 1)
+            v = ((x - self.xy[-2][0]) / g1, (y - self.xy[-2][1]) / g1)
+            if n >= 3:
+                g0 = max(self.frames[-2] - self.frames[-3], 1)
+                v0 = ((self.xy[-2][0] - self.xy[-3][0]) / g0, (self.xy[-2][1] - self.xy[-3][1]) / g0)
+                clip = 3.0  # px/frame²: more is a mismatch, not gravity
+                self._a = (
+                    min(max((v[0] - v0[0]) / g1, -clip), clip),
+                    min(max((v[1] - v0[1]) / g1, -clip), clip),
+                )
+            self._v = v
 
-    def predict(self, frame: int) -> tuple[np.ndarray, float]:
-        """Predicted position at `frame` and the gate radius around it, in pixels."""
-        p = np.asarray(self.xy[-3:], dtype=np.float64)
-        f = np.asarray(self.frames[-3:], dtype=np.float64)
-        gap = frame - f[-1]
-        if len(p) == 1:
-            return p[-1], 6.0 + 3.0 * gap
-        v = (p[-1] - p[-2]) / max(f[-1] - f[-2], 1.0)
-        a = np.zeros(2)
-        if len(p) == 3:
-            v_prev = (p[-2] - p[-3]) / max(f[-2] - f[-3], 1.0)
-            a = np.clip((v - v_prev) / max(f[-1] - f[-2], 1.0), -3.0, 3.0)
-        pred = p[-1] + v * gap + 0.5 * a * gap * gap
-        radius = 5.0 + 0.35 * float(np.hypot(*v)) * gap + 1.5 * gap
-        return pred, radius
+    def predict(self, frame: int) -> tuple[float, float, float]:
+        """Predicted (x, y) at `frame` and the gate radius around it, in pixels."""
+        x, y = self.xy[-1]
+        gap = frame - self.frames[-1]
+        if len(self.frames) == 1:
+            return x, y, 6.0 + 3.0 * gap
+        vx, vy = self._v
+        ax, ay = self._a
+        px = x + vx * gap + 0.5 * ax * gap * gap
+        py = y + vy * gap + 0.5 * ay * gap * gap
+        # Something that has sat still for long (a light, clutter) gets a tight gate, so it
+        # does not snatch the blob of an object passing close by.
+        base = 3.0 if len(self.frames) >= 10 and abs(vx) + abs(vy) < 0.5 else 5.0
+        return px, py, base + 0.35 * math.hypot(vx, vy) * gap + 1.5 * gap
+
+    def drift(self, frame: int) -> tuple[float, float]:
+        """Where the track would be at `frame` at its average speed over the last few sightings."""
+        k = min(len(self.frames), 5)
+        (x0, y0), (x1, y1) = self.xy[-k], self.xy[-1]
+        span = max(self.frames[-1] - self.frames[-k], 1)
+        gap = frame - self.frames[-1]
+        return x1 + (x1 - x0) / span * gap, y1 + (y1 - y0) / span * gap
+
+    def memory(self, params: TrackerParams) -> int:
+        """Frames for which a lost track is still looked for: a slow, steady drift is predictable for longer."""
+        k = min(len(self.frames), 5)
+        span = max(self.frames[-1] - self.frames[-k], 1)
+        step = math.hypot(self.xy[-1][0] - self.xy[-k][0], self.xy[-1][1] - self.xy[-k][1]) / span
+        return params.slow_memory_frames if step < 3.0 else params.lost_memory_frames
+
+    def is_mover(self) -> bool:
+        """A steady, moving track (not noise, not a still light): it can veto new throws near it."""
+        n = len(self.frames)
+        span = self.frames[-1] - self.frames[0] + 1
+        if n < 5 or n < 0.6 * span:
+            return False
+        return math.hypot(self.xy[-1][0] - self.xy[0][0], self.xy[-1][1] - self.xy[0][1]) >= 8.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +89,12 @@ class TrackerParams:
     """Tuning of the tracker."""
 
     max_misses: int = 6  # coast over low-contrast stretches (dark glass behind the object)
-    lost_memory_frames: int = 40  # a blob reborn near a lost track is that track, not a new throw
+    lost_memory_frames: int = 12  # a blob reborn near a lost track is that track, not a new throw
+    slow_memory_frames: int = 50  # bags and paper drift slowly and get lost behind clutter
+    veto_margin_px: float = 10.0
+    veto_radius_px: float = 30.0  # extrapolations grow wild; beyond this a track vouches for nothing
+    max_area_ratio: float = 4.0  # a blob this many times bigger or smaller is something else
+    max_first_step_px: float = 50.0  # a fast fall near the camera moves this far in one frame
 
 
 class Tracker:
@@ -58,7 +104,7 @@ class Tracker:
         self.params = params or TrackerParams()
         self.tracks: list[Track] = []
         self._next_id = 1
-        self._lost: list[tuple[int, Track]] = []  # (frame lost, track)
+        self._lost: list[tuple[int, Track]] = []  # (frame lost, moving track)
 
     def update(
         self, frame: int, xy: np.ndarray, area: np.ndarray, may_start: np.ndarray
@@ -66,65 +112,126 @@ class Tracker:
         """Associate this frame's blobs; returns (tracks updated this frame, tracks just ended).
 
         `may_start[i]` says whether blob i may begin a throw (inside the facade, at the
-        right size, on a calm frame); other unmatched blobs still start ineligible tracks
-        so that a bird keeps one track instead of seeding a new one every frame.
+        right size); other unmatched blobs still start ineligible tracks so that a bird
+        keeps one track instead of seeding a new one every frame.
         """
         used = np.zeros(len(xy), dtype=bool)
-        pairs: list[tuple[float, int, int]] = []
-        for ti, track in enumerate(self.tracks):
-            pred, radius = track.predict(frame)
-            if len(xy):
-                d = np.hypot(xy[:, 0] - pred[0], xy[:, 1] - pred[1])
-                for bi in np.nonzero(d <= radius)[0]:
-                    pairs.append((float(d[bi]) / radius, ti, int(bi)))
-        pairs.sort()
-        matched_tracks: set[int] = set()
+        matched: set[int] = set()
         updated: list[Track] = []
-        for _, ti, bi in pairs:
-            if ti in matched_tracks or used[bi]:
-                continue
-            matched_tracks.add(ti)
-            used[bi] = True
-            track = self.tracks[ti]
-            track.add(frame, float(xy[bi, 0]), float(xy[bi, 1]), int(area[bi]))
-            updated.append(track)
+        if self.tracks and len(xy):
+            pred = np.array([t.predict(frame) for t in self.tracks])
+            d = np.hypot(pred[:, 0:1] - xy[None, :, 0], pred[:, 1:2] - xy[None, :, 1])
+            ratio = d / pred[:, 2:3]
+            young = np.array([len(t.frames) == 1 for t in self.tracks])
+            if young.any():
+                ratio[young] = np.minimum(ratio[young], self._fall_gate(frame, pred[young], xy))
+            # A blob many times the track's size is the object merged with a curtain or a lit
+            # window: coast through it rather than jump to the merged centroid.
+            size = np.array([t.size for t in self.tracks])[:, None]
+            big = np.maximum(area[None, :] / size, size / np.maximum(area[None, :], 1))
+            ratio[(big > self.params.max_area_ratio) & (np.maximum(area[None, :], size) > 60)] = np.inf
+            ti, bi = np.nonzero(ratio <= 1.0)
+            for k in np.argsort(ratio[ti, bi], kind="stable"):
+                t, b = int(ti[k]), int(bi[k])
+                if t in matched or used[b]:
+                    continue
+                matched.add(t)
+                used[b] = True
+                track = self.tracks[t]
+                track.add(frame, float(xy[b, 0]), float(xy[b, 1]), int(area[b]))
+                updated.append(track)
         ended: list[Track] = []
         alive: list[Track] = []
-        for ti, track in enumerate(self.tracks):
-            if ti not in matched_tracks:
+        for t, track in enumerate(self.tracks):
+            if t not in matched:
                 track.misses += 1
             # A blob seen once or twice is usually noise: let it go quickly.
             limit = self.params.max_misses if len(track.frames) >= 3 else 1
             if track.misses > limit:
                 ended.append(track)
-                self._lost.append((frame, track))
+                if track.is_mover():
+                    self._lost.append((frame, track))
             else:
                 alive.append(track)
         self.tracks = alive
-        self._lost = [(f, t) for f, t in self._lost if frame - f <= self.params.lost_memory_frames]
-        for bi in np.nonzero(~used)[0]:
-            track = Track(id=self._next_id)
-            self._next_id += 1
-            x, y = float(xy[bi, 0]), float(xy[bi, 1])
-            track.add(frame, x, y, int(area[bi]))
-            track.eligible = bool(may_start[bi]) and not self._near_lost(frame, x, y)
-            self.tracks.append(track)
+        self._lost = [(f, t) for f, t in self._lost if frame - t.frames[-1] <= t.memory(self.params)]
+        fresh = np.nonzero(~used)[0]
+        if len(fresh):
+            fresh = self._revive(frame, xy, area, fresh, updated)
+        if len(fresh):
+            veto = self._continues_mover(frame, xy[fresh]) & may_start[fresh]
+            for k, b_index in enumerate(fresh.tolist()):
+                track = Track(id=self._next_id)
+                self._next_id += 1
+                track.add(frame, float(xy[b_index, 0]), float(xy[b_index, 1]), int(area[b_index]))
+                track.eligible = bool(may_start[b_index]) and not bool(veto[k])
+                self.tracks.append(track)
         return updated, ended
 
-    def _near_lost(self, frame: int, x: float, y: float) -> bool:
-        """Whether a new blob continues something already moving (lost, or alive but missed)."""
-        known = [t for _, t in self._lost] + [t for t in self.tracks if t.frames[-1] != frame]
-        for lost in known:
-            span = lost.frames[-1] - lost.frames[0] + 1
-            if len(lost.frames) < 5 or len(lost.frames) < 0.6 * span:
-                continue  # a short or patchy chain of blobs is noise, not a moving thing
-            first, last = np.asarray(lost.xy[0]), np.asarray(lost.xy[-1])
-            if np.hypot(*(last - first)) < 8.0:
-                continue  # still things (lights, clutter) must not veto a throw starting next to them
-            pred, radius = lost.predict(frame)
-            if np.hypot(x - pred[0], y - pred[1]) <= radius + 20.0:
-                return True
-        return False
+    def _revive(
+        self, frame: int, xy: np.ndarray, area: np.ndarray, fresh: np.ndarray, updated: list[Track]
+    ) -> np.ndarray:
+        """Give unmatched blobs back to moving tracks lost a moment ago; returns the blobs left.
+
+        A falling object crossing dark glass or a lit window vanishes for a few frames and
+        reappears farther along than its coasting prediction: it stays the same track.
+        """
+        lost = [(f, t) for f, t in self._lost if frame - t.frames[-1] <= t.memory(self.params)]
+        # Movers still coasting (missed this frame) may have outrun their own prediction.
+        lost += [(frame, t) for t in self.tracks if t.frames[-1] != frame and t.is_mover()]
+        if not lost:
+            return fresh
+        pred = np.array([t.drift(frame) for _, t in lost])
+        gaps = np.array([frame - t.frames[-1] for _, t in lost], dtype=np.float64)
+        pts = xy[fresh]
+        d = np.hypot(pred[:, 0:1] - pts[None, :, 0], pred[:, 1:2] - pts[None, :, 1])
+        radius = np.minimum(8.0 + 3.0 * gaps, self.params.veto_radius_px)[:, None]
+        taken = np.zeros(len(fresh), dtype=bool)
+        revived: set[int] = set()
+        li, bi = np.nonzero(d <= radius)
+        for k in np.argsort(d[li, bi], kind="stable"):
+            i, j = int(li[k]), int(bi[k])
+            if i in revived or taken[j]:
+                continue
+            revived.add(i)
+            taken[j] = True
+            track = lost[i][1]
+            b = int(fresh[j])
+            track.add(frame, float(xy[b, 0]), float(xy[b, 1]), int(area[b]))
+            if not any(t is track for t in self.tracks):
+                self.tracks.append(track)
+            updated.append(track)
+        if revived:
+            back = {id(lost[i][1]) for i in revived}
+            self._lost = [(f, t) for f, t in self._lost if id(t) not in back]
+        return fresh[~taken]
+
+    def _fall_gate(self, frame: int, pred: np.ndarray, xy: np.ndarray) -> np.ndarray:
+        """Gate ratios for tracks seen once: they may be an object already falling fast.
+
+        A blob first found mid-fall moves tens of pixels per frame, always downwards; a round
+        gate that wide would chain up noise in every direction.
+        """
+        dx = np.abs(xy[None, :, 0] - pred[:, 0:1])
+        dy = xy[None, :, 1] - pred[:, 1:2]
+        down = np.maximum(dy, 0.0)
+        ratio = np.maximum(dx / (8.0 + 0.3 * down), dy / self.params.max_first_step_px)
+        ratio[dy < -4.0] = np.inf
+        return ratio
+
+    def _continues_mover(self, frame: int, xy: np.ndarray) -> np.ndarray:
+        """Which new blobs continue or split off something already moving (lost or alive)."""
+        # Alive movers count even when matched this frame: a tumbling bag or sheet of paper
+        # breaks into two blobs, and the second one is not a new throw.
+        movers = [t for _, t in self._lost] + [t for t in self.tracks if t.is_mover()]
+        movers = [t for t in movers if frame - t.frames[-1] <= t.memory(self.params)]
+        if not movers:
+            return np.zeros(len(xy), dtype=bool)
+        pred = np.array([t.drift(frame) for t in movers])
+        gaps = np.array([frame - t.frames[-1] for t in movers], dtype=np.float64)
+        d = np.hypot(pred[:, 0:1] - xy[None, :, 0], pred[:, 1:2] - xy[None, :, 1])
+        radius = np.minimum(8.0 + 3.0 * gaps, self.params.veto_radius_px) + self.params.veto_margin_px
+        return np.any(d <= radius[:, None], axis=0)
 
     def flush(self) -> list[Track]:
         """End every track (end of the video)."""

@@ -1,0 +1,1 @@
+"""Synthetic facade scenes with ground truth, for tests, tuning and evaluation."""

@@ -90,13 +90,22 @@ class Throw:
 
 
 def make_throw(
-    rng: np.random.Generator, b: Building, cam: Camera, fps: float, release_frame: int, night: bool
+    rng: np.random.Generator,
+    b: Building,
+    cam: Camera,
+    fps: float,
+    release_frame: int,
+    night: bool,
+    kind: str | None = None,
 ) -> Throw:
     """Simulate one throw from a random window of the calibrated area."""
     row = int(rng.integers(0, b.floors))
     col = int(rng.integers(0, b.columns))
-    kind = str(rng.choice(["heavy", "heavy", "bag", "paper"]))
-    size = float({"heavy": rng.uniform(0.09, 0.35), "bag": rng.uniform(0.15, 0.45), "paper": rng.uniform(0.12, 0.3)}[kind])
+    drawn = str(rng.choice(["heavy", "heavy", "bag", "paper"]))
+    kind = kind or drawn
+    size = float(
+        {"heavy": rng.uniform(0.09, 0.35), "bag": rng.uniform(0.15, 0.45), "paper": rng.uniform(0.12, 0.3)}[kind]
+    )
     if night:
         v = int(rng.integers(150, 240))
         colour = (v, v, v)
@@ -276,7 +285,9 @@ class Leaf:
         if 0 <= i < len(self.path):
             turn = 0.3 + 0.7 * abs(math.sin(i / 3))
             p = self.path[i]
-            draw_capsule(img, p - [self.size * turn / 2, 0], p + [self.size * turn / 2, 0], self.size / 2, self.colour, 1.0)
+            draw_capsule(
+                img, p - [self.size * turn / 2, 0], p + [self.size * turn / 2, 0], self.size / 2, self.colour, 1.0
+            )
 
 
 class Laundry:
@@ -353,5 +364,7 @@ class Rain:
         length = rng.uniform(12, 45, n)
         overlay = img.copy()
         for xi, yi, li in zip(x, y, length, strict=True):
-            cv2.line(overlay, (int(xi), int(yi)), (int(xi + self.slant * li), int(yi + li)), (225, 225, 225), 1, cv2.LINE_AA)
+            cv2.line(
+                overlay, (int(xi), int(yi)), (int(xi + self.slant * li), int(yi + li)), (225, 225, 225), 1, cv2.LINE_AA
+            )
         cv2.addWeighted(overlay, 0.35, img, 0.65, 0, dst=img)

@@ -63,6 +63,7 @@ class SceneSpec:
     nuisances: tuple[str, ...]
     night: bool
     seconds: float = 8.0
+    throw_kind: str | None = None  # heavy, bag or paper; None draws one per throw
 
 
 def random_spec(seed: int, nuisance_only: bool) -> SceneSpec:
@@ -109,7 +110,7 @@ class CameraEffects:
         """The frame as the camera delivers it."""
         dx, dy = self.shift[i]
         if dx or dy:
-            m = np.float32([[1, 0, dx], [0, 1, dy]])
+            m = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
             img = cv2.warpAffine(img, m, (WIDTH, HEIGHT), borderMode=cv2.BORDER_REFLECT)
         if self.gain[i] != 1.0:
             img = cv2.convertScaleAbs(img, alpha=float(self.gain[i]))
@@ -118,7 +119,8 @@ class CameraEffects:
         img = np.clip(img.astype(np.int16) + noise[..., None], 0, 255).astype(np.uint8)
         if self.jpeg_q:
             ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_q])
-            img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else img
+            decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+            img = decoded if decoded is not None else img
         return img
 
 
@@ -132,7 +134,7 @@ def render_scene(spec: SceneSpec, out_dir: Path, name: str) -> dict[str, Any]:
     throws: list[Throw] = []
     release = int(rng.integers(int(2.0 * FPS), int(3.0 * FPS)))
     for _ in range(spec.throws):
-        throws.append(make_throw(rng, building, cam, FPS, release, spec.night))
+        throws.append(make_throw(rng, building, cam, FPS, release, spec.night, spec.throw_kind))
         release = throws[-1].end_frame + int(rng.integers(int(0.3 * FPS), int(1.5 * FPS)))
     n_frames = int(spec.seconds * FPS)
     if throws:
@@ -141,7 +143,7 @@ def render_scene(spec: SceneSpec, out_dir: Path, name: str) -> dict[str, Any]:
     effects = CameraEffects(rng, spec, n_frames)
     out_dir.mkdir(parents=True, exist_ok=True)
     video = out_dir / f"{name}.mp4"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
     if not writer.isOpened():
         raise OSError(f"cannot write {video}: no mp4v encoder in this OpenCV build")
     try:

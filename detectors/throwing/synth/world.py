@@ -94,9 +94,7 @@ def make_camera(rng: np.random.Generator, b: Building) -> Camera:
     area_w = b.columns * b.column_m
     area_h = b.floors * b.storey_m
     distance = float(rng.uniform(0.45, 0.8) * area_h + 6.0)
-    centre = np.array(
-        [area_w / 2 + rng.uniform(-0.15, 0.15) * area_w, b.ground_y_m + rng.uniform(1.5, 4.5), distance]
-    )
+    centre = np.array([area_w / 2 + rng.uniform(-0.15, 0.15) * area_w, b.ground_y_m + rng.uniform(1.5, 4.5), distance])
     el_top = math.atan2(area_h - centre[1], distance)
     el_bottom = math.atan2(0.0 - centre[1], distance)
     pitch = (el_top + el_bottom) / 2
@@ -189,8 +187,10 @@ def render_background(
             x0, y0, x1, y1 = b.window_rect(row, col)
             p0, p1 = to_tex(x0, y1), to_tex(x1, y0)
             cv2.rectangle(tex, (p0[0] - 2, p0[1] - 2), (p1[0] + 2, p1[1] + 2), pal.frame, -1)
-            colour = pal.lit if rng.random() < lit_p else tuple(
-                int(np.clip(c + rng.integers(-12, 13), 0, 255)) for c in pal.glass
+            colour = (
+                pal.lit
+                if rng.random() < lit_p
+                else tuple(int(np.clip(c + rng.integers(-12, 13), 0, 255)) for c in pal.glass)
             )
             cv2.rectangle(tex, p0, p1, colour, -1)
             cv2.line(tex, ((p0[0] + p1[0]) // 2, p0[1]), ((p0[0] + p1[0]) // 2, p1[1]), pal.frame, 2)
@@ -201,7 +201,7 @@ def render_background(
     img = cv2.warpPerspective(tex, h, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR)
     cover = cv2.warpPerspective(np.full((th, tw), 255, np.uint8), h, (WIDTH, HEIGHT))
     ramp = np.linspace(0, 1, HEIGHT, dtype=np.float32)[:, None, None]
-    sky = (np.array(pal.sky_top, np.float32) * (1 - ramp) + np.array(pal.sky_bottom, np.float32) * ramp)
+    sky = np.array(pal.sky_top, np.float32) * (1 - ramp) + np.array(pal.sky_bottom, np.float32) * ramp
     sky = np.broadcast_to(sky, (HEIGHT, WIDTH, 3)).astype(np.uint8)
     out = np.where(cover[..., None] > 127, img, sky)
     return np.ascontiguousarray(out), quads
