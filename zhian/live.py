@@ -116,7 +116,8 @@ class LiveProcessor:
             self.drain.start()
         self.mqtt.start()
         if self.config.cameras and self.config.devices_file is not None:
-            self.cameras = start_cameras(self.registry, self.config.devices_file, self.submit, stop)
+            evidence = self.config.store_path.parent / "evidence"
+            self.cameras = start_cameras(self.registry, self.config.devices_file, self.submit, stop, evidence)
         if ready is not None:
             ready.set()
         next_stats = time.monotonic() + self.config.stats_every_s

@@ -18,7 +18,7 @@ def test_worker_submits_the_throw_with_floor_and_column(tmp_path: Path) -> None:
     registry = load_registry(devices)
     got: list[Event] = []
     stop = threading.Event()
-    workers = start_cameras(registry, devices, got.append, stop)
+    workers = start_cameras(registry, devices, got.append, stop, tmp_path / "evidence")
     assert [w.device.id for w in workers] == ["cam-live"]
     workers[0].join(60)
     assert not workers[0].is_alive(), "a file is read once"
@@ -29,6 +29,9 @@ def test_worker_submits_the_throw_with_floor_and_column(tmp_path: Path) -> None:
     assert (event.data["floor"], event.data["column"]) == (thrown["floor"], thrown["column"])
     assert parse_event(event.to_dict()) == event, "a valid schema v1 event"
     assert workers[0].health.frames == truth["frames"]
+    clip, image = (tmp_path / "evidence" / name for name in event.data["evidence"])
+    assert clip.suffix == ".mp4" and clip.stat().st_size > 10_000, "a clip of the fall"
+    assert image.suffix == ".png" and image.stat().st_size > 10_000, "the trajectory over the facade"
 
 
 def test_missing_file_stops_the_worker_with_a_warning(tmp_path: Path, caplog: object) -> None:
