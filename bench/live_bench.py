@@ -65,7 +65,13 @@ def publisher(port: int, name: str) -> mqtt.Client:
 def publish_all(port: int, messages: list[tuple[str, bytes]]) -> None:
     """Publish QoS 1 and wait for every PUBACK."""
     client = publisher(port, "bench-backlog")
-    infos = [client.publish(topic, body, qos=1) for topic, body in messages]
+    infos = []
+    for topic, body in messages:
+        infos.append(client.publish(topic, body, qos=1))
+        if len(infos) >= 20_000:  # MQTT message ids are 16-bit: never let them wrap while pending
+            for info in infos:
+                info.wait_for_publish(120)
+            infos = []
     for info in infos:
         info.wait_for_publish(120)
     client.loop_stop()
