@@ -61,21 +61,21 @@ class CommunityRuntime:
             self.pipeline.rejects[exc.reason] += 1
             return [], False
         try:
-            event = self.pipeline.decoder.decode(topic, payload)
+            events = [self.pipeline.decoder.decode(topic, payload)]
         except RejectError:
-            outcome = self.pipeline.decode(topic, payload)  # counts it; unknown devices feed rules
-            if outcome.event is None:
-                return [], False
-            event = outcome.event
-        ident = (event.device, event.id)
-        if ident in self.seen:
-            self.counts["duplicates"] += 1
-            return [], False
-        self.seen[ident] = event.ts_ms
-        self.counts["events"] += 1
-        if event.ts_ms < engine.watermark_ms:
-            self.counts["late"] += 1
-        return engine.push(event), False
+            events = self.pipeline.decode(topic, payload).events  # a vendor list, or an unknown device
+        emitted: list[Emitted] = []
+        for event in events:
+            ident = (event.device, event.id)
+            if ident in self.seen:
+                self.counts["duplicates"] += 1
+                continue
+            self.seen[ident] = event.ts_ms
+            self.counts["events"] += 1
+            if event.ts_ms < engine.watermark_ms:
+                self.counts["late"] += 1
+            emitted += engine.push(event)
+        return emitted, False
 
     def _control(self, obj: dict[str, Any]) -> tuple[list[Emitted], bool]:
         engine = self.pipeline.engine
