@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -157,7 +156,6 @@ def latency(tmp: Path, rate: int, seconds: float) -> list[float]:
         wait_log(log, "connected to")
         sent: dict[str, float] = {}
         arrived: dict[str, float] = {}
-        done = threading.Event()
 
         def on_alert(_c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
             alert = orjson.loads(msg.payload)
@@ -202,7 +200,6 @@ def latency(tmp: Path, rate: int, seconds: float) -> list[float]:
         pub.disconnect()
         watcher.loop_stop()
         watcher.disconnect()
-        done.set()
         return sorted(arrived[k] - sent[k] for k in arrived)
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.render import render_output
-from ingest.decode import Decoder, Payload, UnknownDevice
+from ingest.decode import Decoder, MultipleEvents, Payload, UnknownDevice
 from ingest.errors import RejectError
 from ingest.event import UNKNOWN_DEVICE, Event
 from ingest.registry import Registry
@@ -59,23 +59,28 @@ class Pipeline:
         self.engine = Engine(processors)
         self.render = renderer or make_renderer(registry)
         self.rejects: Counter[str] = Counter()
-        self.duplicates = 0
 
     def decode(self, topic: str, payload: Payload) -> Outcome:
         """Decode one message. An unknown device yields a rejection *and* an internal
         `zhian.unknown_device` event, so that the rules can raise `unknown_device`."""
         try:
             return Outcome(self.decoder.decode_all(topic, payload), None)
-        except UnknownDevice as exc:
-            self.rejects[exc.reason] += 1
+        except RejectError as exc:
+            return self.rejected(exc, topic)
+
+    def rejected(self, exc: RejectError, topic: str) -> Outcome:
+        """What a decoding failure amounts to, without decoding again: a vendor list's
+        events, an unknown device's internal event and rejection, or a counted rejection."""
+        if isinstance(exc, MultipleEvents):
+            return Outcome(exc.events, None)
+        self.rejects[exc.reason] += 1
+        if isinstance(exc, UnknownDevice):
             ts = exc.ts_ms if exc.ts_ms is not None else self.engine.max_ts_ms
             if ts <= 0:
                 return Outcome([], exc)
             internal = Event(exc.message_id, ts, exc.device, UNKNOWN_DEVICE, None, {"topic": topic})
             return Outcome([internal], exc)
-        except RejectError as exc:
-            self.rejects[exc.reason] += 1
-            return Outcome([], exc)
+        return Outcome([], exc)
 
     def push(self, event: Event) -> list[Emitted]:
         """Feed one new (deduplicated) event to the engine."""

@@ -134,7 +134,7 @@ def _replay(
         try:
             batch = [decode(topic, payload)]
         except RejectError as exc:
-            outcome = pipeline.decode(topic, payload)  # counts it; unknown devices feed rules
+            outcome = pipeline.rejected(exc, topic)  # counts it; unknown devices feed rules
             if outcome.reject is not None and on_reject:
                 on_reject(number, topic, line, exc)
             if not outcome.events:

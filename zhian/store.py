@@ -365,24 +365,6 @@ class Store:
         """Every counter by name."""
         return dict(self.db.execute("SELECT name, value FROM counters ORDER BY name").fetchall())
 
-    def bump(self, counts: dict[str, int]) -> None:
-        """Add to counters outside an ingest batch."""
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        self._bump(cur, counts)
-        cur.execute("COMMIT")
-
-    def dead_letters(self, reason: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """The most recent dead letters, optionally of one reason."""
-        sql = "SELECT seq, received_ms, topic, payload, reason, field, detail, device FROM dead_letters"
-        args: tuple[Any, ...] = ()
-        if reason:
-            sql += " WHERE reason = ?"
-            args = (reason,)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        cols = ("seq", "received_ms", "topic", "payload", "reason", "field", "detail", "device")
-        return [dict(zip(cols, row, strict=True)) for row in self.db.execute(sql, (*args, limit))]
-
     def event_count(self) -> int:
         """How many events are stored."""
         return int(self.db.execute("SELECT count(*) FROM events").fetchone()[0])

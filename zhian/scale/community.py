@@ -62,8 +62,8 @@ class CommunityRuntime:
             return [], False
         try:
             events = [self.pipeline.decoder.decode(topic, payload)]
-        except RejectError:
-            events = self.pipeline.decode(topic, payload).events  # a vendor list, or an unknown device
+        except RejectError as exc:
+            events = self.pipeline.rejected(exc, topic).events  # a vendor list, or an unknown device
         emitted: list[Emitted] = []
         for event in events:
             ident = (event.device, event.id)
