@@ -247,11 +247,14 @@ DATA_SPECS: dict[str, dict[str, tuple[bool, Check]]] = {
 EVENT_TYPES = frozenset(DATA_SPECS)
 
 # Events zhian makes itself and feeds through the same engine (never accepted from a
-# device): a message from an unregistered device id, and the desk's actions on alerts,
-# which go through the event log so that a replay reproduces them.
+# device): a message from an unregistered device id, and the desk's actions on alerts
+# (acknowledge; resolve = end the alert by hand), which go through the event log so that a
+# replay reproduces them. Both desk actions carry the alert's rule, id, device, subject, port.
 UNKNOWN_DEVICE = "zhian.unknown_device"
 ALERT_ACK = "zhian.alert.ack"
-INTERNAL_TYPES = frozenset({UNKNOWN_DEVICE, ALERT_ACK})
+ALERT_RESOLVE = "zhian.alert.resolve"
+DESK_ACTIONS = frozenset({ALERT_ACK, ALERT_RESOLVE})
+INTERNAL_TYPES = frozenset({UNKNOWN_DEVICE, ALERT_ACK, ALERT_RESOLVE})
 _TOP_KEYS = frozenset({"v", "id", "ts", "device", "type", "subject", "data"})
 _SUBJECT_KEYS = frozenset({"id", "kind", "credential"})
 

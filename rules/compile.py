@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ingest.event import ALERT_ACK, Event
+from ingest.event import ALERT_ACK, DESK_ACTIONS, Event
 from ingest.registry import Registry
 from rules.constructs import build
 from rules.constructs.base import START_KEY, Construct, Context, Ident
@@ -14,6 +14,7 @@ from rules.lifecycle import acknowledge as _ack
 from rules.lifecycle import clear as _clear
 from rules.lifecycle import fire as _fire
 from rules.lifecycle import on_timer as _lifecycle_timer
+from rules.lifecycle import resolve as _resolve
 from rules.match import Matcher, union_devices, union_subjects
 from rules.silence import Silence, Silencer
 from rules.spec import RuleSpec, parse_duration_ms
@@ -57,7 +58,7 @@ class CompiledRule:
         matchers = [m for c in self.constructs for m in c.matchers]
         if self.clear_on is not None:
             matchers.append(self.clear_on)
-        types: set[str] = {ALERT_ACK}
+        types: set[str] = set(DESK_ACTIONS)
         for m in matchers:
             types |= m.types
         self.event_types: frozenset[str] | None = frozenset(types)
@@ -93,7 +94,7 @@ class CompiledRule:
 
     def keys(self, event: Event) -> Iterable[str]:
         """The engine key(s) of this event: its alert key, or its location for a join."""
-        if event.type == ALERT_ACK:
+        if event.type in DESK_ACTIONS:
             if event.data.get("rule") != self.name:
                 return ()
             if self._single:
@@ -125,12 +126,12 @@ class CompiledRule:
         st = state if state is not None else {"c": {}, "a": {}}
         alerts: dict[str, Any] = st["a"]
         out: list[Any] = []
-        if event.type == ALERT_ACK:
+        if event.type in DESK_ACTIONS:
             ident = ident_from_ack(self.ctx.key, event.data)
             if ident is not None:
                 alert = event.data.get("alert")
-                _ack(self.info, alerts, ident.akey, event.ts_ms,
-                     alert if isinstance(alert, str) else None, out)
+                act = _ack if event.type == ALERT_ACK else _resolve
+                act(self.info, alerts, ident.akey, event.ts_ms, alert if isinstance(alert, str) else None, out)
             return _compact(st), out
         if alerts:
             ident = self.ctx.ident(event)

@@ -111,6 +111,16 @@ def acknowledge(info: RuleInfo, alerts: dict[str, Any], akey: str, ts_ms: int, a
         clear(info, alerts, akey, ts_ms, out)
 
 
+def resolve(info: RuleInfo, alerts: dict[str, Any], akey: str, ts_ms: int, alert: str | None,
+            out: list[Any]) -> None:
+    """The desk ended the alert by hand (dealt with, or a false alarm): clear it now, whatever
+    the rule's own clear condition; a later matching event raises a new alert."""
+    rec = alerts.get(akey)
+    if rec is None or (alert is not None and alert != rec["id"]):
+        return
+    clear(info, alerts, akey, ts_ms, out)
+
+
 def on_timer(info: RuleInfo, alerts: dict[str, Any], name: str, deadline_ms: int, out: list[Any]) -> None:
     """Escalation and quiet-clear timers."""
     if name.startswith(ESCALATE):

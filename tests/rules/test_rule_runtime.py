@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ingest.event import ALERT_ACK, Event, Subject
+from ingest.event import ALERT_ACK, ALERT_RESOLVE, Event, Subject
 from ingest.registry import load_registry
 from rules.engine import Emitted, Engine
 from rules.outputs import AlertTransition
@@ -113,6 +113,21 @@ def test_acknowledgement_in_the_log_stops_escalation_and_replays() -> None:
     unacked = [(o.rule, o.state) for o, _ in run([forced, later])
                if isinstance(o, AlertTransition) and o.rule == "door_forced"]
     assert unacked == [("door_forced", "raised"), ("door_forced", "escalated")]
+
+
+def test_desk_resolve_clears_at_once_and_names_the_alert() -> None:
+    forced = Event("f1", T0, "gate-north", "door.forced")
+    wrong = Event("r0", T0 + 30_000, "desk", ALERT_RESOLVE, None,
+                  {"rule": "door_forced", "device": "gate-north", "alert": "a-not-this-one", "by": "guard-7"})
+    resolve = Event("r1", T0 + 60_000, "desk", ALERT_RESOLVE, None,
+                    {"rule": "door_forced", "device": "gate-north", "by": "guard-7"})
+    again = Event("f2", T0 + 120_000, "gate-north", "door.forced")
+    later = Event("h1", T0 + 900_000, "gate-south", "device.heartbeat")
+    got = [(o.state, (o.ts_ms - T0) // 1000) for o, _ in run([forced, wrong, resolve, again, later])
+           if isinstance(o, AlertTransition) and o.rule == "door_forced"]
+    # a resolve naming another alert id changes nothing; the right one clears without an
+    # acknowledgement (no escalation later); the next forcing is a new alert
+    assert got == [("raised", 0), ("cleared", 60), ("raised", 120), ("escalated", 420)]
 
 
 def test_every_rule_listens_only_to_its_types() -> None:
