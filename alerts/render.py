@@ -72,7 +72,7 @@ def alert_payload(t: AlertTransition, registry: Registry) -> dict[str, Any]:
     device = registry.get(where) if where else None
     values = summary_values(t, registry)
     zh, en = t.summary
-    return {
+    payload: dict[str, Any] = {
         "alert": t.alert,
         "rule": t.rule,
         "state": t.state,
@@ -88,11 +88,16 @@ def alert_payload(t: AlertTransition, registry: Registry) -> dict[str, Any]:
             "floor": device.floor if device else None,
             "zone": device.zone if device else None,
         },
-        "summary_zh": _FORMATTER.format(zh, **values),
-        "summary_en": _FORMATTER.format(en, **values),
+        "summary_zh": _FORMATTER.format(zh, **values) + (f"（已屏蔽：{t.silenced}）" if t.silenced else ""),
+        "summary_en": _FORMATTER.format(en, **values) + (f" (silenced by {t.silenced})" if t.silenced else ""),
         "evidence": list(t.evidence),
         "count": t.count,
     }
+    if t.silenced is not None:
+        # beyond the schema's keys, only when a silence covers it: who silenced it, so that
+        # consoles and pagers can record it without paging, and stores keep the flag
+        payload["silenced"] = t.silenced
+    return payload
 
 
 def command_payload(c: DeviceCommand, registry: Registry) -> dict[str, Any]:
@@ -106,9 +111,8 @@ def render_output(emitted: Emitted, registry: Registry) -> list[Message]:
     output = emitted.output
     community = registry.community.id
     if isinstance(output, AlertTransition):
-        # a silenced transition is recorded (its own topic) but does not page the desk
-        topic = f"zhian/{community}/alerts" if output.silenced is None else f"zhian/{community}/alerts/silenced"
-        return [(topic, alert_payload(output, registry))]
+        # every transition, silenced ones too (marked in the payload: recorded, not paged)
+        return [(f"zhian/{community}/alerts", alert_payload(output, registry))]
     if isinstance(output, DeviceCommand):
         return [(f"zhian/{community}/{output.device}/command", command_payload(output, registry))]
     return []

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -31,7 +31,13 @@ SINK = "influx"
 EVENTS_CURSOR = "influx.events"
 ALERTS_CURSOR = "influx.alerts"
 METRICS_CURSOR = "influx.metrics"
+# stores written before silenced transitions joined the alerts topic have them on /alerts/silenced
 ALERT_TOPIC_SUFFIXES = ("/alerts", "/alerts/silenced")
+
+
+def is_silenced(topic: str, payload: dict[str, Any]) -> bool:
+    """Whether a stored alert transition was covered by a silence (payload key, or the old topic)."""
+    return "silenced" in payload or topic.endswith("/silenced")
 
 
 class OutboxSource(Protocol):
@@ -256,7 +262,7 @@ class InfluxDrain(threading.Thread):
 
     def _alert(self, n: int, topic: str, body: bytes) -> str:
         payload = orjson.loads(body)
-        return alert_line(payload, parse_ts_ms(payload["ts"]), n, topic.endswith("/silenced"),
+        return alert_line(payload, parse_ts_ms(payload["ts"]), n, is_silenced(topic, payload),
                           lambda device: self.locate(device) is not None)
 
     def _add(self, writer: InfluxWriter, origins: dict[str, tuple[str, int]], source: str, position: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alerts.sinks.drain import is_silenced
 from alerts.sinks.lineproto import (
     NS_PER_MS,
     UNREGISTERED,
@@ -81,3 +82,10 @@ def test_metrics_window() -> None:
     r.rejects_total = {"bad_ts": 6}
     assert "zhian_rejects,community=cyl,reason=bad_ts count=2i,total=6i" in "\n".join(m.lines(20_000, 10.0, r))
     assert percentile([1, 2, 3, 4], 0.5) == 2 and percentile([], 0.9) == 0
+
+
+def test_silenced_flag_from_the_payload_or_an_old_topic() -> None:
+    payload = {"alert": "a-1", "rule": "door_held_open", "state": "raised", "silenced": "王工"}
+    assert is_silenced("zhian/cyl/alerts", payload)
+    assert is_silenced("zhian/cyl/alerts/silenced", {"alert": "a-1"})  # stores from before the fix
+    assert not is_silenced("zhian/cyl/alerts", {"alert": "a-1"})

@@ -45,7 +45,11 @@ def test_silenced_until_expiry_then_paged_again(tmp_path: Path) -> None:
     assert by_device["lobby-4-2"].output.silenced == "王工"  # type: ignore[attr-defined]
     assert by_device["lobby-3-1"].output.silenced is None  # type: ignore[attr-defined]
     [(topic, payload)] = render_output(by_device["lobby-4-2"], REGISTRY)  # type: ignore[arg-type]
-    assert topic == "zhian/test/alerts/silenced" and payload["state"] == "raised"
+    # on the alerts topic like every transition (PRODUCT.md), marked so that it does not page
+    assert topic == "zhian/test/alerts" and payload["state"] == "raised" and payload["silenced"] == "王工"
+    assert payload["summary_zh"].endswith("（已屏蔽：王工）") and payload["summary_en"].endswith("(silenced by 王工)")
+    [(_, paged)] = render_output(by_device["lobby-3-1"], REGISTRY)  # type: ignore[arg-type]
+    assert "silenced" not in paged and "屏蔽" not in paged["summary_zh"]
     later = T0 + 2 * 3_600_000  # after 12:00
     after = run(tmp_path, Event("o3", later, "lobby-4-2", "door.opened"),
                 Event("h2", later + 200_000, "gate-north", "device.heartbeat"))

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from alerts.sinks.drain import ALERT_TOPIC_SUFFIXES
+from alerts.sinks.drain import ALERT_TOPIC_SUFFIXES, is_silenced
 from ingest.event import parse_ts_ms
 from ingest.registry import Device, Registry
 from zhian.timeline.model import EVIDENCE_LOOKBACK_MS, AlertRow, EventRow, TimelineQuery
@@ -102,7 +102,7 @@ class SqliteTimeline:
             payload = orjson.loads(body)
             ts_ms = parse_ts_ms(payload["ts"])
             if q.start_ms <= ts_ms < q.end_ms and alert_matches(payload, q):
-                out.append(AlertRow(ts_ms, n, topic.endswith("/silenced"), payload))
+                out.append(AlertRow(ts_ms, n, is_silenced(topic, payload), payload))
         return sorted(out, key=AlertRow.sort_key)
 
 
