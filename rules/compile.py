@@ -9,7 +9,7 @@ from ingest.event import ALERT_ACK, DESK_ACTIONS, Event
 from ingest.registry import Registry
 from rules.constructs import build
 from rules.constructs.base import START_KEY, Construct, Context, Ident
-from rules.lifecycle import RuleInfo, ident_from_ack, keep_alive
+from rules.lifecycle import RuleInfo, drop_early, ident_from_ack, keep_alive, raise_early
 from rules.lifecycle import acknowledge as _ack
 from rules.lifecycle import clear as _clear
 from rules.lifecycle import fire as _fire
@@ -84,6 +84,15 @@ class CompiledRule:
             raise ValueError("a quiet construct cannot be combined with others in one rule")
         # a single-key rule sees every event; most only need "not mine" (see step)
         self._mine = self.constructs[0].matchers[0] if self._single else None
+        # one event is enough for these constructs, whatever came before: their raises can be
+        # published on arrival instead of after the reorder window (see `early`)
+        self._early_by_type: dict[str, list[Construct]] = {}
+        if self._location is None and not self._single:
+            for c in self.constructs:
+                if c.kind == "event":
+                    for t in c.types:
+                        self._early_by_type.setdefault(t, []).append(c)
+        self.early_types = frozenset(self._early_by_type)
 
     # ---- routing ---------------------------------------------------------------------
 
@@ -150,8 +159,24 @@ class CompiledRule:
             if timers:
                 out.extend(timers)
             for hit in fires:
-                _fire(self.info, alerts, hit, event.ts_ms, out)
-        return (st if cstates or alerts else None), out
+                _fire(self.info, alerts, hit, event.ts_ms, out, st.get("e"))
+        early = st.get("e")
+        if early:
+            drop_early(self.info, early, _ref(event), event.ts_ms, out)
+        return _compact(st), out
+
+    def early(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+        """On arrival, before the event's turn in event-time order: the raise (and commands) a
+        one-event construct makes of it when no alert of its key is active; the state records
+        it so that the in-order `step` adopts that alert instead of raising it again."""
+        out: list[Any] = []
+        for c in self._early_by_type.get(event.type, ()):
+            _, fires, _ = c.step(None, event, key)  # event constructs keep no state
+            for hit in fires:
+                st = state if state is not None else {"c": {}, "a": {}}
+                raise_early(self.info, st["a"], st.setdefault("e", {}), hit, _ref(event), out)
+                state = _compact(st)
+        return state, out
 
     def on_timer(self, state: Any, key: str, name: str, deadline_ms: int) -> tuple[Any, list[Any]]:
         """Lifecycle timers (escalation, quiet clear) and construct timers (`{idx}:…`)."""
@@ -168,11 +193,17 @@ class CompiledRule:
                 state["c"][idx] = cs
             out.extend(timers)
             for hit in fires:
-                _fire(self.info, state["a"], hit, deadline_ms, out)
+                _fire(self.info, state["a"], hit, deadline_ms, out, state.get("e"))
         else:
             _lifecycle_timer(self.info, state["a"], name, deadline_ms, out)
         return _compact(state), out
 
 
 def _compact(st: dict[str, Any]) -> dict[str, Any] | None:
-    return st if st["c"] or st["a"] else None
+    if "e" in st and not st["e"]:
+        del st["e"]
+    return st if st["c"] or st["a"] or "e" in st else None
+
+
+def _ref(event: Event) -> str:
+    return f"{event.device}/{event.id}"

@@ -19,6 +19,18 @@ it kept while offline — it is counted (`too_late`) and not applied: its timers
 due at once and raise false absence alerts (every opening of a slow door terminal would
 look "held open"). The caller still stores it, so timelines show it. Nothing is dropped.
 
+Early raises. Holding every event for the reorder window would delay a forced door or an
+e-bike entering an elevator (whose doors must be held now) by 5 s. A processor may offer
+`early(state, event, key)`: called on arrival for the types in its `early_types`, once the
+event is buffered, it returns what cannot depend on the events still in the buffer (the
+raise of a one-event rule) and records it in its state, so that the in-order `step`
+adopts that alert instead of raising it again. Early outputs are numbered like the others
+and a recovery from the log reproduces them, since they depend only on arrival order. The
+live processor turns them on (`early_raises`); `zhian replay` and rule tests keep strict
+event-time order, so the two differ in one case only: when an earlier event of the same
+key arrives after the early raise, live keeps the early alert (its id and time) and adopts
+the earlier event into it, where a replay raises at the earlier event's time.
+
 State and outputs must be JSON-serialisable (dicts, lists, str, numbers) so snapshots
 and Faust Tables can hold them. Every output gets a sequence number that a replay from
 a snapshot reproduces, so sinks can drop the repeats of a crash.
@@ -108,7 +120,7 @@ class Engine:
     """Runs processors on event time; see the module docstring for the guarantees."""
 
     def __init__(self, processors: Sequence[Processor], lateness_ms: int = ALLOWED_LATENESS_MS,
-                 max_applied_lateness_ms: int = MAX_APPLIED_LATENESS_MS) -> None:
+                 max_applied_lateness_ms: int = MAX_APPLIED_LATENESS_MS, early_raises: bool = False) -> None:
         names = [p.name for p in processors]
         if len(set(names)) != len(names):
             raise ValueError(f"processor names must be unique: {names}")
@@ -126,6 +138,11 @@ class Engine:
         self._timers: list[tuple[int, int, str, str, str]] = []
         self._timer_slots: dict[tuple[str, str, str], _TimerSlot] = {}
         self._timer_order = 0
+        self.early_raises = early_raises  # the live processor's choice; replays keep event order
+        self._early: dict[str, list[Processor]] = {}
+        for p in processors:
+            for t in getattr(p, "early_types", ()):
+                self._early.setdefault(t, []).append(p)
 
     # ---- feeding ---------------------------------------------------------------------
 
@@ -152,7 +169,23 @@ class Engine:
             if watermark > self.watermark_ms:
                 self.watermark_ms = watermark
                 self._release(out)
+        early = self._early.get(event.type)
+        if early is not None and self.early_raises and event.ts_ms > self.watermark_ms:  # waiting its turn
+            self._raise_early(early, event, out)
         return out
+
+    def _raise_early(self, procs: list[Processor], event: Event, out: list[Emitted]) -> None:
+        state = self.state
+        for proc in procs:
+            for key in proc.keys(event):
+                slot = (proc.name, key)
+                new, outputs = proc.early(state.get(slot), event, key)  # type: ignore[attr-defined]
+                if new is None:
+                    state.pop(slot, None)
+                else:
+                    state[slot] = new
+                if outputs:
+                    self._collect(proc.name, key, event.ts_ms, outputs, out)
 
     def advance(self, watermark_ms: int) -> list[Emitted]:
         """Move the watermark forward without an event (idle sources, end of input)."""

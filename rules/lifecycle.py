@@ -42,8 +42,10 @@ def _transition(info: RuleInfo, rec: dict[str, Any], state: str, ts_ms: int) -> 
                            tuple(rec["ev"]), rec["n"], rec["f"], info.summary, owner)
 
 
-def fire(info: RuleInfo, alerts: dict[str, Any], hit: Fire, now_ms: int, out: list[Any]) -> None:
-    """Raise a new alert for the fire's key, or update the active one (count, last time)."""
+def fire(info: RuleInfo, alerts: dict[str, Any], hit: Fire, now_ms: int, out: list[Any],
+         early_raised: dict[str, Any] | None = None) -> None:
+    """Raise a new alert for the fire's key, or update the active one (count, last time). A
+    raise published early for this key (see `raise_early`) is adopted: same id, not repeated."""
     akey = hit.ident.akey
     rec = alerts.get(akey)
     if rec is not None:
@@ -54,19 +56,47 @@ def fire(info: RuleInfo, alerts: dict[str, Any], hit: Fire, now_ms: int, out: li
         out.append(_transition(info, rec, "updated", hit.ts_ms))
         _arm_quiet_clear(info, rec, akey, now_ms, out)
         return
-    rec = {"id": alert_id(info.name, akey, hit.ts_ms), "t0": hit.ts_ms, "t": hit.ts_ms, "n": 1,
-           "ack": False, "esc": False, "ev": list(hit.evidence[-EVIDENCE_MAX:]),
+    early = early_raised.pop(akey, None) if early_raised else None
+    rec = {"id": early["id"] if early else alert_id(info.name, akey, hit.ts_ms), "t0": hit.ts_ms, "t": hit.ts_ms,
+           "n": 1, "ack": False, "esc": False, "ev": list(hit.evidence[-EVIDENCE_MAX:]),
            "who": list(hit.ident), "f": hit.facts}
     alerts[akey] = rec
-    out.append(_transition(info, rec, "raised", hit.ts_ms))
-    for cmd in info.commands:
-        target = hit.ident.device if cmd.to == "device" else info.elevators.get(hit.ident.device or "")
-        if target:
-            out.append(DeviceCommand(command_id(rec["id"], cmd.action), hit.ts_ms, target,
-                                     cmd.action, cmd.reason, rec["id"]))
+    if early is None:  # else its raise and commands went out when the event arrived
+        out.append(_transition(info, rec, "raised", hit.ts_ms))
+        for cmd in info.commands:
+            target = hit.ident.device if cmd.to == "device" else info.elevators.get(hit.ident.device or "")
+            if target:
+                out.append(DeviceCommand(command_id(rec["id"], cmd.action), hit.ts_ms, target,
+                                         cmd.action, cmd.reason, rec["id"]))
     if info.escalate_ms is not None:
         out.append(SetTimer(ESCALATE + akey, hit.ts_ms + info.escalate_ms))
     _arm_quiet_clear(info, rec, akey, now_ms, out)
+
+
+def raise_early(info: RuleInfo, alerts: dict[str, Any], early_raised: dict[str, Any], hit: Fire,
+                event_ref: str, out: list[Any]) -> None:
+    """Publish the raise (and commands) of a one-event fire on arrival, before the event's
+    turn in event-time order, when no alert of its key is active or already raised early.
+    The record in `early_raised` makes the in-order `fire` adopt that alert instead of
+    raising again; `drop_early` ends it if the in-order run never raises it."""
+    akey = hit.ident.akey
+    if akey in alerts or akey in early_raised:
+        return  # an update: nothing urgent, it comes in order
+    scratch: dict[str, Any] = {}
+    fire(info, scratch, hit, hit.ts_ms, out)
+    out[:] = [o for o in out if isinstance(o, AlertTransition | DeviceCommand)]  # timers come in order
+    rec = scratch[akey]
+    early_raised[akey] = {"id": rec["id"], "e": event_ref, "ev": rec["ev"], "who": rec["who"], "f": rec["f"]}
+
+
+def drop_early(info: RuleInfo, early_raised: dict[str, Any], event_ref: str, ts_ms: int, out: list[Any]) -> None:
+    """The event that raised an alert early was applied in order without raising it (the
+    rules changed in between): clear that alert so it does not stay open for ever."""
+    for akey, early in list(early_raised.items()):
+        if early["e"] == event_ref:
+            del early_raised[akey]
+            rec = {"id": early["id"], "who": early["who"], "f": early["f"], "ev": early["ev"], "n": 1}
+            out.append(_transition(info, rec, "cleared", ts_ms))
 
 
 def _arm_quiet_clear(info: RuleInfo, rec: dict[str, Any], akey: str, now_ms: int, out: list[Any]) -> None:

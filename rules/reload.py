@@ -103,7 +103,7 @@ def swap_engine(engine: Engine, processors: Sequence[Processor], reset: Iterable
     drop = set(reset)
     snap["state"] = [s for s in snap["state"] if s[0] not in drop]
     snap["timers"] = [t for t in snap["timers"] if t[2] not in drop]
-    fresh = Engine(processors, engine.lateness_ms)
+    fresh = Engine(processors, engine.lateness_ms, early_raises=engine.early_raises)
     fresh.restore(snap)
     return fresh
 
