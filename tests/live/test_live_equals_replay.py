@@ -13,6 +13,7 @@ import orjson
 import paho.mqtt.client as mqtt
 import pytest
 
+from ingest.event import parse_ts_ms
 from ingest.registry import load_registry
 from tests.conftest import DEVICES
 from tests.live.test_exactly_once import start_processor, stored, wait_for
@@ -86,8 +87,37 @@ def test_live_and_replay_raise_the_same_alerts(broker: LocalBroker, tmp_path: Pa
     last_ms = start_ms + 2 * DAY_MS
 
     def settled(alerts: list[dict[str, object]]) -> list[tuple[object, ...]]:
-        from ingest.event import parse_ts_ms
         return [key(a) for a in alerts if parse_ts_ms(a["ts"]) < last_ms - MARGIN_MS]
 
-    assert settled(live_alerts) == settled(replay_alerts)
-    assert len(settled(replay_alerts)) >= len(truth["alerts"]) // 2
+    live, replayed_ = by_incident(settled(live_alerts)), by_incident(settled(replay_alerts))
+    assert len(live) == len(replayed_)
+    adopted = 0
+    for (live_raise, live_rest), (replay_raise, replay_rest) in zip(live, replayed_, strict=True):
+        assert live_rest == replay_rest  # every later transition: same state, count, time
+        if live_raise != replay_raise:
+            # raised early on arrival, then an earlier event of the same key arrived and joined
+            # it (rules/engine.py, "Early raises"): same alert, later time, its own id
+            ahead_ms = parse_ts_ms(live_raise[5]) - parse_ts_ms(replay_raise[5])  # type: ignore[arg-type]
+            same = live_raise[:5] == replay_raise[:5] and live_raise[6] == replay_raise[6]
+            assert same and 0 < ahead_ms <= 5000, (live_raise, replay_raise)
+            adopted += 1
+    print(f"{len(live)} alerts, {adopted} raised early and joined by an earlier event")
+    assert adopted <= len(live) // 4, "early raises should rarely be joined by earlier events"
+    assert len(replayed_) >= len(truth["alerts"]) // 2
+
+
+def by_incident(rows: list[tuple[object, ...]]) -> list[tuple[tuple[object, ...], list[tuple[object, ...]]]]:
+    """Each alert's raise and its later transitions (without the id), in the order of raises."""
+    alerts: dict[object, list[tuple[object, ...]]] = {}
+    for row in rows:
+        alerts.setdefault(row[7], []).append(row)
+    out = []
+    for transitions in alerts.values():
+        raise_, *rest = transitions
+        out.append((raise_, [r[:7] for r in rest]))
+    # live emits an early raise before transitions of other alerts that replay emits first;
+    # an adopted raise's time differs, so order by the alert's first later transition
+    def order(a: tuple[tuple[object, ...], list[tuple[object, ...]]]) -> tuple[str, ...]:
+        when = a[1][0][5] if a[1] else a[0][5]
+        return (str(a[0][0]), str(a[0][2]), str(a[0][3]), str(a[0][4]), f"{parse_ts_ms(when):020d}")  # type: ignore[arg-type]
+    return sorted(out, key=order)
