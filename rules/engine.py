@@ -171,21 +171,9 @@ class Engine:
                 self._release(out)
         early = self._early.get(event.type)
         if early is not None and self.early_raises and event.ts_ms > self.watermark_ms:  # waiting its turn
-            self._raise_early(early, event, out)
+            self._feed(early, event, out, early=True)
         return out
 
-    def _raise_early(self, procs: list[Processor], event: Event, out: list[Emitted]) -> None:
-        state = self.state
-        for proc in procs:
-            for key in proc.keys(event):
-                slot = (proc.name, key)
-                new, outputs = proc.early(state.get(slot), event, key)  # type: ignore[attr-defined]
-                if new is None:
-                    state.pop(slot, None)
-                else:
-                    state[slot] = new
-                if outputs:
-                    self._collect(proc.name, key, event.ts_ms, outputs, out)
 
     def advance(self, watermark_ms: int) -> list[Emitted]:
         """Move the watermark forward without an event (idle sources, end of input)."""
@@ -235,11 +223,16 @@ class Engine:
                 if p.event_types is not None and event.type in p.event_types
             ]
             self._by_type[event.type] = procs
+        self._feed(procs, event, out)
+
+    def _feed(self, procs: list[Processor], event: Event, out: list[Emitted], early: bool = False) -> None:
+        """Run each processor's `step` (or `early`, on arrival) on every key of the event."""
         state = self.state
         for proc in procs:
+            step = proc.early if early else proc.step  # type: ignore[attr-defined]
             for key in proc.keys(event):
                 slot = (proc.name, key)
-                new, outputs = proc.step(state.get(slot), event, key)
+                new, outputs = step(state.get(slot), event, key)
                 if new is None:
                     state.pop(slot, None)
                 else:
