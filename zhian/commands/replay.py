@@ -14,7 +14,7 @@ from ingest.errors import RegistryError, RejectError
 from ingest.registry import load_registry
 from rules.engine import Emitted
 from zhian.pipeline import Message, Pipeline, load_processors
-from zhian.replay import read_lines, replay, stderr
+from zhian.replay import read_lines, redact_line, replay, stderr
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,11 +41,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         registry = load_registry(args.devices)
         processors = load_processors(registry, args.rules)
-    except RegistryError as exc:
+        pipeline = Pipeline(registry, processors)
+    except RegistryError as exc:  # also an unusable subject salt (ZHIAN_SUBJECT_SALT)
         for problem in exc.problems:
             stderr(f"error: {problem}")
         return 2
-    pipeline = Pipeline(registry, processors)
     alerts_topic = f"zhian/{registry.community.id}/alerts"
     write = sys.stdout.buffer.write
 
@@ -60,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
 
     def on_reject(line_no: int, topic: str, line: bytes, exc: RejectError) -> None:
         if dead is not None:
+            # with a salt, subject ids in the kept line are pseudonymised like those of events
+            raw = redact_line(line, pipeline.redact)
             dead.write(orjson.dumps({"line": line_no, "reason": exc.reason, "field": exc.field,
-                                     "detail": exc.detail, "raw": line[:4096].decode("utf-8", "replace")}) + b"\n")
+                                     "detail": pipeline.redact_detail(exc.detail, line),
+                                     "raw": raw[:4096].decode("utf-8", "replace")}) + b"\n")
 
     try:
         stream = sys.stdin.buffer if args.traffic == "-" else open(args.traffic, "rb")  # noqa: SIM115

@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from alerts.sinks.influx import InfluxError, InfluxTarget
 from ingest.errors import RegistryError
 from ingest.event import parse_ts_ms
+from ingest.pseudonym import SaltError, pseudonymizer_from_env
 from ingest.registry import Registry, load_registry
 from zhian.store import Store
 from zhian.timeline.export import sha256_file, write_package
@@ -78,7 +79,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     f.add_argument("--floor", type=int, default=None)
     f.add_argument("--zone", default=None)
     f.add_argument("--device", default=None)
-    f.add_argument("--subject", default=None, help="a person's or credential's id as the devices report it")
+    f.add_argument("--subject", default=None,
+                   help="a person's or credential's id as the devices report it (with a subject salt set, "
+                        "it is pseudonymised before the query and only the pseudonym is audited)")
+    f.add_argument("--pseudonym", default=None, metavar="P",
+                   help="a subject's pseudonym as alerts and timelines show it (p-…), instead of --subject")
     f.add_argument("--rule", default=None, help="alerts of this rule, and as events only their evidence")
     f.add_argument("--only", choices=("events", "alerts"), default=None, help="only events or only alerts")
     src = p.add_argument_group("source")
@@ -100,8 +105,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def build_query(args: argparse.Namespace, tz: ZoneInfo, now_ms: int) -> TimelineQuery:
-    """The query the options describe."""
+def build_query(args: argparse.Namespace, tz: ZoneInfo, now_ms: int,
+                pseudonym: Callable[[str], str] | None = None) -> TimelineQuery:
+    """The query the options describe; `--subject` mapped with `pseudonym` when given."""
     end = time_ms(args.end, tz) if args.end else now_ms
     if args.start and args.last:
         raise ValueError("give --from or --last, not both")
@@ -109,8 +115,38 @@ def build_query(args: argparse.Namespace, tz: ZoneInfo, now_ms: int) -> Timeline
     if start >= end:
         raise ValueError("the range is empty: --from must be before --to")
     return TimelineQuery(start, end, community=args.community, building=args.building, unit=args.unit,
-                         floor=args.floor, zone=args.zone, device=args.device, subject=args.subject, rule=args.rule,
-                         events=args.only != "alerts", alerts=args.only != "events")
+                         floor=args.floor, zone=args.zone, device=args.device, subject=query_subject(args, pseudonym),
+                         rule=args.rule, events=args.only != "alerts", alerts=args.only != "events")
+
+
+def query_subject(args: argparse.Namespace, pseudonym: Callable[[str], str] | None) -> str | None:
+    """The subject as the store holds it: the clear id pseudonymised under a salt, or a pseudonym."""
+    clear, given = getattr(args, "subject", None), getattr(args, "pseudonym", None)
+    if clear is not None and given is not None:
+        raise ValueError("give --subject or --pseudonym, not both")
+    if given is not None:
+        if pseudonym is None:
+            raise ValueError("--pseudonym needs the subject salt (ZHIAN_SUBJECT_SALT or ZHIAN_SUBJECT_SALT_FILE) "
+                             "that made it; without one, subjects are stored as the devices sent them")
+        return str(given)
+    if clear is None or pseudonym is None:
+        return clear
+    return pseudonym(clear)
+
+
+def audited_argv(argv: list[str], clear: str | None, stored: str | None) -> list[str]:
+    """The command line for the audit log, with a clear subject id replaced by its pseudonym."""
+    if clear is None or stored is None or clear == stored:
+        return argv
+    out = []
+    for arg in argv:
+        option, equals, value = arg.partition("=")
+        if arg == clear:
+            arg = stored
+        elif equals and option.startswith("--") and value == clear:  # --subject=ID, also abbreviated
+            arg = f"{option}={stored}"
+        out.append(arg)
+    return out
 
 
 def open_backend(args: argparse.Namespace, registry: Registry | None) -> tuple[TimelineBackend, str]:
@@ -135,17 +171,23 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             log.error("%s", problem)
         return 2
+    try:
+        pseudonym = pseudonymizer_from_env()
+    except SaltError as exc:
+        for problem in exc.problems:
+            log.error("%s", problem)
+        return 2
     tz = registry.community.tz if registry else ZoneInfo("UTC")
     now_ms = int(time.time() * 1000)
     try:
-        q = build_query(args, tz, now_ms)
+        q = build_query(args, tz, now_ms, pseudonym)
         backend, source = open_backend(args, registry)
     except (ValueError, FileNotFoundError) as exc:
         log.error("%s", exc)
         return 2
     action = "export" if args.export else "query"
     detail: dict[str, Any] = {"backend": backend.name, "source": source, "query": q.describe(),
-                              "format": args.format, "argv": sys.argv[1:]}
+                              "format": args.format, "argv": audited_argv(sys.argv[1:], args.subject, q.subject)}
     audit = Store(args.store)
     try:
         try:

@@ -61,7 +61,7 @@ class CommunityRuntime:
             self.pipeline.rejects[exc.reason] += 1
             return [], False
         try:
-            events = [self.pipeline.decoder.decode(topic, payload)]
+            events = [self.pipeline.decode_one(topic, payload)]
         except RejectError as exc:
             events = self.pipeline.rejected(exc, topic).events  # a vendor list, or an unknown device
         emitted: list[Emitted] = []
