@@ -32,6 +32,8 @@ COPY devices.yaml /etc/zhian/devices.yaml
 USER zhian
 WORKDIR /var/lib/zhian
 VOLUME ["/var/lib/zhian"]
+# the desk console and its HTTP API (`--console`, docs/console.md)
+EXPOSE 8080
 
 # `zhian run --health-file` rewrites the file every 5 s while its loop runs and says whether
 # the broker connection is up; stale or disconnected means unhealthy.
@@ -42,4 +44,5 @@ ENTRYPOINT ["zhian"]
 # Without credentials: for a broker that still allows anonymous clients. compose.yaml runs
 # it with the provisioned login and InfluxDB.
 CMD ["run", "--devices", "/etc/zhian/devices.yaml", "--broker", "mosquitto:1883", \
-     "--store", "/var/lib/zhian/zhian.db", "--health-file", "/var/lib/zhian/alive"]
+     "--store", "/var/lib/zhian/zhian.db", "--health-file", "/var/lib/zhian/alive", \
+     "--console", "0.0.0.0:8080"]
