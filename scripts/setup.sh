@@ -19,6 +19,9 @@ if [[ "${ZHIAN_EXTRAS:-}" == *test* ]]; then
     have_cmd influxd || need_apt+=(influxdb)
     command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
     command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+    # the console's browser tests drive Debian's Chromium through its chromedriver
+    [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+    [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get" >&2

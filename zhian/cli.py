@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "zhian.commands.throwing_calibrate",
     "zhian.commands.health",
     "zhian.commands.demo",
+    "zhian.commands.users",
     "zhian.upstream.command",
 )
 

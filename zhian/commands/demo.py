@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import secrets
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,10 @@ import paho.mqtt.client as mqtt
 
 from ingest.errors import RegistryError
 from zhian.broker import LocalBroker, free_port
-from zhian.commands.run import add_live_options, build
+from zhian.commands.run import add_live_options, build, console_db_path, start_console
+from zhian.console.db import ConsoleDB
+from zhian.console.roles import ROLES
+from zhian.console.server import parse_listen
 
 log = logging.getLogger("zhian.demo")
 
@@ -59,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("zhian.simulate").setLevel(logging.INFO)
     logging.getLogger("zhian.demo").setLevel(logging.INFO)
     data_dir = args.store.parent
+    if not 1 <= args.port <= 65535:
+        log.error("--port %d: expected a TCP port, 1-65535", args.port)
+        return 2
     port = args.port if _port_free(args.port) else free_port()
     broker = LocalBroker(data_dir / "mosquitto", port)
     try:
@@ -70,11 +78,26 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
+        return _run_with_broker(args, broker, port, stop, run_live, LiveOptions)
+    finally:
+        broker.stop()  # whatever happened after it started, the broker goes too
+
+
+def _run_with_broker(args: argparse.Namespace, broker: LocalBroker, port: int, stop: threading.Event,
+                     run_live: Any, live_options: Any) -> int:
+    try:
         processor = build(args, broker.address)
     except (RegistryError, ValueError) as exc:
         log.error("%s", exc)
-        broker.stop()
         return 2
+    console = None
+    logins: dict[str, str] = {}
+    if not args.no_console:
+        logins = demo_users(console_db_path(args))
+        host, console_port = parse_listen(args.console)
+        if not _port_free(console_port, host):
+            args.console = f"{host}:{free_port()}"
+        console = start_console(args, processor)
     community = processor.registry.community.id
     alerts_topic = f"zhian/{community}/alerts"
     ready = threading.Event()
@@ -91,9 +114,13 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"zhian demo: community {community}, broker 127.0.0.1:{port}, store {args.store}", flush=True)
     print(f"  alerts print here; also: mosquitto_sub -h 127.0.0.1 -p {port} -t '{alerts_topic}' -v", flush=True)
+    if console is not None:
+        print(f"  console: {console.url}  (Chinese by default; English at the top right)", flush=True)
+        for role, password in logins.items():
+            print(f"    login {role:<9} password {password}", flush=True)
     print("  the simulator injects an incident every "
           f"{args.incident_every:g} s and says which alert to expect; Ctrl-C stops", flush=True)
-    opts = LiveOptions(host="127.0.0.1", port=port, speed=1.0, incident_every_s=args.incident_every,
+    opts = live_options(host="127.0.0.1", port=port, speed=1.0, incident_every_s=args.incident_every,
                        first_incident_s=3.0, duration_s=args.duration)
     sim = threading.Thread(target=_simulate, args=(run_live, processor.registry, opts, stop), daemon=True)
     sim.start()
@@ -104,9 +131,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         worker.join(15)
+        if console is not None:
+            console.stop()
         watcher.loop_stop()
         watcher.disconnect()
-        broker.stop()
     return 0
 
 
@@ -119,11 +147,30 @@ def _simulate(run_live: Any, registry: Any, opts: Any, stop: threading.Event) ->
         stop.set()
 
 
-def _port_free(port: int) -> bool:
+def demo_users(path: Path) -> dict[str, str]:
+    """One console user per role, named after it, with a fresh random password each run
+    (printed on the terminal; only the demo's own console.db is touched)."""
+    db = ConsoleDB(path)
+    try:
+        existing = {u["name"] for u in db.users()}
+        logins = {}
+        for role in ROLES:
+            password = secrets.token_urlsafe(9)
+            if role in existing:
+                db.set_password(role, password)
+            else:
+                db.add_user(role, role, password, int(time.time() * 1000))
+            logins[role] = password
+        return logins
+    finally:
+        db.close()
+
+
+def _port_free(port: int, host: str = "127.0.0.1") -> bool:
     import socket
     with socket.socket() as s:
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind((host, port))
         except OSError:
             return False
     return True

@@ -13,6 +13,10 @@ from alerts.sinks.influx import InfluxHttp, InfluxTarget
 from ingest.errors import RegistryError
 from ingest.mqtt import BrokerConfig
 from ingest.registry import load_registry
+from rules.engine import NO_WATERMARK
+from zhian.console.context import ConsoleContext, now_ms
+from zhian.console.db import ConsoleDB
+from zhian.console.server import ConsoleServer, parse_listen
 from zhian.live import LiveConfig, LiveProcessor
 
 log = logging.getLogger("zhian.run")
@@ -38,6 +42,12 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--idle-after", type=float, default=1.0, metavar="S",
                    help="seconds without input after which event time follows the wall clock (default 1); "
                    "raise it only to process old recorded traffic live")
+    c = p.add_argument_group("security desk console (see docs/console.md)")
+    c.add_argument("--console", default="127.0.0.1:8080", metavar="HOST:PORT",
+                   help="where the web console and its HTTP API listen (default 127.0.0.1:8080)")
+    c.add_argument("--no-console", action="store_true", help="do not serve the console")
+    c.add_argument("--console-db", type=Path, default=None, metavar="FILE",
+                   help="console users, sessions and desk notes (default: console.db beside --store)")
     g = p.add_argument_group("InfluxDB (events, alert transitions and metrics; see docs/influxdb.md)")
     g.add_argument("--influx", default=None, metavar="URL",
                    help="InfluxDB base URL, e.g. http://127.0.0.1:8086 (1.x, 2.x or 3.x; off when absent)")
@@ -93,6 +103,43 @@ def influx_target(args: argparse.Namespace) -> InfluxTarget | None:
     return target
 
 
+def console_db_path(args: argparse.Namespace) -> Path:
+    """The console's database: --console-db, or console.db beside the store."""
+    return Path(args.console_db) if args.console_db else Path(args.store).parent / "console.db"
+
+
+def event_time(processor: LiveProcessor) -> int:
+    """The engine's event time now: its watermark (the wall clock before the first event).
+
+    A desk action stamped so (or at its alert's time, if later: see the console's
+    `desk_event_ts`) is released with the next moves of the watermark, before any escalation
+    due later; stamped with the wall clock it would wait the allowed lateness (5 s) and an
+    escalation due meanwhile would win."""
+    watermark = processor.pipeline.engine.watermark_ms  # read-only; the engine may be swapped on reload
+    return watermark if watermark > NO_WATERMARK else now_ms()
+
+
+def start_console(args: argparse.Namespace, processor: LiveProcessor) -> ConsoleServer | None:
+    """Serve the console beside the processor (None with --no-console, or when it cannot
+    listen: the processor still runs, since alerts on MQTT matter more than the page);
+    ValueError for a malformed --console."""
+    if args.no_console:
+        return None
+    host, port = parse_listen(args.console)
+    ctx = ConsoleContext(args.store, processor.registry, ConsoleDB(console_db_path(args)), submit=processor.submit,
+                         event_time=lambda: event_time(processor))
+    try:
+        server = ConsoleServer(ctx, host, port).start()
+    except RuntimeError as exc:
+        log.error("%s; zhian runs on without the console", exc)
+        ctx.users.close()
+        return None
+    if not ctx.users.users():
+        log.warning("console: no users yet; add one with `zhian users add NAME --role admin --store %s`", args.store)
+    log.info("console at %s", server.url)
+    return server
+
+
 def run(args: argparse.Namespace) -> int:
     """Run until SIGINT or SIGTERM."""
     try:
@@ -104,11 +151,21 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         log.error("%s", exc)
         return 2
+    try:
+        console = start_console(args, processor)
+    except ValueError as exc:
+        log.error("%s", exc)
+        processor.store.close()
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     log.info("zhian run: community %s, broker %s, store %s%s", processor.registry.community.id,
              args.broker, args.store, f", InfluxDB {args.influx} db {args.influx_db}" if args.influx else "")
-    processor.run(stop)
+    try:
+        processor.run(stop)
+    finally:
+        if console is not None:
+            console.stop()
     log.info("stopped after %d events", processor.processed)
     return 0

@@ -1,0 +1,1 @@
+"""The security desk console: HTTP API (FastAPI), web pages and their users, served by `zhian run`."""
