@@ -9,7 +9,7 @@ from ingest.event import ALERT_ACK, DESK_ACTIONS, Event
 from ingest.registry import Registry
 from rules.constructs import build
 from rules.constructs.base import START_KEY, Construct, Context, Ident
-from rules.lifecycle import RuleInfo, drop_early, ident_from_ack, keep_alive, raise_early
+from rules.lifecycle import RuleInfo, acknowledge_early, drop_early, ident_from_ack, keep_alive, raise_early
 from rules.lifecycle import acknowledge as _ack
 from rules.lifecycle import clear as _clear
 from rules.lifecycle import fire as _fire
@@ -92,7 +92,8 @@ class CompiledRule:
                 if c.kind == "event":
                     for t in c.types:
                         self._early_by_type.setdefault(t, []).append(c)
-        self.early_types = frozenset(self._early_by_type)
+        # and the desk's acknowledgement stops the alarm on arrival, for every rule
+        self.early_types = frozenset({*self._early_by_type, ALERT_ACK})
 
     # ---- routing ---------------------------------------------------------------------
 
@@ -170,6 +171,13 @@ class CompiledRule:
         one-event construct makes of it when no alert of its key is active; the state records
         it so that the in-order `step` adopts that alert instead of raising it again."""
         out: list[Any] = []
+        if event.type == ALERT_ACK:
+            ident = ident_from_ack(self.ctx.key, event.data)
+            if ident is not None and state is not None:
+                alert = event.data.get("alert")
+                acknowledge_early(self.info, state["a"], state.get("e", {}), ident.akey, event.ts_ms,
+                                  alert if isinstance(alert, str) else None, out)
+            return state, out
         for c in self._early_by_type.get(event.type, ()):
             _, fires, _ = c.step(None, event, key)  # event constructs keep no state
             for hit in fires:

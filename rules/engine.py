@@ -24,7 +24,8 @@ e-bike entering an elevator (whose doors must be held now) by 5 s. A processor m
 `early(state, event, key)`: called on arrival for the types in its `early_types`, once the
 event is buffered, it returns what cannot depend on the events still in the buffer (the
 raise of a one-event rule) and records it in its state, so that the in-order `step`
-adopts that alert instead of raising it again. Early outputs are numbered like the others
+adopts that alert instead of raising it again. The desk's acknowledgement is early too: it
+stops the alarm and escalation on arrival; a clear it causes still waits its turn. Early outputs are numbered like the others
 and a recovery from the log reproduces them, since they depend only on arrival order. The
 live processor turns them on (`early_raises`); `zhian replay` and rule tests keep strict
 event-time order, so the two differ in one case only: when an earlier event of the same
@@ -163,17 +164,18 @@ class Engine:
             return out
         self._arrival += 1
         heapq.heappush(self._buffer, (event.ts_ms, self._arrival, event))
+        released = False
         if event.ts_ms > self.max_ts_ms:
             self.max_ts_ms = event.ts_ms
             watermark = event.ts_ms - self.lateness_ms
             if watermark > self.watermark_ms:
                 self.watermark_ms = watermark
                 self._release(out)
+                released = event.ts_ms <= watermark  # only without allowed lateness
         early = self._early.get(event.type)
-        if early is not None and self.early_raises and event.ts_ms > self.watermark_ms:  # waiting its turn
+        if early is not None and self.early_raises and not released:  # still waiting its turn
             self._feed(early, event, out, early=True)
         return out
-
 
     def advance(self, watermark_ms: int) -> list[Emitted]:
         """Move the watermark forward without an event (idle sources, end of input)."""

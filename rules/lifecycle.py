@@ -14,6 +14,7 @@ from rules.silence import Silencer
 from rules.spec import Command
 
 EVIDENCE_MAX = 20
+EARLY = "early"  # an alert's "ack" when acknowledged on arrival, before the ack's turn in event time
 ESCALATE = "esc:"
 QUIET_CLEAR = "clr:"
 
@@ -58,7 +59,8 @@ def fire(info: RuleInfo, alerts: dict[str, Any], hit: Fire, now_ms: int, out: li
         return
     early = early_raised.pop(akey, None) if early_raised else None
     rec = {"id": early["id"] if early else alert_id(info.name, akey, hit.ts_ms), "t0": hit.ts_ms, "t": hit.ts_ms,
-           "n": 1, "ack": False, "esc": False, "ev": list(hit.evidence[-EVIDENCE_MAX:]),
+           "n": 1, "ack": early.get("ack", False) if early else False, "esc": False,
+           "ev": list(hit.evidence[-EVIDENCE_MAX:]),
            "who": list(hit.ident), "f": hit.facts}
     alerts[akey] = rec
     if early is None:  # else its raise and commands went out when the event arrived
@@ -86,7 +88,7 @@ def raise_early(info: RuleInfo, alerts: dict[str, Any], early_raised: dict[str, 
     fire(info, scratch, hit, hit.ts_ms, out)
     out[:] = [o for o in out if isinstance(o, AlertTransition | DeviceCommand)]  # timers come in order
     rec = scratch[akey]
-    early_raised[akey] = {"id": rec["id"], "e": event_ref, "ev": rec["ev"], "who": rec["who"], "f": rec["f"]}
+    early_raised[akey] = {"id": rec["id"], "e": event_ref, "ev": rec["ev"], "who": rec["who"], "f": rec["f"], "n": 1}
 
 
 def drop_early(info: RuleInfo, early_raised: dict[str, Any], event_ref: str, ts_ms: int, out: list[Any]) -> None:
@@ -95,8 +97,7 @@ def drop_early(info: RuleInfo, early_raised: dict[str, Any], event_ref: str, ts_
     for akey, early in list(early_raised.items()):
         if early["e"] == event_ref:
             del early_raised[akey]
-            rec = {"id": early["id"], "who": early["who"], "f": early["f"], "ev": early["ev"], "n": 1}
-            out.append(_transition(info, rec, "cleared", ts_ms))
+            out.append(_transition(info, early, "cleared", ts_ms))
 
 
 def _arm_quiet_clear(info: RuleInfo, rec: dict[str, Any], akey: str, now_ms: int, out: list[Any]) -> None:
@@ -132,13 +133,30 @@ def acknowledge(info: RuleInfo, alerts: dict[str, Any], akey: str, ts_ms: int, a
                 out: list[Any]) -> None:
     """The desk acknowledged: stop escalation; rules cleared by acknowledgement end here."""
     rec = alerts.get(akey)
-    if rec is None or (alert is not None and alert != rec["id"]) or rec["ack"]:
+    if rec is None or (alert is not None and alert != rec["id"]) or rec["ack"] is True:
         return
+    if rec["ack"] != EARLY:  # else `acknowledge_early` published it on arrival
+        out.append(_transition(info, rec, "acknowledged", ts_ms))
+        out.append(CancelTimer(ESCALATE + akey))
     rec["ack"] = True
-    out.append(_transition(info, rec, "acknowledged", ts_ms))
-    out.append(CancelTimer(ESCALATE + akey))
     if info.clear_on_ack:
         clear(info, alerts, akey, ts_ms, out)
+
+
+def acknowledge_early(info: RuleInfo, alerts: dict[str, Any], early_raised: dict[str, Any], akey: str,
+                      ts_ms: int, alert: str | None, out: list[Any]) -> None:
+    """On arrival of the desk's acknowledgement: publish `acknowledged` and stop escalation
+    now (of an active alert, or of one raised early whose turn has not come). The clear of
+    a rule cleared by acknowledgement waits for the acknowledgement's turn in event time,
+    so that events stamped before it still update this alert instead of raising another."""
+    rec = alerts.get(akey) or early_raised.get(akey)
+    if rec is None:
+        return
+    if (alert is not None and alert != rec["id"]) or rec.get("ack"):
+        return
+    rec["ack"] = EARLY
+    out.append(_transition(info, rec, "acknowledged", ts_ms))
+    out.append(CancelTimer(ESCALATE + akey))
 
 
 def resolve(info: RuleInfo, alerts: dict[str, Any], akey: str, ts_ms: int, alert: str | None,

@@ -7,7 +7,7 @@ from collections import Counter
 
 import orjson
 
-from ingest.event import Event
+from ingest.event import ALERT_ACK, Event
 from ingest.registry import load_registry
 from rules.engine import Emitted, Engine
 from rules.outputs import AlertTransition, DeviceCommand
@@ -140,3 +140,54 @@ def test_an_early_raise_the_in_order_run_never_makes_is_cleared() -> None:
     closed = Event("f1", T0, "gate-north", "door.closed")
     _, later = rule.step(state, closed, "gate-north")
     assert [(o.alert, o.state) for o in later if isinstance(o, AlertTransition)] == [(raised.alert, "cleared")]
+
+
+def ack(n: int, at_ms: int, rule: str, device: str, alert: str | None = None) -> Event:
+    data = {"rule": rule, "device": device, "by": "guard-7", **({"alert": alert} if alert else {})}
+    return Event(f"k{n}", at_ms, "desk", ALERT_ACK, None, data)
+
+
+def test_an_acknowledgement_stops_the_alarm_on_arrival_even_before_the_raise_is_in_order() -> None:
+    e = engine()
+    out = e.push(Event("f1", T0, "gate-north", "door.forced"))
+    [(alert, _, _, _)] = transitions(out)
+    # the desk acknowledges a second later: the forced door has not had its turn yet
+    acked = e.push(ack(1, T0 + 1000, "door_forced", "gate-north", alert))
+    assert transitions(acked) == [(alert, "acknowledged", 1, 1)]
+    rest = e.push(Event("h1", T0 + 900_000, "gate-south", "device.heartbeat")) + e.flush()
+    # adopted as acknowledged: no second acknowledgement, and no escalation after 5 min
+    assert transitions(rest, "door_forced") == []
+
+
+def test_an_acknowledgement_of_an_active_alert_is_published_at_once_and_once() -> None:
+    e = engine()
+    out = e.push(Event("o1", T0, "lobby-4-2", "door.opened"))
+    out += e.push(Event("h1", T0 + 200_000, "gate-south", "device.heartbeat"))  # held open since 120 s
+    [(alert, state, at, _)] = transitions(out, "door_held_open")
+    assert (state, at) == ("raised", 120)
+    acked = e.push(ack(1, T0 + 201_000, "door_held_open", "lobby-4-2", alert))
+    assert transitions(acked) == [(alert, "acknowledged", 201, 1)]
+    rest = e.push(Event("h2", T0 + 220_000, "gate-south", "device.heartbeat"))
+    assert transitions(rest, "door_held_open") == []
+
+
+def test_a_rule_cleared_by_acknowledgement_clears_in_event_order() -> None:
+    e = engine()
+    out = e.push(Event("t1", T0, "gate-north", "door.tailgating"))
+    out += e.push(Event("h1", T0 + 10_000, "gate-south", "device.heartbeat"))
+    [(alert, _, _, _)] = transitions(out, "door_tailgating")
+    acked = e.push(ack(1, T0 + 11_000, "door_tailgating", "gate-north", alert))
+    late = e.push(Event("t2", T0 + 10_500, "gate-north", "door.tailgating"))  # stamped before the ack
+    assert transitions(acked, "door_tailgating") == [(alert, "acknowledged", 11, 1)]
+    rest = late + e.push(Event("h2", T0 + 30_000, "gate-south", "device.heartbeat"))
+    # the tailgating stamped before the acknowledgement still joins this alert, then it clears
+    assert transitions(rest, "door_tailgating") == [(alert, "updated", 10, 2), (alert, "cleared", 11, 2)]
+
+
+def test_strict_order_acknowledges_in_its_turn() -> None:
+    e = engine(early=False)
+    out = e.push(Event("f1", T0, "gate-north", "door.forced"))
+    out += e.push(ack(1, T0 + 1000, "door_forced", "gate-north"))
+    assert transitions(out) == []
+    out += e.push(Event("h1", T0 + 10_000, "gate-south", "device.heartbeat"))
+    assert [s for _, s, _, _ in transitions(out, "door_forced")] == ["raised", "acknowledged"]
