@@ -5,15 +5,22 @@
 1. Drain: the same backlog of QoS-1 events is queued for two persistent sessions; then
    `mosquitto_sub` (the reference: receive and print, nothing else) and `zhian run`
    (decode, validate, store durably, acknowledge, engine with the rule pack) each drain it.
-   Printed: events/s of each and the ratio.
+   Printed: events/s of each and the ratio, and zhian's events per CPU-second (all its
+   threads: the figure to hold against "events/s per core").
+   Both MQTT clients are measured (`--mqtt-client paho`, the default, and `native`).
 2. Latency: traffic at --rate events/s from the example compound, with a forced door every
-   second; publish→alert time of each `door_forced` alert on the alerts topic, p50 and p99.
-   Alerts are raised on event time, after the 5 s reorder window (see README "Event time").
+   2 s; publish→alert time of each `door_forced` alert on the alerts topic, p50 and p99.
+   A forced door is a one-event rule: raised on arrival (README "Event time", early raises).
+3. With --stages: where the processing thread's time goes (in-process, same backlog):
+   decode, store, engine; then each half alone — receive+decode+store+ack with the engine
+   left out, and the engine fed from the stored log (as a recovery does) — which bounds what
+   splitting the live path over two processes could reach.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import os
 import platform
@@ -23,8 +30,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import paho.mqtt.client as mqtt
@@ -32,8 +42,10 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ingest.mqtt import BrokerConfig  # noqa: E402
 from ingest.registry import load_registry  # noqa: E402
 from zhian.broker import LocalBroker  # noqa: E402
+from zhian.live import LiveConfig, LiveProcessor  # noqa: E402
 from zhian.simulate.generator import TrafficGenerator  # noqa: E402
 
 DEVICES = ROOT / "devices.yaml"
@@ -77,10 +89,13 @@ def publish_all(port: int, messages: list[tuple[str, bytes]]) -> None:
     client.disconnect()
 
 
-def zhian_cmd(port: int, store: Path) -> list[str]:
-    """The live processor's command line."""
+CLIENTS = ("paho", "native")
+
+
+def zhian_cmd(port: int, store: Path, client: str = "paho") -> list[str]:
+    """The live processor's command line (each MQTT client with its own persistent session)."""
     return [sys.executable, "-m", "zhian.cli", "run", "--broker", f"127.0.0.1:{port}", "--devices", str(DEVICES),
-            "--store", str(store), "--client-id", "zhian-bench"]
+            "--store", str(store), "--client-id", f"zhian-bench-{client}", "--mqtt-client", client, "--no-console"]
 
 
 def count_events(store: Path) -> int:
@@ -105,22 +120,30 @@ def wait_log(path: Path, text: str, timeout_s: float = 30) -> None:
     raise RuntimeError(f"{text!r} not in {path} after {timeout_s} s")
 
 
-def drain(tmp: Path, count: int) -> tuple[float, float]:
-    """(reference events/s, zhian events/s) draining the same backlog."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drain(tmp: Path, count: int) -> tuple[float, dict[str, tuple[float, float]]]:
+    """Reference events/s, and per MQTT client (zhian events/s, zhian events per CPU-second),
+    draining the same backlog."""
     broker = LocalBroker(tmp / "mq-drain").start()
     try:
         topic = "zhian/cyl/+/events"
-        # 1. create both persistent sessions, then go away
+        # 1. create every persistent session, then go away
         subprocess.run(["mosquitto_sub", "-p", str(broker.port), "-h", "127.0.0.1", "-t", topic, "-q", "1",
                         "-c", "-i", "bench-reference", "-E"], check=True, timeout=30)
-        store = tmp / "drain.db"
-        log = tmp / "drain.log"
-        with log.open("ab") as out:
-            proc = subprocess.Popen(zhian_cmd(broker.port, store), stdout=out, stderr=out)
-        wait_log(log, "connected to")
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
-        # 2. the backlog, queued by the broker for both sessions
+        for client in CLIENTS:
+            log = tmp / f"drain-{client}.log"
+            with log.open("ab") as out:
+                proc = subprocess.Popen(zhian_cmd(broker.port, tmp / f"drain-{client}.db", client),
+                                        stdout=out, stderr=out)
+            wait_log(log, "connected to")
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+        # 2. the backlog, queued by the broker for every session
         messages = traffic(count, int(time.time() * 1000) - 8 * 86_400_000)
         publish_all(broker.port, messages)
         # 3. reference drain
@@ -129,18 +152,23 @@ def drain(tmp: Path, count: int) -> tuple[float, float]:
                         "-c", "-i", "bench-reference", "-C", str(count)], check=True, stdout=subprocess.DEVNULL,
                        timeout=600)
         reference = count / (time.perf_counter() - started)
-        # 4. zhian drain, timed from its connect to the last event stored
-        log.write_text("")
-        with log.open("ab") as out:
-            proc = subprocess.Popen(zhian_cmd(broker.port, store), stdout=out, stderr=out)
-        wait_log(log, "connected to", 60)
-        started = time.perf_counter()
-        while count_events(store) < count:
-            time.sleep(0.02)
-        zhian = count / (time.perf_counter() - started)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
-        return reference, zhian
+        # 4. zhian drains, timed from its connect to the last event stored
+        rates = {}
+        for client in CLIENTS:
+            store, log = tmp / f"drain-{client}.db", tmp / f"drain-{client}.log"
+            log.write_text("")
+            with log.open("ab") as out:
+                proc = subprocess.Popen(zhian_cmd(broker.port, store, client), stdout=out, stderr=out)
+            wait_log(log, "connected to", 60)
+            started = time.perf_counter()
+            cpu_started = cpu_seconds(proc.pid)
+            while count_events(store) < count:
+                time.sleep(0.02)
+            elapsed = time.perf_counter() - started
+            rates[client] = (count / elapsed, count / max(1e-9, cpu_seconds(proc.pid) - cpu_started))
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(60)
+        return reference, rates
     finally:
         broker.stop()
 
@@ -172,7 +200,9 @@ def latency(tmp: Path, rate: int, seconds: float) -> list[float]:
         pub = publisher(broker.port, "bench-live")
         now_ms = int(time.time() * 1000)
         background = iter(traffic(int(rate * seconds) + 1000, now_ms))
-        doors = ["lobby-3-1", "lobby-4-2", "gate-north", "gate-south"]
+        # every door of the compound in turn, one forced every 2 s: each door's alert has
+        # cleared (on its close, in event order) before the door is forced again
+        doors = [d.id for d in load_registry(DEVICES).devices if d.type == "door"]
         started = time.perf_counter()
         n = 0
         while (elapsed := time.perf_counter() - started) < seconds:
@@ -183,8 +213,8 @@ def latency(tmp: Path, rate: int, seconds: float) -> list[float]:
                 payload["ts"] = int(time.time() * 1000)  # live: event time is now
                 pub.publish(topic, orjson.dumps(payload), qos=1)
                 n += 1
-                if n % rate == 0:  # once a second, a forced door (a fresh one each time: it clears on close)
-                    door = doors[(n // rate) % len(doors)]
+                if n % (2 * rate) == 0:
+                    door = doors[(n // (2 * rate)) % len(doors)]
                     eid = f"bench-forced-{n}"
                     forced = {"v": 1, "id": eid, "ts": int(time.time() * 1000), "device": door, "type": "door.forced"}
                     sent[eid] = time.perf_counter()
@@ -207,20 +237,95 @@ def latency(tmp: Path, rate: int, seconds: float) -> list[float]:
         broker.stop()
 
 
+def staged_drain(tmp: Path, count: int, with_engine: bool) -> tuple[float, dict[str, float], Path]:
+    """Drain a backlog in-process with each step timed: (seconds, seconds per step, store).
+    Without the engine, newly stored events are only counted."""
+    broker = LocalBroker(tmp / f"mq-stages-{with_engine}").start()
+    try:
+        client_id = "bench-stages"
+        config = LiveConfig(store_path=tmp / f"stages-{with_engine}.db", cameras=False)
+        broker_config = BrokerConfig(port=broker.port, client_id=client_id)
+        live = LiveProcessor(load_registry(DEVICES), broker_config, config)
+        stop = threading.Event()  # the session first, then the backlog it queues
+        runner = threading.Thread(target=live.run, args=(stop,))
+        runner.start()
+        live.mqtt.connected.wait(30)
+        stop.set()
+        runner.join()
+        publish_all(broker.port, traffic(count, int(time.time() * 1000) - 8 * 86_400_000))
+        live = LiveProcessor(load_registry(DEVICES), broker_config, config)
+        spent: dict[str, float] = collections.defaultdict(float)
+        applied = [0]
+
+        def timed(name: str, step: Callable[..., Any]) -> Callable[..., Any]:
+            def run(*args: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return step(*args)
+                finally:
+                    spent[name] += time.perf_counter() - t
+            return run
+
+        def count_only(fresh: list[Any], rejected: bool) -> None:
+            applied[0] += len(fresh)
+
+        live.process = timed("process", live.process)  # type: ignore[method-assign]
+        live.store.append = timed("store", live.store.append)  # type: ignore[method-assign]
+        live._apply = timed("engine", live._apply) if with_engine else count_only  # type: ignore[method-assign]
+        live.mqtt.ack = timed("ack", live.mqtt.ack)  # type: ignore[method-assign]
+        stop = threading.Event()
+        runner = threading.Thread(target=live.run, args=(stop,))
+        runner.start()
+        live.mqtt.connected.wait(30)
+        started = time.perf_counter()
+        while (live.processed if with_engine else applied[0]) < count:
+            time.sleep(0.005)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        runner.join()
+        return elapsed, spent, config.store_path
+    finally:
+        broker.stop()
+
+
+def stages(tmp: Path, count: int) -> list[tuple[str, float]]:
+    """(label, value) rows: µs per event of each stage of an in-process drain, then each half alone."""
+    elapsed, spent, _ = staged_drain(tmp, count, True)
+    other = spent["process"] - spent["store"] - spent["engine"] - spent["ack"]
+    out = [("in-process drain (zhian's processing thread timed)", count / elapsed),
+           ("  µs/event: decode and validate", other / count * 1e6),
+           ("  µs/event: store (SQLite log)", spent["store"] / count * 1e6),
+           ("  µs/event: acknowledge", spent["ack"] / count * 1e6),
+           ("  µs/event: engine, rule pack, outbox", spent["engine"] / count * 1e6)]
+    elapsed, _, store = staged_drain(tmp, count, False)
+    out.append(("front half alone: receive, decode, store, ack", count / elapsed))
+    back = LiveProcessor(load_registry(DEVICES), BrokerConfig(port=1), LiveConfig(store_path=store, cameras=False))
+    started = time.perf_counter()
+    back.recover()
+    out.append(("back half alone: log read-back, engine, outbox", count / (time.perf_counter() - started)))
+    back.store.close()
+    return out
+
+
 def main() -> int:
     """Run both measurements and print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=50_000, help="backlog size for the drain test")
     parser.add_argument("--rate", type=int, default=2000, help="events/s for the latency test")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency test")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the latency test")
+    parser.add_argument("--stages", action="store_true", help="also time the stages of the live path")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        reference, zhian = drain(Path(tmp), args.events)
+        reference, rates = drain(Path(tmp), args.events)
         lat = latency(Path(tmp), args.rate, args.seconds)
+        rows = stages(Path(tmp), args.events) if args.stages else []
     print(f"machine: {machine()}")
     print(f"{'measure':52} {'value':>14} {'vs reference':>13}")
     print(f"{'reference: mosquitto_sub drains the QoS-1 backlog':52} {reference:>10,.0f} ev/s {1.0:>12.2f}x")
-    print(f"{'zhian run drains the same backlog (stored, acked)':52} {zhian:>10,.0f} ev/s {zhian / reference:>12.2f}x")
+    for client, (zhian, per_cpu_s) in rates.items():
+        label = f"zhian run ({client} client) drains it, stored + acked"
+        print(f"{label:52} {zhian:>10,.0f} ev/s {zhian / reference:>12.2f}x")
+        print(f"{'  events per CPU-second (all threads)':52} {per_cpu_s:>10,.0f} ev/s")
     if lat:
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
         label = f"publish→alert door_forced at {args.rate} ev/s"
@@ -228,6 +333,9 @@ def main() -> int:
         print(f"{label + ', p99':52} {p99 * 1000:>11,.0f} ms   ({len(lat)} alerts)")
     else:
         print("publish→alert: no door_forced alert arrived")
+    for label, value in rows:
+        unit = "µs" if label.startswith("  ") else "ev/s"
+        print(f"{label:52} {value:>10,.1f} {unit}" if unit == "µs" else f"{label:52} {value:>10,.0f} {unit}")
     return 0
 
 

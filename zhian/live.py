@@ -10,6 +10,13 @@ Exactly-once processing across crashes rests on three facts:
    it already has. Watermark moves driven by the wall clock (idle sources) are not in
    the log, so each is followed at once by a snapshot written with its outputs.
 
+A full disk (SQLITE_FULL, raised by the store as StoreFull with the transaction rolled
+back): the batch that could not be stored is kept, decoded, and not acknowledged; nothing
+new is taken in; the store is tried again with backoff (`DiskFull`), with an error naming
+the store's folder every 30 s, until space returns. Outbox rows whose events were already
+applied stay in memory and are written with the next snapshot, in one transaction. A crash
+meanwhile loses nothing: the broker still holds what was not acknowledged.
+
 InfluxDB (optional, `LiveConfig.influx`): a worker thread (alerts/sinks/drain.py) reads the
 same store after its own cursors — the event log, the alert transitions of the outbox and
 queued metric lines — and moves them only once InfluxDB accepted a batch, so it needs no
@@ -26,8 +33,10 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -36,14 +45,15 @@ from alerts.sinks.influx import Backoff, InfluxTarget, InfluxWriter, prepare
 from alerts.sinks.lineproto import Location
 from alerts.sinks.metrics import MetricsWindow, Readings
 from ingest.event import Event
-from ingest.mqtt import BrokerConfig, Inbound, MqttClient
+from ingest.mqtt import BrokerConfig, Inbound, make_client
 from ingest.registry import Registry
 from rules.engine import Emitted
 from rules.outputs import AlertTransition
-from rules.reload import directory_stamp, incompatible, plan_reload, signatures, swap_engine
+from rules.reload import directory_stamp, incompatible, signatures, swap_engine
+from zhian.camera_metrics import CameraWatch, camera_lines
 from zhian.cameras import CameraWorker, start_cameras
-from zhian.pipeline import Pipeline, load_processors
-from zhian.store import Rejected, Store
+from zhian.pipeline import Pipeline, load_processors, plan_rules_reload
+from zhian.store import Rejected, Store, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +82,48 @@ class LiveConfig:
     influx: InfluxTarget | None = None  # write events, alert transitions and metrics there
     influx_backoff_cap_s: float = 30.0  # longest wait between retries while InfluxDB is away
     metrics_every_s: float = 10.0
+    camera_check_every_s: float = 2.0  # how often camera health is looked at (a stall is logged)
+    store_retry_first_s: float = 0.5  # first wait before writing again to a full disk
+    store_retry_max_s: float = 10.0  # longest wait between retries while the disk is full
+
+
+Held = tuple[list[Inbound], list[tuple[Event, int, bool]], list[Rejected]]  # messages, events, rejects
+
+
+class DiskFull:
+    """Backoff and reporting while the store's disk is full: the first failure and then one
+    error every `report_every_s`, and a line when writing works again."""
+
+    def __init__(self, first_s: float, cap_s: float, report_every_s: float = 30.0) -> None:
+        self.first_s, self.cap_s, self.report_every_s = first_s, cap_s, report_every_s
+        self.since: float | None = None  # monotonic time of the first failure of this episode
+        self.attempts = 0
+        self.retry_at = 0.0
+        self._reported = -1e9
+
+    def failed(self, exc: StoreFull, what: str, waiting: int) -> None:
+        """A write was refused: wait longer before the next one, and say so now and then."""
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        self.attempts += 1
+        delay = min(self.cap_s, self.first_s * 2 ** min(self.attempts - 1, 30))
+        self.retry_at = now + delay
+        if now - self._reported >= self.report_every_s:
+            self._reported = now
+            log.error("%s; could not %s; %d messages wait unacknowledged (the broker keeps them), "
+                      "next try in %.1f s", exc, what, waiting, delay)
+
+    def due(self) -> bool:
+        """True when the store may be tried again."""
+        return time.monotonic() >= self.retry_at
+
+    def recovered(self) -> None:
+        """A write went through: report the end of an episode."""
+        if self.since is not None:
+            log.warning("store writable again after %.1f s of full disk (%d retries)",
+                        time.monotonic() - self.since, self.attempts)
+        self.since, self.attempts, self.retry_at, self._reported = None, 0, 0.0, -1e9
 
 
 class LiveProcessor:
@@ -83,10 +135,11 @@ class LiveProcessor:
         self.store = Store(config.store_path, config.durability)
         self.processors = load_processors(registry, config.rules_dir)
         self.pipeline = Pipeline(registry, self.processors)
+        self.pipeline.engine.early_raises = True  # one-event rules page on arrival (rules/engine.py)
         self._rules_stamp = directory_stamp(config.rules_dir) if config.rules_dir else None
         self._next_reload_check = 0.0
         community = registry.community.id
-        self.mqtt = MqttClient(broker, [f"zhian/{community}/+/events"], self._published)
+        self.mqtt = make_client(broker, [f"zhian/{community}/+/events"], self._published)
         self.last_seq = 0
         self._dirty = False
         self._acked_out: queue.SimpleQueue[int] = queue.SimpleQueue()
@@ -103,6 +156,13 @@ class LiveProcessor:
         self.metrics: MetricsWindow | None = MetricsWindow(community) if config.influx is not None else None
         self._recovering = False
         self._behind_logged = -1e9
+        # while the disk is full: decoded batches not stored (so not acknowledged) and outbox
+        # rows not written yet, both retried in order (see `_commit_held`, `_save_outbox`)
+        self._held: list[Held] = []
+        self._unsaved_outbox: list[tuple[int, int, str, bytes]] = []
+        self._saved_position = 0
+        self.disk_full = DiskFull(config.store_retry_first_s, config.store_retry_max_s)
+        self._camera_watch = CameraWatch()
         self.drain: InfluxDrain | None = None
         if config.influx is not None:
             self.drain = self._make_drain(config.influx)
@@ -124,16 +184,24 @@ class LiveProcessor:
         next_metrics = time.monotonic() + self.config.metrics_every_s
         last_metrics = time.monotonic()
         next_health = 0.0
+        next_cameras = time.monotonic() + self.config.camera_check_every_s
         try:
             while not stop.is_set():
-                batch = self._drain(0.05)
-                if batch:
-                    self.process(batch)
-                    self._last_input = time.monotonic()
-                if self._process_internal():
-                    self._last_input = time.monotonic()
+                if self._held or self._unsaved_outbox:
+                    # the disk was full: nothing new is taken in until what waits is stored
+                    if self.disk_full.due():
+                        self._retry_store()
+                    else:
+                        stop.wait(0.05)
                 else:
-                    self._idle_advance()
+                    batch = self._drain(0.05)
+                    if batch:
+                        self._guarded(self.process, batch)
+                        self._last_input = time.monotonic()
+                    if self._guarded(self._process_internal):
+                        self._last_input = time.monotonic()
+                    elif not self._held:
+                        self._idle_advance()
                 self._publish_outbox()
                 now = time.monotonic()
                 if self._dirty and now - self._last_snapshot >= self.config.snapshot_every_s:
@@ -144,6 +212,9 @@ class LiveProcessor:
                 if self.config.health_file is not None and now >= next_health:
                     next_health = now + self.config.health_every_s
                     self._touch_health()
+                if self.cameras and now >= next_cameras:
+                    next_cameras = now + self.config.camera_check_every_s
+                    self.check_cameras()
                 if now >= next_stats:
                     next_stats = now + self.config.stats_every_s
                     self._log_stats()
@@ -181,7 +252,7 @@ class LiveProcessor:
                 snap["timers"] = [t for t in snap["timers"] if t[2] not in reset]
             log.info("restored the engine snapshot at log seq %d", self.last_seq)
             self.pipeline.engine.restore(snap)
-        self._out_position = self.store.cursor(OUTBOX_SINK)
+        self._out_position = self._saved_position = self.store.cursor(OUTBOX_SINK)
         behind = self.store.last_seq() - self.last_seq
         if behind:
             log.info("recovering: applying %d logged events after snapshot seq %d", behind, self.last_seq)
@@ -196,21 +267,12 @@ class LiveProcessor:
     # ---- processing --------------------------------------------------------------------
 
     def _drain(self, timeout_s: float) -> list[Inbound]:
-        inbox = self.mqtt.inbox
-        try:
-            first = inbox.get(timeout=timeout_s)
-        except queue.Empty:
-            return []
-        batch = [first]
-        while len(batch) < self.config.batch_max:
-            try:
-                batch.append(inbox.get_nowait())
-            except queue.Empty:
-                break
-        return batch
+        return self.mqtt.inbox.get_many(self.config.batch_max, timeout_s)
 
     def process(self, batch: list[Inbound]) -> None:
-        """Store a batch durably, acknowledge it, then run the new events."""
+        """Store a batch durably, acknowledge it, then run the new events. On a full disk
+        raises StoreFull with nothing stored or acknowledged; the batch is kept (decoded)
+        and `_retry_store` commits it later."""
         accepted = []
         rejects = []
         ahead_ms = int(self.config.clock_ahead_max_s * 1000)
@@ -219,17 +281,19 @@ class LiveProcessor:
             if outcome.reject is not None:
                 r = outcome.reject
                 device = getattr(r, "device", None)
-                rejects.append(Rejected(m.received_ms, m.topic, bytes(m.payload), r.reason, r.field, r.detail, device))
+                # with a subject salt, dead letters keep no clear subject ids either
+                rejects.append(Rejected(m.received_ms, m.topic, self.pipeline.redact(bytes(m.payload)), r.reason,
+                                        r.field, self.pipeline.redact_detail(r.detail, bytes(m.payload)), device))
             for event in outcome.events:  # vendor lists (GA/T 1400) make several
                 if event.ts_ms > m.received_ms + ahead_ms:
                     rejects.append(Rejected(
-                        m.received_ms, m.topic, bytes(m.payload), "clock_ahead", "ts",
+                        m.received_ms, m.topic, self.pipeline.redact(bytes(m.payload)), "clock_ahead", "ts",
                         f"event time is {(event.ts_ms - m.received_ms) / 1000:.0f} s ahead of zhian's clock; "
                         "fix the device's clock (NTP)", event.device))
                     continue
                 accepted.append((event, m.received_ms, False))
-        self._store_and_apply(accepted, rejects)
-        self.mqtt.ack(batch)
+        self._held.append((batch, accepted, rejects))
+        self._commit_held()
 
     def submit(self, event: Event) -> None:
         """Feed an event zhian made itself (a throwing detection, a desk acknowledgement);
@@ -246,12 +310,44 @@ class LiveProcessor:
             except queue.Empty:
                 break
         if events:
-            self._store_and_apply(events, [])
+            self._held.append(([], events, []))
+            self._commit_held()
         return bool(events)
 
-    def _store_and_apply(self, accepted: list[tuple[Event, int, bool]], rejects: list[Rejected]) -> None:
-        """Store durably, then run the new events and queue their outputs."""
-        fresh, _ = self.store.append(accepted, rejects)
+    def _commit_held(self) -> None:
+        """Store what is held, oldest first; acknowledge each batch once it is committed (the
+        broker may forget it then), and run its new events. StoreFull leaves the rest held."""
+        while self._held:
+            batch, accepted, rejects = self._held[0]
+            fresh, _ = self.store.append(accepted, rejects)
+            self._held.pop(0)
+            self.mqtt.ack(batch)
+            self._apply(fresh, bool(rejects))
+
+    def _guarded(self, step: Callable[..., Any], *args: Any) -> Any:
+        """Run a step that writes to the store; a full disk is reported and retried later."""
+        try:
+            return step(*args)
+        except StoreFull as exc:
+            self.disk_full.failed(exc, "store incoming messages", self._held_messages())
+            return False
+
+    def _held_messages(self) -> int:
+        return sum(len(batch) for batch, _, _ in self._held)
+
+    def _retry_store(self) -> None:
+        """Write what waits since the disk was full: held batches, then outbox rows."""
+        self._guarded(self._commit_held)
+        if not self._held and self._unsaved_outbox:
+            # with the engine state they came from, in one transaction (an idle advance's
+            # outputs must not be stored without the advance: see the module docstring)
+            self.snapshot()
+        if not self._held and not self._unsaved_outbox:
+            self.disk_full.recovered()
+            self._last_input = time.monotonic()
+
+    def _apply(self, fresh: list[tuple[int, Event]], rejected: bool) -> None:
+        """Run newly stored events and queue their outputs."""
         emitted: list[Emitted] = []
         push = self.pipeline.push
         for seq, event in fresh:
@@ -264,7 +360,7 @@ class LiveProcessor:
         if fresh:
             self._dirty = True
         self._to_outbox(emitted)
-        if self.drain is not None and (fresh or rejects):
+        if self.drain is not None and (fresh or rejected):
             self.drain.wake()
 
     def _idle_advance(self) -> None:
@@ -304,16 +400,37 @@ class LiveProcessor:
 
     def _to_outbox(self, emitted: list[Emitted]) -> None:
         if emitted:
-            rows = self._messages(emitted)
-            if rows:
-                self.store.add_outbox(rows)
+            self._unsaved_outbox += self._messages(emitted)
+            self._save_outbox()
+
+    def _save_outbox(self) -> None:
+        """Write waiting outbox rows. On a full disk they stay in memory (and go into the next
+        snapshot's transaction): the events behind them are already applied, so these rows
+        are the only copy until a snapshot or a restart's recovery recomputes them."""
+        if not self._unsaved_outbox:
+            return
+        try:
+            self.store.add_outbox(self._unsaved_outbox)
+        except StoreFull as exc:
+            self.disk_full.failed(exc, "write alerts and commands to the outbox", self._held_messages())
+            return
+        self._unsaved_outbox = []
 
     def snapshot(self, outbox: list[tuple[int, int, str, bytes]] | None = None) -> None:
-        """Persist the engine at the current log sequence (with pending outbox rows)."""
+        """Persist the engine at the current log sequence (with pending outbox rows). On a full
+        disk the rows wait in memory and the snapshot is tried again later."""
+        self._unsaved_outbox += outbox or []
         body = {"engine": self.pipeline.engine.snapshot(), "signatures": signatures(self.processors)}
-        self.store.save_snapshot(SNAPSHOT, self.last_seq, int(time.time() * 1000), body, outbox or ())
-        self._dirty = False
         self._last_snapshot = time.monotonic()
+        try:
+            self.store.save_snapshot(SNAPSHOT, self.last_seq, int(time.time() * 1000), body, self._unsaved_outbox)
+        except StoreFull as exc:
+            self._dirty = True
+            self.disk_full.failed(exc, "save the engine snapshot", self._held_messages())
+            return
+        self._unsaved_outbox = []
+        self._dirty = False
+        self.disk_full.recovered()
 
     def reload_rules(self) -> bool:
         """Swap in a changed rules directory once it validates, compiles and passes its
@@ -324,7 +441,7 @@ class LiveProcessor:
         if stamp == self._rules_stamp:
             return False
         self._rules_stamp = stamp
-        new_rules, report = plan_reload(self.registry, rules_dir, self.processors)
+        new_rules, report = plan_rules_reload(self.registry, rules_dir, self.processors)
         if new_rules is None:
             log.error("rule change in %s rejected, the running rules stay: %s", rules_dir, report.summary())
             return False
@@ -356,11 +473,14 @@ class LiveProcessor:
         else:
             done = list(self._delivered)
         if done:
-            top = max(done)
-            if top > self._out_position:
-                self._out_position = top
-                self.store.set_cursor(OUTBOX_SINK, top)
+            self._out_position = max(self._out_position, *done)
             self._delivered.difference_update(done)
+        if self._out_position > self._saved_position:
+            try:
+                self.store.set_cursor(OUTBOX_SINK, self._out_position)
+                self._saved_position = self._out_position
+            except StoreFull:
+                pass  # kept in memory and written later; a restart before would publish some again
         if len(self._in_flight) < 500 and self.mqtt.connected.is_set():
             start = max([self._out_position, *self._in_flight.values(), *self._delivered])
             for n, topic, body in self.store.outbox_after(start, 500 - len(self._in_flight)):
@@ -389,9 +509,15 @@ class LiveProcessor:
                            prepare=lambda: log.info("InfluxDB at %s: %s", target.url, prepare(target)),
                            backoff=backoff)
 
+    def check_cameras(self) -> None:
+        """Log a warning when a camera stops delivering frames (and when it is back)."""
+        for warning, message in self._camera_watch.changes([c.health() for c in self.cameras]):
+            (log.warning if warning else log.info)("%s", message)
+
     def write_metrics(self, interval_s: float) -> None:
         """Queue one tick of metrics (events/s by type, rejects, alerts by rule, engine lag,
-        alert latency, outbox depths, devices online) for the InfluxDB sink."""
+        alert latency, outbox depths, devices online, one `zhian_camera` point per camera)
+        for the InfluxDB sink."""
         engine = self.pipeline.engine
         now_ms = int(time.time() * 1000)
         counters = self.store.counters()
@@ -416,7 +542,12 @@ class LiveProcessor:
         readings = Readings(engine.watermark_ms, engine.counters.late, buffered,
                             rejects, depths, online, len(self.registry.devices), sink)
         if self.metrics is not None:
-            self.store.add_metric_lines(self.metrics.lines(now_ms, interval_s, readings))
+            try:
+                lines = self.metrics.lines(now_ms, interval_s, readings)
+                lines += camera_lines(self.registry.community.id, [c.health() for c in self.cameras], now_ms)
+                self.store.add_metric_lines(lines)
+            except StoreFull as exc:
+                self.disk_full.failed(exc, "queue metric lines (this tick's are dropped)", self._held_messages())
         if self.drain is not None and self.drain.behind() and time.monotonic() - self._behind_logged >= 60:
             self._behind_logged = time.monotonic()
             log.warning("InfluxDB sink behind: %d events, %d alert transitions waiting in the store (%s)",
@@ -427,7 +558,10 @@ class LiveProcessor:
         path = self.config.health_file
         assert path is not None
         connected = self.mqtt.connected.is_set()
-        path.write_text(f"{int(time.time())} {'connected' if connected else 'disconnected'}\n")
+        try:
+            path.write_text(f"{int(time.time())} {'connected' if connected else 'disconnected'}\n")
+        except OSError as exc:  # a full disk must not stop the processor; the stale file tells
+            log.warning("cannot write the health file %s: %s", path, exc)
 
     def _log_stats(self) -> None:
         engine = self.pipeline.engine

@@ -8,15 +8,18 @@ the process being killed; `durability="full"` also survives power loss, at a cos
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from ingest.errors import ZhianError
 from ingest.event import Event, event_from_trusted
 
 SCHEMA = """
@@ -79,6 +82,47 @@ CREATE TABLE IF NOT EXISTS audit (
 
 MAX_DEAD_PAYLOAD = 64 * 1024
 
+# I/O errors that a full file system causes (SQLite reports most of those as SQLITE_FULL)
+_SPACE_IOERRS = {getattr(sqlite3, name, -1) for name in (
+    "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE", "SQLITE_IOERR_SHMSIZE",
+    "SQLITE_IOERR_SHMMAP")}
+LOW_SPACE_BYTES = 1 << 20  # an I/O error with less free space than this is taken for a full disk
+
+
+class StoreError(ZhianError):
+    """The store could not do what was asked; the transaction was rolled back."""
+
+
+class StoreFull(StoreError):
+    """The disk (or the database's page limit) is full: nothing of the transaction was written.
+    Retry once space is freed; the message says where."""
+
+    def __init__(self, path: str, cause: sqlite3.Error) -> None:
+        self.path = path
+        self.cause = cause
+        folder = Path(path).resolve().parent if path != ":memory:" else Path(".")
+        try:
+            free = f"{shutil.disk_usage(folder).free:,} bytes free"
+        except OSError:
+            free = "free space unknown"
+        super().__init__(f"disk full: free space on {folder} (store {path}, {free}; "
+                         f"SQLite: {cause}); zhian retries by itself")
+
+
+def is_space_error(exc: sqlite3.Error, path: str) -> bool:
+    """True when a SQLite error means the disk or the database's page limit is full."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return False
+    if code & 0xFF == sqlite3.SQLITE_FULL or code in _SPACE_IOERRS:
+        return True
+    if code & 0xFF == sqlite3.SQLITE_IOERR and path != ":memory:":
+        try:
+            return shutil.disk_usage(Path(path).resolve().parent).free < LOW_SPACE_BYTES
+        except OSError:
+            return False
+    return False
+
 
 @dataclass(slots=True)
 class Rejected:
@@ -119,6 +163,26 @@ class Store:
         """Close the database."""
         self.db.close()
 
+    def _translated(self, exc: sqlite3.Error) -> Exception:
+        """A full disk becomes StoreFull; anything else stays as it is."""
+        return StoreFull(self.path, exc) if is_space_error(exc, self.path) else exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        """BEGIN IMMEDIATE … COMMIT; rolled back on any error, a full disk raised as StoreFull."""
+        cur = self.db.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:  # SQLite rolls back by itself after some errors (SQLITE_FULL)
+                    self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise self._translated(exc) from exc
+
     # ---- ingest ------------------------------------------------------------------------
 
     def append(
@@ -128,50 +192,40 @@ class Store:
 
         Returns the newly stored events with their log sequence and the number of
         duplicates (same device and id as a stored event), which are not stored again.
+        Raises StoreFull (nothing stored) when the disk is full.
         """
-        fresh: list[tuple[int, Event]] = []
-        duplicates = 0
+        batch = list(events)
+        rejects = list(rejects)
+        rows = [(e.device, e.id, e.ts_ms, e.type, e.subject_id, received_ms, int(late), orjson.dumps(e.to_dict()))
+                for e, received_ms, late in batch]
         counts: dict[str, int] = {}
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            for event, received_ms, late in events:
-                cur.execute(
-                    "INSERT OR IGNORE INTO events (device, id, ts_ms, type, subject, received_ms, late, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (event.device, event.id, event.ts_ms, event.type, event.subject_id,
-                     received_ms, int(late), orjson.dumps(event.to_dict())),
-                )
+        for r in rejects:
+            counts[f"rejected.{r.reason}"] = counts.get(f"rejected.{r.reason}", 0) + 1
+        fresh: list[tuple[int, Event]] = []
+        with self._transaction() as cur:
+            insert = cur.execute
+            for row, (event, _, _) in zip(rows, batch, strict=True):
+                insert("INSERT OR IGNORE INTO events (device, id, ts_ms, type, subject, received_ms, late, body)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
                 if cur.rowcount == 1:
-                    fresh.append((int(cur.lastrowid or 0), event))
-                else:
-                    duplicates += 1
-            for r in rejects:
-                cur.execute(
-                    "INSERT INTO dead_letters (received_ms, topic, payload, reason, field, detail, device)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (r.received_ms, r.topic[:512], r.payload[:MAX_DEAD_PAYLOAD], r.reason,
-                     r.field, r.detail, r.device),
-                )
-                counts[f"rejected.{r.reason}"] = counts.get(f"rejected.{r.reason}", 0) + 1
+                    fresh.append((cur.lastrowid or 0, event))
+            cur.executemany(
+                "INSERT INTO dead_letters (received_ms, topic, payload, reason, field, detail, device)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(r.received_ms, r.topic[:512], r.payload[:MAX_DEAD_PAYLOAD], r.reason, r.field, r.detail, r.device)
+                 for r in rejects])
+            duplicates = len(rows) - len(fresh)
             if duplicates:
                 counts["duplicates"] = duplicates
             if fresh:
                 counts["events"] = len(fresh)
             self._bump(cur, counts)
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
         return fresh, duplicates
 
     def _bump(self, cur: sqlite3.Cursor, counts: dict[str, int]) -> None:
-        for name, value in counts.items():
-            cur.execute(
-                "INSERT INTO counters (name, value) VALUES (?, ?)"
-                " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                (name, value),
-            )
+        cur.executemany(
+            "INSERT INTO counters (name, value) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", counts.items())
 
     def events_after(self, seq: int, batch: int = 5000) -> Iterator[tuple[int, Event]]:
         """Stored events with a log sequence above `seq`, in log order."""
@@ -202,18 +256,11 @@ class Store:
     def save_snapshot(self, name: str, last_seq: int, taken_ms: int, body: dict[str, Any],
                       outbox: Iterable[tuple[int, int, str, bytes]] = ()) -> None:
         """Write a snapshot (and outputs not yet in the outbox) in one transaction."""
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        data = orjson.dumps(body)
+        with self._transaction() as cur:
             self._outbox(cur, outbox)
-            cur.execute(
-                "INSERT OR REPLACE INTO snapshots (name, last_seq, taken_ms, body) VALUES (?, ?, ?, ?)",
-                (name, last_seq, taken_ms, orjson.dumps(body)),
-            )
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+            cur.execute("INSERT OR REPLACE INTO snapshots (name, last_seq, taken_ms, body) VALUES (?, ?, ?, ?)",
+                        (name, last_seq, taken_ms, data))
 
     def load_snapshot(self, name: str) -> tuple[int, dict[str, Any]] | None:
         """(last_seq, body) of the named snapshot, or None."""
@@ -223,14 +270,8 @@ class Store:
     def add_outbox(self, items: Iterable[tuple[int, int, str, bytes]]) -> None:
         """Add (n, ts_ms, topic, body) messages; a number already present is ignored, which
         is what makes outputs recomputed after a crash harmless."""
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as cur:
             self._outbox(cur, items)
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
 
     def _outbox(self, cur: sqlite3.Cursor, items: Iterable[tuple[int, int, str, bytes]]) -> None:
         cur.executemany("INSERT OR IGNORE INTO outbox (n, ts_ms, topic, body) VALUES (?, ?, ?, ?)", items)
@@ -248,9 +289,12 @@ class Store:
 
     def set_cursor(self, name: str, position: int) -> None:
         """Record a sink's position after the messages up to it were delivered."""
-        self.db.execute(
-            "INSERT INTO cursors (name, position) VALUES (?, ?)"
-            " ON CONFLICT(name) DO UPDATE SET position = excluded.position", (name, position))
+        try:
+            self.db.execute(
+                "INSERT INTO cursors (name, position) VALUES (?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET position = excluded.position", (name, position))
+        except sqlite3.Error as exc:
+            raise self._translated(exc) from exc
 
     # ---- sink queues: metric lines, cursors, refused lines --------------------------------------
 
@@ -258,14 +302,8 @@ class Store:
         """Queue metric lines (line protocol) for the InfluxDB sink."""
         if not lines:
             return
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as cur:
             cur.executemany("INSERT INTO metric_lines (line) VALUES (?)", ((x,) for x in lines))
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
 
     def metric_lines_after(self, n: int, limit: int) -> list[tuple[int, str]]:
         """Queued metric lines after position `n`, in order."""
@@ -278,9 +316,7 @@ class Store:
         line, status, reason), move its cursors, and drop metric lines it no longer needs, in
         one transaction, so a crash leaves either the batch pending or all of it done."""
         now = int(time.time() * 1000)
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as cur:
             cur.executemany(
                 "INSERT INTO sink_dead_letters (at_ms, sink, source, position, line, status, reason)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", ((now, sink, *r) for r in refused))
@@ -289,10 +325,6 @@ class Store:
                 " ON CONFLICT(name) DO UPDATE SET position = excluded.position", cursors.items())
             if prune_metrics is not None and prune_metrics in cursors:
                 cur.execute("DELETE FROM metric_lines WHERE n <= ?", (cursors[prune_metrics],))
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
 
     def sink_dead_letters(self, sink: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Lines a sink's server refused, most recent first."""
@@ -325,18 +357,12 @@ class Store:
         """Append an entry (who, what) to the audit log; returns its hash. Each entry's hash
         covers the previous one's, so a deleted or edited entry breaks the chain."""
         body = orjson.dumps(detail, option=orjson.OPT_SORT_KEYS)
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as cur:
             row = cur.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
             prev = row[0] if row else ""
             digest = audit_hash(prev, at_ms, user, action, body)
             cur.execute("INSERT INTO audit (at_ms, user, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
                         (at_ms, user, action, body, prev, digest))
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
         return digest
 
     def audit_log(self) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ import orjson
 
 from alerts.sinks.influx import Backoff, InfluxError, InfluxWriter, Refused, Stopped
 from alerts.sinks.lineproto import Locate, alert_line, event_line
+from ingest.errors import ZhianError
 from ingest.event import parse_ts_ms
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,18 @@ class InfluxDrain(threading.Thread):
         for r in refused:
             src, pos = batch.origins.get(r.line, ("?", 0))
             rows.append((src, pos, r.line, r.status, r.reason))
-        source.commit_sink(SINK, batch.positions, rows, prune_metrics=METRICS_CURSOR)
+        attempt = 0
+        while True:
+            try:
+                source.commit_sink(SINK, batch.positions, rows, prune_metrics=METRICS_CURSOR)
+                break
+            except ZhianError as exc:  # the store cannot write (a full disk): InfluxDB has the
+                attempt += 1           # lines already, so committing again later is harmless
+                wait = self.backoff.delay(attempt)
+                if attempt == 1 or attempt % 10 == 0:
+                    log.error("InfluxDB sink cannot record its progress (%s); retry %d in %.1f s", exc, attempt, wait)
+                if self.stop_now.wait(wait):
+                    raise Stopped from None
         self.stats.batches += 1
         self.stats.lines += len(batch.lines)
         self.stats.refused += len(rows)

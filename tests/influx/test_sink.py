@@ -19,7 +19,7 @@ from tests.conftest import DEVICES
 from tests.influx.support import drain_all, fill_store, influx_rows, make_drain
 from zhian.influxd import LocalInfluxd
 from zhian.simulate.week import simulate_week
-from zhian.store import Store
+from zhian.store import Store, StoreFull
 
 pytestmark = pytest.mark.influx
 
@@ -206,3 +206,36 @@ def test_writer_splits_a_batch_to_isolate_bad_lines(influxd: LocalInfluxd) -> No
     assert [r.line for r in refused] == ["not line protocol"]
     assert "unable to parse" in refused[0].reason
     assert len(influx_rows(target, "SELECT v FROM m")) == 100
+
+
+class FullOnFirstCommits(Store):
+    """The store as on a full disk: its first commits of the sink's progress fail."""
+
+    failures = 2
+
+    def commit_sink(self, *args: object, **kw: object) -> None:  # type: ignore[override]
+        if FullOnFirstCommits.failures > 0:
+            FullOnFirstCommits.failures -= 1
+            raise StoreFull(str(self.path), sqlite3.OperationalError("database or disk is full"))
+        super().commit_sink(*args, **kw)  # type: ignore[arg-type]
+
+
+def test_a_full_disk_under_the_sink_cursor_is_retried(day_store: Path, registry: Registry, influxd: LocalInfluxd,
+                                                      tmp_path: Path) -> None:
+    store = copy_store(day_store, tmp_path / "zhian.db")
+    target = InfluxTarget(influxd.url, "zhian_full")
+    drain = make_drain(registry, store, target)
+    drain._open_source = lambda: FullOnFirstCommits(store)  # type: ignore[method-assign]
+    drain.start()
+    db = Store(store)
+    try:
+        deadline = time.monotonic() + 60
+        while db.cursor(EVENTS_CURSOR) < db.last_seq():
+            assert time.monotonic() < deadline, "the sink did not catch up"
+            assert drain.is_alive(), f"the sink died: {drain.failed!r}"
+            time.sleep(0.05)
+    finally:
+        drain.finish(10)
+        db.close()
+    assert FullOnFirstCommits.failures == 0 and drain.failed is None
+    assert_exactly_once(store, target)

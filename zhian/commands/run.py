@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alerts.sinks.influx import InfluxHttp, InfluxTarget
 from ingest.errors import RegistryError
-from ingest.mqtt import BrokerConfig
+from ingest.mqtt import CLIENTS, BrokerConfig
 from ingest.registry import load_registry
 from rules.engine import NO_WATERMARK
 from zhian.console.context import ConsoleContext, now_ms
@@ -35,6 +35,9 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--health-file", type=Path, default=None,
                    help="file touched every 5 s while processing (for `zhian health`)")
     p.add_argument("--username", default=None, help="MQTT user name (default: $ZHIAN_MQTT_USERNAME)")
+    p.add_argument("--mqtt-client", choices=CLIENTS, default="paho",
+                   help="paho (default: paho-mqtt) or native (zhian's own QoS-1 client, about 2-3x the "
+                   "throughput; see ingest/mqtt_native.py and BENCHMARKS.md)")
     p.add_argument("--password", default=None,
                    help="MQTT password (default: $ZHIAN_MQTT_PASSWORD, which keeps it out of `ps`)")
     p.add_argument("--no-cameras", action="store_true",
@@ -79,7 +82,7 @@ def build(args: argparse.Namespace, broker_address: str) -> LiveProcessor:
     broker = BrokerConfig.parse(
         broker_address, client_id=args.client_id or f"zhian-{registry.community.id}",
         username=args.username or os.environ.get("ZHIAN_MQTT_USERNAME") or None,
-        password=args.password or os.environ.get("ZHIAN_MQTT_PASSWORD") or None)
+        password=args.password or os.environ.get("ZHIAN_MQTT_PASSWORD") or None, client=args.mqtt_client)
     config = LiveConfig(store_path=args.store, rules_dir=args.rules, durability=args.durability,
                         snapshot_every_s=args.snapshot_every, health_file=args.health_file,
                         influx=influx_target(args), influx_backoff_cap_s=args.influx_retry_max,

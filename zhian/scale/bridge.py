@@ -22,7 +22,7 @@ import time
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from ingest.mqtt import BrokerConfig, Inbound, MqttClient
+from ingest.mqtt import BrokerConfig, Inbound, make_client
 from rules.engine import ALLOWED_LATENESS_MS
 from zhian.scale.loader import ensure_topics, producer
 from zhian.scale.wire import EVENTS_TOPIC, NO_COMMUNITY, community_of, control, partition_of
@@ -47,7 +47,7 @@ async def run_bridge(mqtt_config: BrokerConfig, bootstrap: str, stop: threading.
     await ensure_topics(bootstrap, partitions)
     prod = producer(bootstrap)
     await prod.start()
-    client = MqttClient(mqtt_config, ["zhian/+/+/events"])
+    client = make_client(mqtt_config, ["zhian/+/+/events"])
     client.start()
     if ready is not None:
         await asyncio.to_thread(client.connected.wait, 30.0)

@@ -1,0 +1,66 @@
+"""The store's batch append (log sequences, duplicates) and its full-disk error."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import ZhianError
+from ingest.event import Event
+from zhian.store import Rejected, Store, StoreError, StoreFull, is_space_error
+
+T0 = 1_793_575_865_000
+
+
+def beat(device: str, n: int, pad: int = 0) -> tuple[Event, int, bool]:
+    """A heartbeat as `append` takes it."""
+    return Event(f"{device}-{n}", T0 + n, device, "device.heartbeat", None, {"pad": "x" * pad}), T0 + n, False
+
+
+def test_append_returns_each_new_event_with_its_log_sequence(tmp_path: Path) -> None:
+    store = Store(tmp_path / "z.db")
+    fresh, dups = store.append([beat("gate-north", 1)], [])  # a batch of one
+    assert [(seq, e.id) for seq, e in fresh] == [(1, "gate-north-1")] and dups == 0
+    batch = [beat("gate-north", 2), beat("gate-south", 1), beat("gate-north", 1), beat("gate-north", 2),
+             beat("gate-north", 3)]
+    fresh, dups = store.append(batch, [Rejected(T0, "zhian/cyl/x/events", b"{", "not_json", None, "bad")])
+    # the repeat within the batch and the one of the first batch are duplicates, stored once
+    assert [(seq, e.device, e.id) for seq, e in fresh] == [
+        (2, "gate-north", "gate-north-2"), (3, "gate-south", "gate-south-1"), (4, "gate-north", "gate-north-3")]
+    assert dups == 2
+    assert fresh[0][1] is batch[0][0], "the first copy of a repeated event is the one returned"
+    assert store.counters() == {"duplicates": 2, "events": 4, "rejected.not_json": 1}
+    assert [seq for seq, _ in store.events_after(0)] == [1, 2, 3, 4]
+    fresh, dups = store.append([], [])
+    assert (fresh, dups) == ([], 0)
+
+
+def test_full_database_raises_store_full_and_keeps_nothing_of_the_batch(tmp_path: Path) -> None:
+    store = Store(tmp_path / "z.db")
+    store.append([beat("gate-north", 1)], [])
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreFull) as caught:
+        store.append([beat("gate-north", n, pad=2000) for n in range(2, 200)], [])
+    assert isinstance(caught.value, StoreError) and isinstance(caught.value, ZhianError)
+    message = str(caught.value)
+    assert message.startswith(f"disk full: free space on {tmp_path.resolve()}")
+    assert str(tmp_path / "z.db") in message
+    assert caught.value.cause.sqlite_errorcode == sqlite3.SQLITE_FULL
+    assert store.event_count() == 1 and store.counters() == {"events": 1}, "the transaction was rolled back"
+    with pytest.raises(StoreFull):
+        store.save_snapshot("engine", 1, T0, {"blob": "x" * 100_000}, [(1, T0, "zhian/cyl/alerts", b"x" * 50_000)])
+    assert store.load_snapshot("engine") is None and store.outbox_after(0) == []
+    store.db.execute("PRAGMA max_page_count = 1073741823")
+    fresh, _ = store.append([beat("gate-north", n, pad=2000) for n in range(2, 200)], [])
+    assert [seq for seq, _ in fresh] == list(range(2, 200))
+    assert store.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_only_space_errors_count_as_full(tmp_path: Path) -> None:
+    db = sqlite3.connect(":memory:")
+    with pytest.raises(sqlite3.Error) as caught:
+        db.execute("SELECT * FROM missing")
+    assert not is_space_error(caught.value, str(tmp_path / "z.db"))
