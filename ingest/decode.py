@@ -10,7 +10,7 @@ import orjson
 
 from ingest.adapters import ADAPTERS, Source
 from ingest.errors import RejectError
-from ingest.event import Event, parse_event, parse_ts_ms
+from ingest.event import MAX_NESTING, Event, nested_deeper_than, parse_event, parse_ts_ms
 from ingest.registry import Device, Registry
 
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -128,7 +128,7 @@ class Decoder:
             events = adapter(obj, Source(device.id, self.registry.community.tz))
         except RejectError:
             raise
-        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
             # a payload shape the adapter did not foresee: a rejection, never a crash
             raise RejectError("invalid", None, f"{device.vendor} payload not understood: {exc!r}"[:200]) from exc
         if not events:
@@ -149,7 +149,16 @@ def _message_id(obj: Any, payload: Payload) -> str:
     """The message's own id when it has one, else a digest: stable across redeliveries."""
     if isinstance(obj, dict) and isinstance(obj.get("id"), str) and 0 < len(obj["id"]) <= 64:
         return obj["id"]
-    raw = payload if isinstance(payload, bytes) else orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    if isinstance(payload, bytes | bytearray | memoryview):
+        raw = bytes(payload)
+    elif isinstance(payload, dict | list) and nested_deeper_than(payload, MAX_NESTING):
+        raw = b"nested too deeply"  # orjson cannot write it safely (see MAX_NESTING)
+    else:
+        try:
+            raw = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # integers past 64 bits, lone surrogates: a Python caller's objects
+            raw = b"not serialisable"
+    # (all such messages of one unknown device share an id: garbage is counted once)
     return "sha1-" + hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:20]
 
 

@@ -27,6 +27,9 @@ SUBJECT_KINDS = frozenset({"resident", "tenant", "visitor", "staff", "stranger",
 CREDENTIALS = frozenset({"face", "card", "qr", "pin", "fingerprint", "remote", "plate"})
 MAX_ID_LEN = 64
 MAX_SUBJECT_ID_LEN = 128
+# Arrays and objects inside a `data` value: a reading needs a few levels, and orjson (which
+# writes events to the store) fails past 254 levels and, in 3.11.4, corrupts memory sooner.
+MAX_NESTING = 32
 
 
 class Subject:
@@ -321,9 +324,31 @@ def parse_event(obj: Any) -> Event:
         data = {}
     elif type(data) is not dict:
         raise _bad("data", f"must be an object, not {_kind(data)}")
-    elif spec:
-        data = _check_data(data, spec)
+    else:
+        if spec:
+            data = _check_data(data, spec)
+        if not data.keys() <= spec.keys():  # vendor extras: kept unchecked, but not too deep
+            for name, value in data.items():
+                if name not in spec and (type(value) is dict or type(value) is list) \
+                        and nested_deeper_than(value, MAX_NESTING):
+                    raise _bad(f"data.{str(name)[:64]}", f"arrays and objects nested deeper than {MAX_NESTING} levels")
     return Event(eid, ts_ms, device, etype, subject, data)
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels in `value` (1 = flat).
+
+    Iterative: a hostile payload may nest further than Python's recursion limit."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if type(node) is dict else node
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def event_from_trusted(obj: dict[str, Any]) -> Event:
@@ -376,5 +401,7 @@ def _check_data(data: dict[str, Any], spec: dict[str, tuple[bool, Check]]) -> di
 
 
 def _short(value: Any) -> str:
+    if type(value) is dict or type(value) is list:
+        return _kind(value)  # never the repr of a structure: it may nest past the recursion limit
     text_ = repr(value)
     return text_ if len(text_) <= 40 else text_[:37] + "..."

@@ -48,6 +48,11 @@ BLANKED = "<redacted>"
 _ENVIRONMENT = "environment"  # where a salt problem is, when it is not in a file
 _NESTED_JSON_MAX = 64 * 1024  # payloads quoted as strings (replay lines, bridged bodies)
 _SCAN_MAX_BYTES = 1024 * 1024  # larger payloads are rejected too_large and kept only as a note
+_SCAN_MAX_DEPTH = 64  # deeper payloads are kept only as a note (no device nests like that)
+
+
+class _TooDeep(Exception):
+    """The payload nests deeper than the redactor walks."""
 
 
 class SaltError(RegistryError):
@@ -138,51 +143,75 @@ class Redactor:
             why = f"it is over {_SCAN_MAX_BYTES} bytes"
         else:
             try:
-                mapped = self._value(orjson.loads(raw), None, found)
+                mapped = self._value(orjson.loads(raw), None, found, 0)
                 return orjson.dumps(_texts(mapped, found, frozenset(found.values()))), found
             except orjson.JSONDecodeError:
                 why = "it is not UTF-8 JSON"
-            except RecursionError:
-                why = "it is nested too deeply"
+            except (_TooDeep, RecursionError, TypeError):  # TypeError: orjson's own depth limit
+                why = f"it is nested deeper than {_SCAN_MAX_DEPTH} levels"
         # subject ids in it cannot be located, so none of it is kept
         note = {"redacted": f"payload not kept: {why}, so subject ids in it cannot be located and pseudonymised",
                 "bytes": len(raw), "digest": self.digest(raw)}
         return orjson.dumps(note), {}
 
-    def _value(self, node: Any, key: str | None, found: dict[str, str]) -> Any:
+    def _value(self, node: Any, key: str | None, found: dict[str, str], depth: int) -> Any:
+        if depth > _SCAN_MAX_DEPTH:
+            raise _TooDeep
         if isinstance(node, dict):
-            return {k: self._field(k, v, key == "subject", found) for k, v in node.items()}
+            return {k: self._field(k, v, key == "subject", found, depth + 1) for k, v in node.items()}
         if isinstance(node, list):
-            return [self._value(v, key, found) for v in node]
+            return [self._value(v, key, found, depth + 1) for v in node]
         if isinstance(node, str) and len(node) <= _NESTED_JSON_MAX and node[:1] in ("{", "["):
             try:
                 inner = orjson.loads(node)
             except orjson.JSONDecodeError:
                 return node
-            return orjson.dumps(self._value(inner, key, found)).decode()
+            return orjson.dumps(self._value(inner, key, found, depth + 1)).decode()
         return node
 
-    def _field(self, key: str, value: Any, in_subject: bool, found: dict[str, str]) -> Any:
+    def _field(self, key: str, value: Any, in_subject: bool, found: dict[str, str], depth: int) -> Any:
+        if key in _PERSONAL_FIELDS:
+            return BLANKED if _scalar_id(value) is not None else self._every_leaf(value, BLANKED, found, depth)
+        is_id = (in_subject and key == "id") or key == "subject" or key in _PLAIN_ID_FIELDS
+        if (is_id or key in _CARD_FIELDS) and isinstance(value, dict | list) and not (key == "subject" and
+                                                                                     isinstance(value, dict)):
+            # an id field holding a structure is rejected, but its leaves may be ids all the same
+            return self._every_leaf(value, None, found, depth)
         scalar = _scalar_id(value)
         if scalar is None:
-            return self._value(value, key, found)
-        if key in _PERSONAL_FIELDS:
-            return BLANKED
+            return self._value(value, key, found, depth)
         if key in _CARD_FIELDS and isinstance(value, str):
             found[value] = self.pseudonym(hashed("card", value))
             return found[value]
-        if (in_subject and key == "id") or key == "subject" or key in _PLAIN_ID_FIELDS:
+        if is_id:
             clear = scalar[:128]  # as the adapters cut it
             found[clear] = found[scalar] = self.pseudonym(clear)
             return found[clear]
-        return self._value(value, key, found)
+        return self._value(value, key, found, depth)
+
+    def _every_leaf(self, node: Any, fixed: str | None, found: dict[str, str], depth: int) -> Any:
+        """A structure with each scalar leaf pseudonymised (or replaced by `fixed`)."""
+        if depth > _SCAN_MAX_DEPTH:
+            raise _TooDeep
+        if isinstance(node, dict):
+            return {k: self._every_leaf(v, fixed, found, depth + 1) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self._every_leaf(v, fixed, found, depth + 1) for v in node]
+        scalar = _scalar_id(node)
+        if scalar is None:
+            return node
+        if fixed is not None:
+            return fixed
+        found[scalar] = self.pseudonym(scalar[:128])
+        return found[scalar]
 
 
 def _scalar_id(value: Any) -> str | None:
-    """A value that can be an id: a non-empty string or an integer (vendors send both)."""
+    """A value that can be an id: a non-empty string or a number (vendors send numbers; a
+    long one parses as a float, and the adapters take its text as the id)."""
     if isinstance(value, str):
         return value or None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
 
@@ -192,11 +221,13 @@ def _texts(node: Any, found: dict[str, str], done: frozenset[str]) -> Any:
     if not found:
         return node
     if isinstance(node, dict):
-        return {k: _texts(v, found, done) for k, v in node.items()}
+        return {_replace_all(k, found): _texts(v, found, done) for k, v in node.items()}
     if isinstance(node, list):
         return [_texts(v, found, done) for v in node]
     if isinstance(node, str) and node not in done:
         return _replace_all(node, found)
+    if isinstance(node, int | float) and not isinstance(node, bool) and str(node) in found:
+        return found[str(node)]  # the id repeated as a number elsewhere
     return node
 
 

@@ -176,7 +176,10 @@ def redact_line(line: bytes, redact: Callable[[bytes], bytes]) -> bytes:
     if not isinstance(obj, dict) or "payload" not in obj:
         return redact(line)
     payload = obj["payload"]
-    raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else orjson.dumps(payload)
+    try:
+        raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else orjson.dumps(payload)
+    except TypeError:  # nested past orjson's limit: the redactor keeps only a note of the line
+        return redact(line)
     redacted = redact(raw)
     if redacted is raw:  # no salt: keep the line exactly as it came
         return line

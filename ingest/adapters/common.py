@@ -33,6 +33,25 @@ def need(obj: Any, key: str, where: str = "") -> Any:
     return value
 
 
+def shown(value: Any) -> str:
+    """A vendor value as a reject's detail shows it: its repr cut short, a structure by its kind
+    (the repr of a structure nested past the recursion limit would raise)."""
+    if isinstance(value, dict | list):
+        return "an object" if isinstance(value, dict) else "an array"
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return "a very long integer"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def scalar(value: Any, field: str) -> Any:
+    """A vendor value that becomes part of an id or a lookup: anything but an array or object."""
+    if isinstance(value, dict | list):
+        raise RejectError("invalid", field, f"must be a string or a number, not {shown(value)}")
+    return value
+
+
 def vendor_time_ms(value: Any, tz: tzinfo, field: str) -> int:
     """Epoch ms from the time formats vendors send.
 
@@ -54,7 +73,7 @@ def vendor_time_ms(value: Any, tz: tzinfo, field: str) -> int:
             return parse_ts_ms(parsed.isoformat(timespec="milliseconds"))
         return parse_ts_ms(value)
     except ValueError as exc:
-        raise RejectError("bad_ts", field, f"{value!r}: {exc}") from None
+        raise RejectError("bad_ts", field, f"{shown(value)}: {exc}") from None
 
 
 def epoch_s_to_ms(value: Any, field: str) -> int:

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.adapters.common import Source, build, epoch_s_to_ms, event_id, hashed, need, vendor_time_ms
+from ingest.adapters.common import (
+    Source,
+    build,
+    epoch_s_to_ms,
+    event_id,
+    hashed,
+    need,
+    scalar,
+    shown,
+    vendor_time_ms,
+)
 from ingest.errors import RejectError
 from ingest.event import Event
 
@@ -55,21 +65,21 @@ ALARMS: dict[str, tuple[str, dict[str, Any]]] = {
 def adapt(obj: Any, source: Source) -> list[Event]:
     """Events from one Dahua event block."""
     code = need(obj, "Code")
-    action = obj.get("Action", "Pulse")
+    action = scalar(obj.get("Action", "Pulse"), "Action")
     data = obj.get("Data") or {}
     if not isinstance(code, str) or not isinstance(data, dict):
         raise RejectError("invalid", "Code", "Code must be a string and Data an object")
     ts_ms = _time(data, source)
     rec = data.get("RecNo")
     eid = event_id("dh", rec, ts_ms // 1000) if isinstance(rec, int) else \
-        event_id("dh", code, action, obj.get("Index", 0), ts_ms)
+        event_id("dh", code, action, scalar(obj.get("Index", 0), "Index"), ts_ms)
     vendor = {"vendor_code": code}
     if code == "AccessControl":
         return [_access(data, eid, ts_ms, source)]
     if code == "DoorStatus":
         status = need(data, "Status", "Data")
         if status not in ("Open", "Close"):
-            raise RejectError("unknown_code", "Data.Status", f"Dahua DoorStatus {status!r} has no mapping")
+            raise RejectError("unknown_code", "Data.Status", f"Dahua DoorStatus {shown(status)} has no mapping")
         return [build(eid, ts_ms, source.device, "door.opened" if status == "Open" else "door.closed",
                       data=vendor)]
     if code == "RepeatEnter":
@@ -80,7 +90,7 @@ def adapt(obj: Any, source: Source) -> list[Event]:
             raise RejectError("ignored", "Action", f"{code} stopped (the restore is not an event)")
         etype, extra = ALARMS[code]
         return [build(eid, ts_ms, source.device, etype, data={**vendor, **extra})]
-    raise RejectError("unknown_code", "Code", f"Dahua event code {code!r} has no mapping")
+    raise RejectError("unknown_code", "Code", f"Dahua event code {shown(code)} has no mapping")
 
 
 def _access(data: dict[str, Any], eid: str, ts_ms: int, source: Source) -> Event:
@@ -89,7 +99,8 @@ def _access(data: dict[str, Any], eid: str, ts_ms: int, source: Source) -> Event
     extra: dict[str, Any] = {"vendor_code": "AccessControl"}
     if isinstance(method, int):
         extra["method"] = method
-    direction = {"Entry": "in", "Exit": "out"}.get(str(data.get("Type")))
+    entry = data.get("Type")
+    direction = {"Entry": "in", "Exit": "out"}.get(entry) if isinstance(entry, str) else None
     if direction:
         extra["direction"] = direction
     credential = METHODS.get(method) if isinstance(method, int) else None
@@ -99,7 +110,8 @@ def _access(data: dict[str, Any], eid: str, ts_ms: int, source: Source) -> Event
         return build(eid, ts_ms, source.device, "access.granted", _subject(data, credential), extra)
     error = data.get("ErrorCode")
     if not isinstance(error, int) or error not in ERRORS:
-        raise RejectError("unknown_code", "Data.ErrorCode", f"Dahua access refusal ErrorCode {error!r} has no mapping")
+        raise RejectError("unknown_code", "Data.ErrorCode",
+                          f"Dahua access refusal ErrorCode {shown(error)} has no mapping")
     extra["reason"] = ERRORS[error]
     extra["error_code"] = error
     return build(eid, ts_ms, source.device, "access.denied", _subject(data, credential), extra)
@@ -107,7 +119,7 @@ def _access(data: dict[str, Any], eid: str, ts_ms: int, source: Source) -> Event
 
 def _subject(data: dict[str, Any], credential: str | None) -> dict[str, Any] | None:
     """The controller's UserID (an opaque person id), else a hashed card number; never Name."""
-    user, card = data.get("UserID"), data.get("CardNo")
+    user, card = scalar(data.get("UserID"), "Data.UserID"), data.get("CardNo")
     if user not in (None, ""):
         subject: dict[str, Any] = {"id": str(user)[:128], "kind": "resident"}
     elif isinstance(card, str) and card:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ingest.adapters.common import Source, build, epoch_s_to_ms, event_id, need
+from ingest.adapters.common import Source, build, epoch_s_to_ms, event_id, need, scalar, shown
 from ingest.errors import RejectError
 from ingest.event import ID_RE, Event
 
@@ -30,7 +30,7 @@ def camera_device(name: Any) -> str:
         raise RejectError("invalid", "after.camera", "missing")
     device = name.lower().replace("_", "-")
     if _CAMERA_RE.search(device) or not ID_RE.fullmatch(device):
-        raise RejectError("invalid", "after.camera", f"camera {name!r} is not a valid device id")
+        raise RejectError("invalid", "after.camera", f"camera {shown(name)} is not a valid device id")
     return device
 
 
@@ -39,13 +39,13 @@ def adapt(obj: Any, source: Source) -> list[Event]:
     kind = need(obj, "type")
     after = need(obj, "after")
     if kind not in ("new", "update", "end"):
-        raise RejectError("unknown_code", "type", f"Frigate event type {kind!r} has no mapping")
+        raise RejectError("unknown_code", "type", f"Frigate event type {shown(kind)} has no mapping")
     if not isinstance(after, dict):
         raise RejectError("invalid", "after", "must be an object")
     if after.get("false_positive"):
         raise RejectError("ignored", "after.false_positive", "Frigate marks it a false positive")
     device = camera_device(after.get("camera"))
-    track = need(after, "id", "after")
+    track = scalar(need(after, "id", "after"), "after.id")
     label = need(after, "label", "after")
     if not isinstance(label, str):
         raise RejectError("invalid", "after.label", "must be a string")

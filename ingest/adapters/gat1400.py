@@ -69,7 +69,8 @@ def _label(item: dict[str, Any], default: str) -> str:
     """A non-motor vehicle is an e-bike or a bicycle when the device's type text says so."""
     if default != "non_motor_vehicle":
         return default
-    text = " ".join(str(item.get(k, "")) for k in ("VehicleType", "VehicleClass", "VehicleBrand")).lower()
+    text = " ".join(v for k in ("VehicleType", "VehicleClass", "VehicleBrand") if isinstance(v := item.get(k), str))
+    text = text.lower()
     if "电动" in text or "electric" in text or "ebike" in text:
         return "ebike"
     if "自行车" in text or "bicycle" in text:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.adapters.common import Source, build, event_id, hashed, need, vendor_time_ms
+from ingest.adapters.common import Source, build, event_id, hashed, need, scalar, shown, vendor_time_ms
 from ingest.errors import RejectError
 from ingest.event import Event
 
@@ -100,12 +100,13 @@ def adapt(obj: Any, source: Source) -> list[Event]:
     if kind == "heartbeat":
         return [build(event_id("hik-hb", ts_ms), ts_ms, source.device, "device.heartbeat")]
     if kind in CAMERA_TAMPER:
-        if obj.get("eventState", "active") != "active":
-            raise RejectError("ignored", "eventState", f"{etype} {obj.get('eventState')}: tamper restored")
-        channel = obj.get("channelID", 1)
+        state = scalar(obj.get("eventState", "active"), "eventState")
+        if state != "active":
+            raise RejectError("ignored", "eventState", f"{etype} {shown(state)}: tamper restored")
+        channel = scalar(obj.get("channelID", 1), "channelID")
         return [build(event_id("hik", kind, channel, ts_ms), ts_ms, source.device, "camera.tamper",
                       data={"kind": CAMERA_TAMPER[kind], "channel": channel})]
-    raise RejectError("unknown_code", "eventType", f"Hikvision eventType {etype!r} has no mapping")
+    raise RejectError("unknown_code", "eventType", f"Hikvision eventType {shown(etype)} has no mapping")
 
 
 def _access(ace: Any, ts_ms: int, source: Source) -> Event:
@@ -140,8 +141,10 @@ def _subject(ace: dict[str, Any], credential: str | None, denied: str | None) ->
 
     Names (`name`) are never copied. A face the terminal did not recognise is a stranger.
     """
-    kind = USER_KINDS.get(str(ace.get("userType", "normal")).lower(), "unknown")
-    employee = ace.get("employeeNoString") or ace.get("employeeNo")
+    user_type = ace.get("userType", "normal")
+    kind = USER_KINDS.get(user_type.lower(), "unknown") if isinstance(user_type, str) else "unknown"
+    key = "employeeNoString" if ace.get("employeeNoString") else "employeeNo"
+    employee = scalar(ace.get(key), f"AccessControllerEvent.{key}")
     card = ace.get("cardNo")
     if employee not in (None, ""):
         subject = {"id": str(employee)[:128], "kind": kind}
