@@ -238,18 +238,25 @@ def test_desk_cannot_export(live: Live, browser: webdriver.Chrome) -> None:
 
 def test_chinese_by_default_and_english_toggle_is_remembered(live: Live, browser: webdriver.Chrome) -> None:
     browser.get(live.url + "/login")
-    assert browser.find_element(By.ID, "login-button").text == "登录"
+    # the pages fill their texts from script: wait for them rather than read at once
+    WebDriverWait(browser, 15).until(lambda d: text_of(d, "login-button") == "登录")
     log_in(browser, live.url, "installer")
-    assert browser.find_element(By.ID, "nav-devices").text == "设备"
+    WebDriverWait(browser, 15).until(lambda d: text_of(d, "nav-devices") == "设备")
     assert browser.execute_script("return document.documentElement.lang") == "zh-CN"
     WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#devices tr[data-device]"))
-    assert "在线" in browser.find_element(By.ID, "online-count").text
+    WebDriverWait(browser, 15).until(lambda d: "在线" in text_of(d, "online-count"))
     browser.find_element(By.ID, "lang-toggle").click()
-    WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "nav-devices").text == "Devices")
+    WebDriverWait(browser, 15).until(lambda d: text_of(d, "nav-devices") == "Devices")
     assert browser.execute_script("return document.documentElement.lang") == "en"
     browser.refresh()
-    WebDriverWait(browser, 15).until(lambda d: d.find_element(By.ID, "nav-devices").text == "Devices")
-    assert "Online" in browser.find_element(By.ID, "online-count").text
+    WebDriverWait(browser, 15).until(lambda d: text_of(d, "nav-devices") == "Devices")
+    WebDriverWait(browser, 15).until(lambda d: "Online" in text_of(d, "online-count"))
+
+
+def text_of(driver: webdriver.Chrome, element_id: str) -> str:
+    """The element's text, or "" while it is not in the page yet."""
+    found = driver.find_elements(By.ID, element_id)
+    return found[0].text if found else ""
 
 
 def test_alert_page_shows_the_trajectory_image_and_the_events_behind(live: Live, browser: webdriver.Chrome) -> None:
