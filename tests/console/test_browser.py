@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.conftest import DEVICES
 from tests.console.browser import chromium
 from tests.console.conftest import PASSWORDS, Client, add_users
+from tests.live.test_exactly_once import wait_for
 from zhian.broker import LocalBroker, free_port
 from zhian.console.db import ConsoleDB
 from zhian.store import Store
@@ -56,13 +57,6 @@ class Live:
         return ts
 
 
-def wait_for(predicate, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

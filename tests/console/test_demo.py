@@ -20,7 +20,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.conftest import DEVICES
 from tests.console.browser import chromium
 from tests.console.conftest import Client
-from tests.console.test_browser import click, rows, wait_for, wait_live
+from tests.console.test_browser import click, rows, wait_live
+from tests.live.test_exactly_once import wait_for
 from zhian.broker import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.mqtt, pytest.mark.slow]

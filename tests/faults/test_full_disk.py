@@ -33,9 +33,8 @@ from tests.faults.support import (
     publish_all,
     query,
     traffic,
-    wait_for,
 )
-from tests.live.test_exactly_once import start_processor
+from tests.live.test_exactly_once import start_processor, wait_for
 from zhian.broker import LocalBroker
 from zhian.live import LiveConfig, LiveProcessor
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +68,12 @@ def make_drain(registry: Registry, store: Path, target: InfluxTarget, batch_line
                        registry.community.id, locations.get, prepare=prepare_server, backoff=backoff, linger_s=0.05)
 
 
-def drain_all(registry: Registry, store: Path, target: InfluxTarget, timeout_s: float = 60) -> InfluxDrain:
+def drain_all(registry: Registry, store: Path, target: InfluxTarget, timeout_s: float = 60,
+              open_source: Callable[[], Store] | None = None) -> InfluxDrain:
     """Run the sink until the store's whole event log is written, then stop it."""
     drain = make_drain(registry, store, target)
+    if open_source is not None:
+        drain._open_source = open_source
     drain.start()
     db = Store(store)
     last = db.last_seq()

@@ -224,18 +224,6 @@ def test_a_full_disk_under_the_sink_cursor_is_retried(day_store: Path, registry:
                                                       tmp_path: Path) -> None:
     store = copy_store(day_store, tmp_path / "zhian.db")
     target = InfluxTarget(influxd.url, "zhian_full")
-    drain = make_drain(registry, store, target)
-    drain._open_source = lambda: FullOnFirstCommits(store)  # type: ignore[method-assign]
-    drain.start()
-    db = Store(store)
-    try:
-        deadline = time.monotonic() + 60
-        while db.cursor(EVENTS_CURSOR) < db.last_seq():
-            assert time.monotonic() < deadline, "the sink did not catch up"
-            assert drain.is_alive(), f"the sink died: {drain.failed!r}"
-            time.sleep(0.05)
-    finally:
-        drain.finish(10)
-        db.close()
+    drain = drain_all(registry, store, target, open_source=lambda: FullOnFirstCommits(store))
     assert FullOnFirstCommits.failures == 0 and drain.failed is None
     assert_exactly_once(store, target)

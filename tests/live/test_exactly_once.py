@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -32,7 +33,8 @@ def start_processor(broker: LocalBroker, store: Path, log_path: Path, *extra: st
     )
 
 
-def wait_for(predicate, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], object], timeout_s: float, what: str) -> None:
+    """Poll until `predicate()` holds; fail naming `what` after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():

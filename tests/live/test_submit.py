@@ -18,7 +18,7 @@ T0 = 1_793_575_865_000
 
 def test_submitted_detection_is_logged_and_raises_object_thrown(tmp_path: Path) -> None:
     live = LiveProcessor(load_registry(DEVICES), BrokerConfig(port=1), LiveConfig(store_path=tmp_path / "z.db"))
-    live.mqtt.ack = lambda batch: None  # type: ignore[method-assign]
+    live.mqtt.ack = lambda batch: None  # type: ignore[method-assign,assignment]
     live.submit(Event("cam-b3-north-throw-1", T0, "cam-b3-north", "throwing.detected", None,
                       {"floor": 12, "column": 3, "confidence": 0.93, "frame": 1201, "start_frame": 1180}))
     assert live._process_internal()
