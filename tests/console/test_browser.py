@@ -277,3 +277,17 @@ def test_alert_page_shows_the_trajectory_image_and_the_events_behind(live: Live,
     events = browser.find_element(By.ID, "alert-events").text
     assert "throwing.detected" in events and "cam-b3-north" in events
     assert browser.find_elements(By.CSS_SELECTOR, ".evidence video")  # the clip is offered beside it
+
+
+def test_pages_fit_a_1366x768_desk_monitor_without_sideways_scrolling(live: Live, browser: webdriver.Chrome) -> None:
+    live.publish("lobby-4-2", "door.forced", "forced-browser-fit")
+    log_in(browser, live.url, "admin")
+    wait_live(browser)
+    WebDriverWait(browser, 20).until(lambda d: any(r["rule"] == "door_forced" for r in rows(d)))
+    assert browser.execute_script("return [window.innerWidth, window.innerHeight]")[0] <= 1366
+    for page in ("/#/alerts", "/#/devices", "/#/timeline"):
+        browser.get(live.url + page)
+        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "view"))
+        time.sleep(0.3)  # let the page render its list
+        wide = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 0, f"{page} is {wide} px wider than the window"
