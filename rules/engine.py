@@ -25,8 +25,9 @@ e-bike entering an elevator (whose doors must be held now) by 5 s. A processor m
 event is buffered, it returns what cannot depend on the events still in the buffer (the
 raise of a one-event rule) and records it in its state, so that the in-order `step`
 adopts that alert instead of raising it again. The desk's acknowledgement is early too: it
-stops the alarm and escalation on arrival; a clear it causes still waits its turn. Early outputs are numbered like the others
-and a recovery from the log reproduces them, since they depend only on arrival order. The
+stops the alarm and escalation on arrival; a clear it causes still waits its turn. Early
+outputs are numbered like the others and a recovery from the log reproduces them, since
+they depend only on arrival order. The
 live processor turns them on (`early_raises`); `zhian replay` and rule tests keep strict
 event-time order, so the two differ in one case only: when an earlier event of the same
 key arrives after the early raise, live keeps the early alert (its id and time) and adopts

@@ -7,6 +7,7 @@ The pipeline, one module per concern:
 - `foreground`  blobs that differ from a shake-compensated, gain-normalised background
 - `tracker`     blobs linked into tracks, with coasting and re-linking
 - `physics`     the fall test and the release estimate, on tracks in facade metres
+- `linking`     fragments of one fall (lost at a window, found mid-fall) joined by the fall model
 - `geometry`    the facade homography, the camera pose behind it, window back-trace
 - `detector`    `ThrowingDetector`: frames in, `ThrowingDetection`s out (no I/O)
 - `evidence`    drawing: calibration overlay, trajectory image, clip

@@ -2,11 +2,17 @@
 
 No I/O and no clock: frame indices are the time base, so a file, a replay and a live
 stream give the same answers.
+
+A track is judged together with the fragments before it (a chain): an object lost in front
+of a window and found again mid-fall is one fall released where the first fragment began,
+and a fragment that continues something first seen outside the facade (a bird, a leaf)
+never starts a throw.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 
 import cv2
 import numpy as np
@@ -14,16 +20,52 @@ import numpy as np
 from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
 from detectors.throwing.geometry import FacadeGeometry
+from detectors.throwing.linking import LinkLimits, link_error
 from detectors.throwing.physics import FallLimits, judge_fall
 from detectors.throwing.tracker import Track, Tracker, TrackerParams
 from ingest.registry import Facade
 
 MAX_OBJECT_M = 1.2  # larger blobs at birth are insects at the lens, lights or shadows
+MAX_GROW = 2.0  # a blob this many times too big may still be an object leaving its window
 BORDER_PX = 6  # blobs touching the watched rectangle's border came from outside it
 WARMUP_S = 1.0  # no alarm before the background and noise model have settled
 DEDUPE_S = 0.5  # a fall found where an alarmed object was this recently is that object
 DEDUPE_PX = 40.0
+# A bag or a sheet of paper drifts down for many seconds and is often lost and found again;
+# a fall that begins below where one was last seen, within its reach, is that object again.
+LIGHT_MEMORY_S = 12.0
+LIGHT_SINK_MPS = 4.5  # faster than any light object sinks
+LIGHT_DRIFT_MPS = 1.5
 KEEP_ALARMED_S = 30.0  # how long an alarmed trajectory stays available for evidence
+MAX_BEFORE_S = 2.5  # an earlier fragment is this short: a fall, or an object held out briefly
+MAX_CHAIN = 6  # fragments of one fall linked together (each gap is short, so a fall has few)
+LINK_AFTER_POINTS = 3  # a fragment is linked to the one before it once its direction is known
+TRIM_POINTS = 3  # a track may have picked up this many stray blobs before the object appeared
+
+
+ALL = 2**62  # a fragment's end frame when all of it counts
+Fragment = tuple[Track, int]  # a track's points before the given frame
+Chain = list[Fragment]
+
+
+def _points(chain: Chain) -> tuple[list[int], list[tuple[float, float]]]:
+    """Frames and image points of a chain of fragments, in order."""
+    frames: list[int] = []
+    xy: list[tuple[float, float]] = []
+    for track, upto in chain:
+        if upto >= ALL:
+            frames += track.frames
+            xy += track.xy
+            continue
+        for f, p in zip(track.frames, track.xy, strict=True):
+            if f >= upto:
+                break
+            frames.append(f)
+            xy.append(p)
+    return frames, xy
+
+
+_HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
 
 
 class ThrowingDetector:
@@ -48,7 +90,13 @@ class ThrowingDetector:
         self.geometry: FacadeGeometry | None = None
         self._fg: ForegroundExtractor | None = None
         self._roi = (0, 0, 0, 0)
-        self._alarmed: dict[int, Track] = {}
+        self._alarmed: dict[int, Chain] = {}  # alarmed track id -> its chain of fragments
+        self._light: dict[int, Chain] = {}  # the alarmed light objects (they drift for long)
+        self._links = LinkLimits()
+        self._recent: dict[int, Track] = {}  # tracks of a few points seen lately: earlier fragments
+        self._link: dict[int, Fragment | None] = {}  # track id -> the fragment it continues
+        self._ends: tuple[list[Track], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._metric_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._first_frame = -1
         self._warmup_frames = int(WARMUP_S * self.fps)
 
@@ -80,25 +128,146 @@ class ThrowingDetector:
         if rain.any():
             blobs = Blobs(blobs.xy[~rain], wh[~rain], blobs.area[~rain], blobs.disturbed)
         xy = blobs.xy + np.array([x0, y0])
-        may_start = self._may_start(blobs, xy)
-        updated, _ = self._tracker.update(frame_index, xy, blobs.area, may_start)
+        may_start, too_big = self._may_start(blobs, xy)
+        updated, _ = self._tracker.update(frame_index, xy, blobs.area, may_start, too_big)
         out: list[ThrowingDetection] = []
         if frame_index - self._first_frame < self._warmup_frames:
-            return out  # background and noise model are still being learnt
+            # The background and noise model are still being learnt: no alarm yet, and what
+            # is found now (often the model's own errors) may not start a throw later; it is
+            # remembered, so that a bird seen now is still a bird when found again.
+            for track in self._tracker.tracks:
+                track.eligible = False
+            self._remember(updated, frame_index)
+            return out
         if len(self._alarmed) > 32:
             self._forget_old_alarms(frame_index)
+        self._ends = None
+        self._metric_cache.clear()
         for track in updated:
-            if track.eligible and not track.alarmed and len(track.frames) >= self._limits.min_points:
-                detection = self._judge(track)
-                if detection is not None:
-                    out.append(detection)
+            if track.alarmed or len(track.frames) < LINK_AFTER_POINTS:
+                continue
+            chain = self._chain(track)
+            if any(t.alarmed for t, _ in chain[:-1]):
+                track.alarmed = True  # the rest of a fall that has already raised its alarm
+                continue
+            if not chain[0][0].eligible:
+                continue  # it continues something that came from outside the facade (a bird, a leaf)
+            detection = None
+            if len(chain) > 1:
+                detection = self._judge(chain)
+            # A wrong link (an earlier fragment of something else) must not hide a fall that
+            # the track shows on its own.
+            if detection is None and track.eligible and len(track.frames) >= self._limits.min_points:
+                detection = self._judge([(track, ALL)])
+            if detection is not None:
+                out.append(detection)
+        self._remember(updated, frame_index)
         return out
 
-    def _may_start(self, blobs: Blobs, xy: np.ndarray) -> np.ndarray:
-        """Which blobs may begin a throw: inside the facade, object-sized, not a streak."""
+    def _remember(self, updated: list[Track], frame_index: int) -> None:
+        """Keep tracks of a few points as possible earlier fragments of a later one."""
+        for track in updated:
+            if len(track.frames) >= LINK_AFTER_POINTS:
+                self._recent[track.id] = track
+        if frame_index % 25 == 0:
+            self._forget_fragments(frame_index)
+
+    def _chain(self, track: Track) -> Chain:
+        """The fragments of the fall `track` belongs to, the earliest first, `track` last."""
+        chain: Chain = [(track, ALL)]
+        link = self._link.get(track.id, None)
+        if track.id not in self._link or (link is None and len(track.frames) == self._limits.min_points):
+            # Looked for when the fragment's direction shows, and once more when its speed does;
+            # later it is judged as what it is.
+            link = self._find_earlier(track)
+            self._link[track.id] = link
+        while link is not None and len(chain) < MAX_CHAIN:
+            chain.insert(0, link)
+            link = self._link.get(link[0].id)
+        return chain
+
+    def _find_earlier(self, track: Track) -> Fragment | None:
+        """The fragment whose fall `track` continues, if one ended shortly before it began."""
+        assert self.geometry is not None
+        f0 = track.frames[0]
+        # Only a fragment going steadily down can continue a fall; one that hops between
+        # still blobs (lights, curtains) now and then is clutter, not an object found again.
+        ys = [y for _, y in track.xy]
+        if ys[-1] - ys[0] < 2.0 * (len(ys) - 1) or any(b - a < 0.5 for a, b in zip(ys, ys[1:], strict=False)):
+            return None
+        horizon = f0 - self._links.max_gap_s * self.fps
+        x1, y1 = track.xy[0]
+        # A screen in pixels before any fitting: the earlier fragment ended above and not
+        # far to the side of where this one begins (night noise makes hundreds of tracks).
+        ppm = float(self.geometry.px_per_m(np.array([[x1, y1]]))[0])
+        reach_x, reach_up, reach_down = 3.0 * ppm, 1.0 * ppm, 8.0 * ppm
+        tracks, first, last, last_xy = self._fragment_ends()
+        ended = last < f0
+        near = (np.abs(last_xy[:, 0] - x1) <= reach_x) & (y1 - last_xy[:, 1] >= -reach_up)
+        near &= y1 - last_xy[:, 1] <= reach_down
+        # Fragments still going on at f0 are screened below, on their point before f0.
+        keep = (first <= f0 - LINK_AFTER_POINTS) & (last >= horizon) & (~ended | near)
+        after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        best: tuple[float, Fragment] | None = None
+        for i in np.nonzero(keep)[0].tolist():
+            other = tracks[i]
+            if other is track or other.frames[0] < f0 - MAX_BEFORE_S * self.fps:
+                continue  # (seen for long before: a light, a curtain edge, not an object in a hand)
+            if not ended[i]:
+                # It went on after losing the object (onto a light, a curtain): only its part
+                # before the new fragment began counts.
+                end = bisect_left(other.frames, f0) - 1
+                if end < LINK_AFTER_POINTS - 1 or other.frames[end] < horizon:
+                    continue
+                x0, y0 = other.xy[end]
+                if abs(x1 - x0) > reach_x or not -reach_up <= y1 - y0 <= reach_down:
+                    continue
+            after = after if after is not None else self._metric((track, ALL))
+            error = link_error(self._metric_before(other, f0), after, self._links)
+            if error is not None and (best is None or error < best[0]):
+                best = (error, (other, f0))
+        return None if best is None else best[1]
+
+    def _metric_before(self, track: Track, f0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A track's points before frame f0 in facade metres; whole tracks are converted once a frame."""
+        whole = self._metric_cache.get(track.id)
+        if whole is None:
+            whole = self._metric((track, ALL))
+            self._metric_cache[track.id] = whole
+        n = bisect_left(track.frames, f0)
+        return whole[0][:n], whole[1][:n], whole[2][:n]
+
+    def _fragment_ends(self) -> tuple[list[Track], np.ndarray, np.ndarray, np.ndarray]:
+        """The recent fragments with their first and last frames and last points, built once a frame."""
+        if self._ends is None:
+            tracks = list(self._recent.values())
+            first = np.array([t.frames[0] for t in tracks], dtype=np.int64)
+            last = np.array([t.frames[-1] for t in tracks], dtype=np.int64)
+            xy = np.array([t.xy[-1] for t in tracks], dtype=np.float64).reshape(-1, 2)
+            self._ends = (tracks, first, last, xy)
+        return self._ends
+
+    def _metric(self, fragment: Fragment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        assert self.geometry is not None
+        frames, xy = _points([fragment])
+        m = self.geometry.to_metric(np.asarray(xy).reshape(-1, 2))
+        return np.asarray(frames, dtype=np.float64) / self.fps, m[:, 0], m[:, 1]
+
+    def _forget_fragments(self, frame_index: int) -> None:
+        horizon = frame_index - self._links.max_gap_s * self.fps - 1
+        gone = [k for k, t in self._recent.items() if t.frames[-1] < horizon]
+        for key in gone:
+            del self._recent[key]
+        alive = {t.id for t in self._tracker.tracks}
+        for key in [k for k in self._link if k not in alive and k not in self._recent]:
+            del self._link[key]
+
+    def _may_start(self, blobs: Blobs, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which blobs may begin a throw (inside the facade, object-sized, not a streak), and
+        which would but are somewhat too big (an object still merged with its window's edge)."""
         assert self.geometry is not None
         if len(xy) == 0:
-            return np.zeros(0, dtype=bool)
+            return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
         x0, y0, x1, y1 = self._roi
         local = blobs.xy
         off_border = (
@@ -112,24 +281,38 @@ class ThrowingDetector:
         small = (blobs.wh[:, 0] <= max_px) & (blobs.wh[:, 1] <= max_px)
         # Elongated blobs are blur of something already fast; a released object is still slow.
         streak = (blobs.wh[:, 1] >= 4 * blobs.wh[:, 0]) & (blobs.wh[:, 1] >= 8)
-        return off_border & inside & small & ~streak
+        start = off_border & inside & ~streak
+        bigger = (blobs.wh[:, 0] <= MAX_GROW * max_px) & (blobs.wh[:, 1] <= MAX_GROW * max_px)
+        return start & small, start & ~small & bigger
 
-    def _judge(self, track: Track) -> ThrowingDetection | None:
+    def _judge(self, chain: Chain) -> ThrowingDetection | None:
         assert self.geometry is not None
-        pts = np.asarray(track.xy)
+        track = chain[-1][0]
+        frames, xy = _points(chain)
+        pts = np.asarray(xy)
         # Cheap screen first: most tracks (lights, clutter) never move down a third of a storey.
         drop_px = pts[-1, 1] - pts[:, 1].min()
         if drop_px < 0.3 * self.geometry.storey_m * float(self.geometry.px_per_m(pts[-1:])[0]):
             return None
         metric = self.geometry.to_metric(pts)
-        t = np.asarray(track.frames, dtype=np.float64) / self.fps
+        t = np.asarray(frames, dtype=np.float64) / self.fps
         verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits)
+        # A track born on a stray blob (a raindrop, noise) just before the object appeared
+        # starts with a hop; judged without those first points it may be a clean fall.
+        skip = 0
+        while not verdict.is_fall and verdict.reason in _HOPS and skip < TRIM_POINTS:
+            skip += 1
+            if len(t) - skip < self._limits.min_points:
+                break
+            verdict, release = judge_fall(t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits)
         if not verdict.is_fall or release is None:
             return None
         track.alarmed = True
-        if self._continues_alarm(track):
+        if self._continues_alarm(chain[0][0]):
             return None
-        self._alarmed[track.id] = track
+        self._alarmed[track.id] = chain
+        if verdict.kind == "light":
+            self._light[track.id] = chain
         origin = self.geometry.in_front(np.array([release.x_m, release.y_m]))[0]
         cell = self.geometry.window_of(origin)
         confidence = verdict.confidence if cell.inside else round(verdict.confidence * 0.7, 3)
@@ -137,12 +320,12 @@ class ThrowingDetector:
         release_px = self.geometry.to_image(seen)[0]
         return ThrowingDetection(
             camera=self.camera,
-            frame=track.frames[-1],
+            frame=frames[-1],
             start_frame=max(0, round(release.t_s * self.fps)),
             floor=cell.floor,
             column=cell.column,
             confidence=confidence,
-            track=tuple((f, x, y) for f, (x, y) in zip(track.frames, track.xy, strict=True)),
+            track=tuple((f, float(x), float(y)) for f, (x, y) in zip(frames, pts, strict=True)),
             track_id=track.id,
             kind=verdict.kind,
             release_px=(float(release_px[0]), float(release_px[1])),
@@ -150,27 +333,41 @@ class ThrowingDetector:
 
     def _forget_old_alarms(self, frame_index: int) -> None:
         horizon = frame_index - KEEP_ALARMED_S * self.fps
-        for key in [k for k, t in self._alarmed.items() if t.frames[-1] < horizon]:
+        for key in [k for k, c in self._alarmed.items() if c[-1][0].frames[-1] < horizon]:
             del self._alarmed[key]
 
     def _continues_alarm(self, track: Track) -> bool:
         """Whether a new fall starts where an alarmed object just was (one object, one alarm)."""
         f0, (x0, y0) = track.frames[0], track.xy[0]
         window = int(DEDUPE_S * self.fps)
-        for other in self._alarmed.values():
+        for other in (c[-1][0] for c in self._alarmed.values()):
             if other is track or other.frames[-1] < f0 - window:
                 continue
             for f, (x, y) in zip(other.frames, other.xy, strict=True):
                 if f0 - window <= f <= f0 + 2 and math.hypot(x - x0, y - y0) <= DEDUPE_PX:
                     return True
+        return self._continues_light(f0, x0, y0)
+
+    def _continues_light(self, f0: int, x0: float, y0: float) -> bool:
+        """Whether a fall starting at frame f0, image point (x0, y0) is an alarmed light object again."""
+        assert self.geometry is not None
+        for key, chain in list(self._light.items()):
+            last = chain[-1][0]
+            gap = (f0 - last.frames[-1]) / self.fps
+            if gap > LIGHT_MEMORY_S:
+                del self._light[key]
+                continue
+            if gap < 0:
+                continue
+            (xa, ya), (xb, yb) = self.geometry.to_metric(np.array([last.xy[-1], (x0, y0)]))
+            if -0.5 <= ya - yb <= LIGHT_SINK_MPS * gap + 0.5 and abs(xb - xa) <= 0.5 + LIGHT_DRIFT_MPS * gap:
+                return True
         return False
 
     def trajectory(self, track_id: int) -> list[tuple[int, float, float]]:
         """The whole trajectory so far of an alarmed track (it keeps growing after the alarm)."""
-        track = self._alarmed.get(track_id)
-        if track is None:
-            return []
-        return [(f, x, y) for f, (x, y) in zip(track.frames, track.xy, strict=True)]
+        frames, xy = _points(self._alarmed.get(track_id, []))
+        return [(f, x, y) for f, (x, y) in zip(frames, xy, strict=True)]
 
     def flush(self) -> list[ThrowingDetection]:
         """End of stream: close every track; a fall still undecided cannot be judged further."""

@@ -82,15 +82,11 @@ class FacadeGeometry:
 
     def to_grid(self, xy_px: np.ndarray) -> np.ndarray:
         """Image points (N, 2) in pixels -> grid points (N, 2) as (columns, storeys)."""
-        pts = np.asarray(xy_px, dtype=np.float64).reshape(-1, 2)
-        homog = np.column_stack([pts, np.ones(len(pts))]) @ self.grid_from_img.T
-        return homog[:, :2] / homog[:, 2:3]
+        return _apply(self.grid_from_img, xy_px)
 
     def to_image(self, grid: np.ndarray) -> np.ndarray:
         """Grid points (N, 2) as (columns, storeys) -> image points (N, 2) in pixels."""
-        pts = np.asarray(grid, dtype=np.float64).reshape(-1, 2)
-        homog = np.column_stack([pts, np.ones(len(pts))]) @ self.img_from_grid.T
-        return homog[:, :2] / homog[:, 2:3]
+        return _apply(self.img_from_grid, grid)
 
     def to_metric(self, xy_px: np.ndarray) -> np.ndarray:
         """Image points (N, 2) -> points (N, 2) in metres on the facade plane (x_m, y_m)."""
@@ -154,3 +150,14 @@ class FacadeGeometry:
         x1 = int(min(self.width, math.ceil(pts[:, 0].max())))
         y0 = int(max(0, math.floor(pts[:, 1].min())))
         return x0, y0, x1, self.height
+
+
+def _apply(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """A homography applied to points (N, 2); written out, as the detector calls it on few points often."""
+    p = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+    x, y = p[:, 0], p[:, 1]
+    w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+    out = np.empty_like(p)
+    out[:, 0] = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / w
+    out[:, 1] = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / w
+    return out

@@ -14,7 +14,7 @@ import numpy as np
 
 G_MPS2 = 9.81
 REST_RADIUS_M = 0.15  # a held object trembles a little in the hand
-MAX_BACKTRACK_S = 0.4  # how far before its first sighting a release may be put
+MAX_BACKTRACK_S = 0.6  # how far before its first sighting a release may be put
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class FallLimits:
     clear_of_sill_m: float = 0.3  # and it must get below the floor slab of the storey it left
     storey_m: float = 3.0
     min_coverage: float = 0.55  # seen in this share of the frames of its fall (not a chance chain)
+    recent_frames: int = 6  # and in recent_min_points of its last recent_frames frames
+    recent_min_points: int = 4
+    recent_stopped_s: float = 0.45  # the window over which it must still be going down
     max_start_speed_mps: float = 4.5  # a throw starts from a hand; birds and rain arrive fast
     max_rise_m: float = 0.4  # once falling, it never climbs back (birds pull out of dives)
     max_toss_m: float = 2.0  # an upward toss before the fall
@@ -38,6 +41,8 @@ class FallLimits:
     max_accel_g: float = 1.6  # faster than gravity (with parallax headroom) is powered flight
     min_mean_speed_mps: float = 0.5
     max_throw_down_mps: float = 2.0  # a throw may start downwards, but not fast
+    min_points_found_fast: int = 9  # sightings of a fall found already fast before it is believed
+    max_across_mps: float = 2.5  # sideways speed of a fall found already fast (a hand pushes less)
     max_jump_ratio: float = 3.0  # one step much faster than the typical step is a mismatch
     jump_allowance_mps: float = 3.0
     onset_drop_m: float = 0.12  # how far below its resting height an object must be to be falling
@@ -95,6 +100,35 @@ def find_release(t: np.ndarray, x: np.ndarray, y: np.ndarray, onset_drop_m: floa
     return Release(float(t[0]), float(x[0]), float(y[0]), onset)
 
 
+def _fell_from_rest(
+    ts: np.ndarray, xs: np.ndarray, rel: Release, accel: float, start_speed: float, lim: FallLimits
+) -> bool:
+    """Whether a track first seen fast is an object lost at its window and found mid-fall.
+
+    Its speed must be what gravity gives since the back-traced release, its acceleration a
+    fall's, and it must go down rather than across (birds and rain arriving at speed do not).
+    """
+    since = float(ts[0] - rel.t_s)
+    if since <= 0 or not -lim.max_accel_g * G_MPS2 <= accel <= -0.5 * G_MPS2:
+        return False
+    if len(ts) < lim.min_points_found_fast:  # a few blobs of rain or a diving bird fit a parabola too
+        return False
+    across = abs(float(xs[-1] - xs[0])) / max(float(ts[-1] - ts[0]), 1e-3)
+    if across > lim.max_across_mps:
+        return False
+    return start_speed <= lim.max_start_speed_mps + lim.max_accel_g * G_MPS2 * since
+
+
+def _median_slope(t: np.ndarray, y: np.ndarray) -> float:
+    """The median of the slopes between all pairs of points (robust to a hop or an outlier)."""
+    if len(t) < 2:
+        return 0.0
+    i, j = np.triu_indices(len(t), k=1)
+    dt = t[j] - t[i]
+    ok = dt > 0
+    return float(np.median((y[j] - y[i])[ok] / dt[ok])) if ok.any() else 0.0
+
+
 def judge_fall(
     t: np.ndarray, x: np.ndarray, y: np.ndarray, fps: float, limits: FallLimits | None = None
 ) -> tuple[FallVerdict, Release | None]:
@@ -111,9 +145,18 @@ def judge_fall(
     below_slab = rel.y_m - np.floor(rel.y_m / lim.storey_m) * lim.storey_m + lim.clear_of_sill_m
     if fall < max(lim.min_fall_m, below_slab):
         return FallVerdict(False, "not_far_enough"), rel
+    # The part traced back above the first sighting is inferred, not seen: what was seen must
+    # fall far enough by itself (rain, insects and birds found mid-flight trace back far).
+    if float(y[0]) - float(np.median(ys[-2:])) < lim.min_fall_m:
+        return FallVerdict(False, "not_far_enough"), rel
     for seg in (t, ts):  # a chance chain of rain or noise blobs is patchy somewhere
         if len(seg) < lim.min_coverage * ((seg[-1] - seg[0]) * fps + 1):
             return FallVerdict(False, "gappy"), rel
+    # Nor is an alarm raised on a hop: a fall is seen in most of its latest frames, while a
+    # chain of night noise below a still blob (a hot pixel) is seen one frame in two or three.
+    seen_lately = int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps))
+    if seen_lately < lim.recent_min_points:
+        return FallVerdict(False, "gappy"), rel
     duration = float(ts[-1] - rel.t_s)
     if duration <= 0 or fall / duration < lim.min_mean_speed_mps:
         return FallVerdict(False, "too_slow"), rel
@@ -123,7 +166,7 @@ def judge_fall(
     tau = ts - ts[0]
     coeffs = np.polyfit(tau, ys, 2)
     accel = float(2 * coeffs[0])
-    if start_speed > lim.max_start_speed_mps:
+    if start_speed > lim.max_start_speed_mps and not _fell_from_rest(ts, xs, rel, accel, start_speed, lim):
         return FallVerdict(False, "arrived_moving"), rel
     if float(ys.max()) - rel.y_m > lim.max_toss_m:
         return FallVerdict(False, "climbs"), rel
@@ -156,10 +199,13 @@ def judge_fall(
             return FallVerdict(False, "teleports"), rel  # the track hopped onto another blob
     if float(step.max()) > lim.max_jump_ratio * float(np.median(step)) + lim.jump_allowance_mps:
         return FallVerdict(False, "jumps"), rel  # the track hopped onto another blob
-    k = max(1, min(4, len(ts) - 1))
-    recent = float(ys[-1 - k] - ys[-1]) / max(float(ts[-1] - ts[-1 - k]), 1e-3)
+    # A falling object is still falling when judged: the median slope between the points of
+    # its last half second (at top floors one pixel of jitter is ~0.2 m, and a blob that hopped
+    # once and then sat still seems to sink between any two points across the hop).
+    last = ts >= ts[-1] - lim.recent_stopped_s - 0.5 / fps
+    recent = -_median_slope(ts[last], ys[last])
     if recent < lim.min_mean_speed_mps:
-        return FallVerdict(False, "stopped"), rel  # a falling object is still falling when judged
+        return FallVerdict(False, "stopped"), rel
     kind: Literal["heavy", "light"] = "heavy" if accel < -0.45 * G_MPS2 else "light"
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
     confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))

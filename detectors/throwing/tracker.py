@@ -17,6 +17,9 @@ class Track:
     xy: list[tuple[float, float]] = field(default_factory=list)
     area: list[int] = field(default_factory=list)
     eligible: bool = True  # born inside the facade, not carried in from elsewhere
+    # Born inside and not continuing a mover, only too big (merged with a window frame or a
+    # curtain edge as it left the window): eligible once its next blobs are object-sized.
+    may_grow: bool = False
     misses: int = 0
     alarmed: bool = False
     size: float = 0.0  # smoothed blob area in pixels
@@ -107,13 +110,19 @@ class Tracker:
         self._lost: list[tuple[int, Track]] = []  # (frame lost, moving track)
 
     def update(
-        self, frame: int, xy: np.ndarray, area: np.ndarray, may_start: np.ndarray
+        self,
+        frame: int,
+        xy: np.ndarray,
+        area: np.ndarray,
+        may_start: np.ndarray,
+        too_big: np.ndarray | None = None,
     ) -> tuple[list[Track], list[Track]]:
         """Associate this frame's blobs; returns (tracks updated this frame, tracks just ended).
 
         `may_start[i]` says whether blob i may begin a throw (inside the facade, at the
         right size); other unmatched blobs still start ineligible tracks so that a bird
-        keeps one track instead of seeding a new one every frame.
+        keeps one track instead of seeding a new one every frame. `too_big[i]` says that blob i
+        would have been such a start but for its size.
         """
         used = np.zeros(len(xy), dtype=bool)
         matched: set[int] = set()
@@ -139,6 +148,8 @@ class Tracker:
                 used[b] = True
                 track = self.tracks[t]
                 track.add(frame, float(xy[b, 0]), float(xy[b, 1]), int(area[b]))
+                if track.may_grow and len(track.frames) <= 3 and may_start[b]:
+                    track.eligible, track.may_grow = True, False
                 updated.append(track)
         ended: list[Track] = []
         alive: list[Track] = []
@@ -159,12 +170,14 @@ class Tracker:
         if len(fresh):
             fresh = self._revive(frame, xy, area, fresh, updated)
         if len(fresh):
-            veto = self._continues_mover(frame, xy[fresh]) & may_start[fresh]
+            big = too_big[fresh] if too_big is not None else np.zeros(len(fresh), dtype=bool)
+            veto = self._continues_mover(frame, xy[fresh]) & (may_start[fresh] | big)
             for k, b_index in enumerate(fresh.tolist()):
                 track = Track(id=self._next_id)
                 self._next_id += 1
                 track.add(frame, float(xy[b_index, 0]), float(xy[b_index, 1]), int(area[b_index]))
                 track.eligible = bool(may_start[b_index]) and not bool(veto[k])
+                track.may_grow = bool(big[k]) and not bool(veto[k])
                 self.tracks.append(track)
         return updated, ended
 

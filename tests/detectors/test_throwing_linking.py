@@ -21,8 +21,8 @@ def test_a_fall_lost_in_front_of_a_window_and_found_again_is_one_fall() -> None:
     before, after = _fall(range(0, 8)), _fall(range(16, 30))
     assert link_error(before, after) is not None
     # Together the fragments are judged a fall; the later one alone arrived too fast.
-    joined = tuple(np.concatenate([a, b]) for a, b in zip(before, after, strict=True))
-    assert judge_fall(*joined, FPS)[0].is_fall
+    t, x, y = (np.concatenate([a, b]) for a, b in zip(before, after, strict=True))
+    assert judge_fall(t, x, y, FPS)[0].is_fall
 
 
 def test_an_object_held_still_then_found_falling_is_linked() -> None:

@@ -14,8 +14,11 @@ from zhian.cameras import FPS_WINDOW_S, CameraWorker, StreamHealth, start_camera
 
 
 def test_worker_submits_the_throw_with_floor_and_column(tmp_path: Path) -> None:
-    truth = render_scene(SceneSpec(seed=303, throws=1, nuisances=("birds",), night=False, seconds=4,
-                                   throw_kind="heavy"), tmp_path, "cam-live")
+    truth = render_scene(
+        SceneSpec(seed=303, throws=1, nuisances=("birds",), night=False, seconds=4, throw_kind="heavy"),
+        tmp_path,
+        "cam-live",
+    )
     devices = write_devices(tmp_path, [truth])
     registry = load_registry(devices)
     got: list[Event] = []
@@ -57,8 +60,9 @@ def test_a_stream_that_ends_is_reopened_and_counted(tmp_path: Path) -> None:
     truth = render_scene(SceneSpec(seed=305, throws=0, nuisances=(), night=False, seconds=1), tmp_path, "cam-loop")
     device = load_registry(write_devices(tmp_path, [truth])).devices[0]
     stop = threading.Event()
-    worker = CameraWorker(device, str(tmp_path / "cam-loop.mp4"), lambda e: None, stop,
-                          read_once=False, retry_s=(0.3, 0.3))
+    worker = CameraWorker(
+        device, str(tmp_path / "cam-loop.mp4"), lambda e: None, stop, read_once=False, retry_s=(0.3, 0.3)
+    )
     before = worker.health()
     assert (before["state"], before["frames"], before["restarts"], before["fps"]) == ("starting", 0, 0, 0.0)
     assert before["last_frame_age_s"] is None

@@ -67,12 +67,14 @@ def run(args: argparse.Namespace) -> int:
                 t["column"],
                 t["size_m"],
             )
+        for d in score.duplicates:
+            log.info("%s: repeated alarm at frame %s on a throw already detected", path.stem, d["frame"])
         for d in score.false_alarms:
             log.info("%s: false alarm at frame %s (floor %s column %s)", path.stem, d["frame"], d["floor"], d["column"])
     report = summarise(scores, fps)
     elapsed = time.perf_counter() - started
     if args.json:
-        print(json.dumps(report.__dict__))
+        print(json.dumps(report.to_json()))
     else:
         for line in report.lines():
             print(line)

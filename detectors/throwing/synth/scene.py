@@ -105,6 +105,9 @@ class CameraEffects:
         self.noise_bank = [rng.normal(0, self.noise_sigma, (HEIGHT, WIDTH)).astype(np.int16) for _ in range(6)]
         self.jpeg_q = int(rng.integers(30, 65)) if "compression" in spec.nuisances else 0
         self.rng = rng
+        # Night IR noise comes with every night scene, from its own random stream so that the
+        # rest of a scene does not depend on it.
+        self.ir = IrNoise(np.random.default_rng([spec.seed, 11])) if spec.night else None
 
     def apply(self, img: np.ndarray, i: int) -> np.ndarray:
         """The frame as the camera delivers it."""
@@ -117,10 +120,39 @@ class CameraEffects:
         noise = self.noise_bank[int(self.rng.integers(0, len(self.noise_bank)))]
         noise = np.roll(noise, int(self.rng.integers(0, WIDTH)), axis=1)
         img = np.clip(img.astype(np.int16) + noise[..., None], 0, 255).astype(np.uint8)
+        if self.ir is not None:
+            img = self.ir.apply(img)
         if self.jpeg_q:
             ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_q])
             decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
             img = decoded if decoded is not None else img
+        return img
+
+
+class IrNoise:
+    """What an IR-lit sensor at high gain adds at night: twinkling hot pixels, sparkle, gain pumping."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        n_hot = int(rng.integers(150, 600))
+        self.hot = np.stack([rng.integers(0, WIDTH - 1, n_hot), rng.integers(0, HEIGHT - 1, n_hot)], axis=1)
+        self.hot_size = rng.integers(1, 3, n_hot)  # 1x1 or 2x2 pixel clusters
+        self.hot_duty = rng.uniform(0.05, 0.6, n_hot)  # how often each one is lit
+        self.sparkle = int(rng.integers(20, 120))  # random bright specks per frame
+        self.pump = float(rng.uniform(0.0, 0.05))  # automatic gain control hunting, per frame
+
+    def apply(self, img: np.ndarray) -> np.ndarray:
+        """The frame with this frame's IR noise."""
+        rng = self.rng
+        if self.pump:
+            img = cv2.convertScaleAbs(img, alpha=1.0 + float(rng.uniform(-self.pump, self.pump)))
+        lit = rng.random(len(self.hot)) < self.hot_duty
+        specks = np.stack([rng.integers(0, WIDTH - 1, self.sparkle), rng.integers(0, HEIGHT - 1, self.sparkle)], axis=1)
+        points = np.vstack([self.hot[lit], specks])
+        sizes = np.concatenate([self.hot_size[lit], rng.integers(1, 3, self.sparkle)])
+        values = rng.integers(170, 256, len(points))
+        for (x, y), k, v in zip(points.tolist(), sizes.tolist(), values.tolist(), strict=True):
+            img[y : y + k, x : x + k] = v
         return img
 
 
@@ -167,7 +199,7 @@ def render_scene(spec: SceneSpec, out_dir: Path, name: str) -> dict[str, Any]:
         "size": [WIDTH, HEIGHT],
         "seed": spec.seed,
         "night": spec.night,
-        "nuisances": list(spec.nuisances),
+        "nuisances": list(spec.nuisances) + (["ir_noise"] if spec.night else []),
         "facade": {
             "corners_px": calibration_corners(building, cam),
             "floors": building.floors,
