@@ -17,6 +17,7 @@ from ingest.decode import Decoder
 from ingest.errors import RegistryError, RejectError
 from ingest.mqtt import BrokerConfig
 from ingest.registry import Registry, load_registry
+from zhian.commands import print_problems
 from zhian.provision import ZHIAN_USER, load_secrets, provision
 
 DEFAULT_AUTH = Path("deploy/auth")
@@ -94,8 +95,7 @@ def _load(path: Path) -> Registry | None:
     try:
         return load_registry(path)
     except RegistryError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+        print_problems(exc)
         return None
 
 
@@ -161,8 +161,7 @@ def add(args: argparse.Namespace) -> int:
     try:
         registry = add_device(args.file, entry)
     except RegistryError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+        print_problems(exc)
         print(f"{args.file}: not changed", file=sys.stderr)
         return 1
     print(f"{args.file}: added {args.id} ({len(registry.devices)} devices); "

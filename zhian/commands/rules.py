@@ -10,6 +10,7 @@ from ingest.errors import RegistryError
 from ingest.registry import Registry, load_registry
 from rules.load import PACK_DIR, load_rule_set
 from rules.testing import run_directory
+from zhian.commands import print_problems
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -50,8 +51,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         results = run_directory(args.dir, registry)
     except RegistryError as exc:
-        for problem in exc.problems:
-            sys.stderr.write(f"error: {problem}\n")
+        print_problems(exc)
         return 2
     if not results:
         sys.stderr.write(f"error: no *.tests.yaml in {args.dir}\n")

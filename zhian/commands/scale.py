@@ -18,6 +18,7 @@ from ingest.errors import ConfigProblem, RegistryError
 from ingest.mqtt import BrokerConfig
 from ingest.registry import Registry, load_registry
 from rules.engine import Processor
+from zhian.commands import print_problems
 from zhian.pipeline import Message, load_processors
 
 
@@ -88,8 +89,7 @@ def run_worker(args: argparse.Namespace) -> int:
     try:
         registries, processors = _configure(args.devices, args.rules)
     except RegistryError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+        print_problems(exc)
         return 2
     sink = None
     if args.sink_jsonl is not None:

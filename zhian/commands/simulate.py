@@ -11,6 +11,7 @@ from pathlib import Path
 from ingest.errors import RegistryError
 from ingest.event import parse_ts_ms
 from ingest.registry import Registry, load_registry
+from zhian.commands import print_problems
 from zhian.simulate.clock import DAY, rfc3339_formatter
 from zhian.simulate.incidents import INCIDENTS
 from zhian.simulate.live import BrokerUnavailable, LiveOptions, run_live
@@ -85,8 +86,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         registry = load_registry(args.devices)
     except RegistryError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+        print_problems(exc)
         return 2
     if args.out is not None:
         return _to_file(registry, args)

@@ -15,6 +15,7 @@ from detectors.throwing.evidence import EvidenceRecorder
 from detectors.throwing.source import FrameSource, SourceError
 from ingest.errors import RegistryError
 from ingest.registry import Device, load_registry
+from zhian.commands import print_problems
 
 log = logging.getLogger("zhian.throwing")
 
@@ -61,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
         device = facade_camera(args.devices, args.camera)
         source = FrameSource(args.video)
     except RegistryError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+        print_problems(exc)
         return 2
     except (ValueError, SourceError) as exc:
         print(f"error: {exc}", file=sys.stderr)

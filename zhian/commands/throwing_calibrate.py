@@ -13,6 +13,7 @@ from detectors.throwing.evidence import draw_calibration
 from detectors.throwing.geometry import FacadeGeometry
 from detectors.throwing.source import FrameSource, SourceError
 from ingest.errors import RegistryError
+from zhian.commands import print_problems
 from zhian.commands.throwing import facade_camera
 
 log = logging.getLogger("zhian.throwing")
@@ -47,8 +48,7 @@ def run(args: argparse.Namespace) -> int:
             uri = str(args.devices.parent / uri)  # a file stream is relative to devices.yaml
         source = FrameSource(uri)
     except RegistryError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+        print_problems(exc)
         return 2
     except (ValueError, SourceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
