@@ -173,9 +173,10 @@ class Engine:
                 self.watermark_ms = watermark
                 self._release(out)
                 released = event.ts_ms <= watermark  # only without allowed lateness
-        early = self._early.get(event.type)
-        if early is not None and self.early_raises and not released:  # still waiting its turn
-            self._feed(early, event, out, early=True)
+        if self.early_raises and not released:  # still waiting its turn (replays skip this)
+            early = self._early.get(event.type)
+            if early is not None:
+                self._feed(early, event, out, early=True)
         return out
 
     def advance(self, watermark_ms: int) -> list[Emitted]:

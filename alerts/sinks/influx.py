@@ -153,15 +153,19 @@ class InfluxHttp:
             params["rp"] = t.retention_policy
         return self.request("POST", "/write", params, body, {"Content-Type": "text/plain; charset=utf-8"})
 
-    def query(self, influxql: str, epoch: str = "ms", database: str | None = None) -> list[dict[str, Any]]:
-        """Run InfluxQL on `/query`; the `results` list, raising InfluxError on any error."""
-        params = {"q": influxql, "epoch": epoch, "db": database or self.target.database}
+    def _post_query(self, params: dict[str, str]) -> Reply:
+        """POST /query with the target's retention policy; InfluxError unless 200."""
         if self.target.retention_policy:
             params["rp"] = self.target.retention_policy
         reply = self.request("POST", "/query", {}, urlencode(params).encode(),
                              {"Content-Type": "application/x-www-form-urlencoded"})
         if reply.status != 200:
             raise InfluxError(f"query failed ({reply.status}): {reply.message}")
+        return reply
+
+    def query(self, influxql: str, epoch: str = "ms", database: str | None = None) -> list[dict[str, Any]]:
+        """Run InfluxQL on `/query`; the `results` list, raising InfluxError on any error."""
+        reply = self._post_query({"q": influxql, "epoch": epoch, "db": database or self.target.database})
         results = orjson.loads(reply.body).get("results", [])
         for r in results:
             if "error" in r:
@@ -172,14 +176,8 @@ class InfluxHttp:
     def select(self, influxql: str, database: str | None = None) -> list[dict[str, Any]]:
         """Rows of one SELECT as dicts (`time` in epoch ms), read in chunks so that a server's
         row limit cannot cut the answer short."""
-        params = {"q": influxql, "epoch": "ms", "db": database or self.target.database,
-                  "chunked": "true", "chunk_size": "10000"}
-        if self.target.retention_policy:
-            params["rp"] = self.target.retention_policy
-        reply = self.request("POST", "/query", {}, urlencode(params).encode(),
-                             {"Content-Type": "application/x-www-form-urlencoded"})
-        if reply.status != 200:
-            raise InfluxError(f"query failed ({reply.status}): {reply.message}")
+        reply = self._post_query({"q": influxql, "epoch": "ms", "db": database or self.target.database,
+                                  "chunked": "true", "chunk_size": "10000"})
         rows: list[dict[str, Any]] = []
         for chunk in reply.body.splitlines():
             if not chunk.strip():

@@ -20,7 +20,6 @@ from zhian.broker import LocalBroker, free_port
 from zhian.commands.run import add_live_options, build, console_db_path, start_console
 from zhian.console.db import ConsoleDB
 from zhian.console.roles import ROLES
-from zhian.console.server import parse_listen
 
 log = logging.getLogger("zhian.demo")
 
@@ -94,6 +93,8 @@ def _run_with_broker(args: argparse.Namespace, broker: LocalBroker, port: int, s
     logins: dict[str, str] = {}
     if not args.no_console:
         logins = demo_users(console_db_path(args))
+        from zhian.console.server import parse_listen  # FastAPI: imported only when it runs
+
         host, console_port = parse_listen(args.console)
         if not _port_free(console_port, host):
             args.console = f"{host}:{free_port()}"

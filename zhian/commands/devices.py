@@ -104,8 +104,7 @@ def validate(args: argparse.Namespace) -> int:
     try:
         registry = load_registry(args.file)
     except RegistryError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}")
+        print_problems(exc, sys.stdout)  # the report itself: stdout
         print(f"{args.file}: {len(exc.problems)} error(s)")
         return 1
     kinds: dict[str, int] = {}

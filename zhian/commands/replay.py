@@ -13,6 +13,7 @@ import orjson
 from ingest.errors import RegistryError, RejectError
 from ingest.registry import load_registry
 from rules.engine import Emitted
+from zhian.commands import print_problems
 from zhian.pipeline import Message, Pipeline, load_processors
 from zhian.replay import read_lines, redact_line, replay, stderr
 
@@ -43,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
         processors = load_processors(registry, args.rules)
         pipeline = Pipeline(registry, processors)
     except RegistryError as exc:  # also an unusable subject salt (ZHIAN_SUBJECT_SALT)
-        for problem in exc.problems:
-            stderr(f"error: {problem}")
+        print_problems(exc)
         return 2
     alerts_topic = f"zhian/{registry.community.id}/alerts"
     write = sys.stdout.buffer.write

@@ -7,17 +7,20 @@ import logging
 import os
 import signal
 import threading
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alerts.sinks.influx import InfluxHttp, InfluxTarget
 from ingest.errors import RegistryError
 from ingest.mqtt import CLIENTS, BrokerConfig
 from ingest.registry import load_registry
 from rules.engine import NO_WATERMARK
-from zhian.console.context import ConsoleContext, now_ms
-from zhian.console.db import ConsoleDB
-from zhian.console.server import ConsoleServer, parse_listen
+from zhian.commands import log_problems
 from zhian.live import LiveConfig, LiveProcessor
+
+if TYPE_CHECKING:
+    from zhian.console.server import ConsoleServer
 
 log = logging.getLogger("zhian.run")
 
@@ -119,7 +122,7 @@ def event_time(processor: LiveProcessor) -> int:
     due later; stamped with the wall clock it would wait the allowed lateness (5 s) and an
     escalation due meanwhile would win."""
     watermark = processor.pipeline.engine.watermark_ms  # read-only; the engine may be swapped on reload
-    return watermark if watermark > NO_WATERMARK else now_ms()
+    return watermark if watermark > NO_WATERMARK else int(time.time() * 1000)
 
 
 def start_console(args: argparse.Namespace, processor: LiveProcessor) -> ConsoleServer | None:
@@ -128,6 +131,11 @@ def start_console(args: argparse.Namespace, processor: LiveProcessor) -> Console
     ValueError for a malformed --console."""
     if args.no_console:
         return None
+    # here, not at the top: FastAPI takes ~0.3 s to import, which every `zhian` command would pay
+    from zhian.console.context import ConsoleContext
+    from zhian.console.db import ConsoleDB
+    from zhian.console.server import ConsoleServer, parse_listen
+
     host, port = parse_listen(args.console)
     ctx = ConsoleContext(args.store, processor.registry, ConsoleDB(console_db_path(args)), submit=processor.submit,
                          event_time=lambda: event_time(processor))
@@ -148,8 +156,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         processor = build(args, args.broker)
     except RegistryError as exc:
-        for problem in exc.problems:
-            log.error("%s", problem)
+        log_problems(exc, log)
         return 2
     except ValueError as exc:
         log.error("%s", exc)

@@ -21,6 +21,7 @@ from ingest.errors import RegistryError
 from ingest.event import parse_ts_ms
 from ingest.pseudonym import SaltError, pseudonymizer_from_env
 from ingest.registry import Registry, load_registry
+from zhian.commands import log_problems
 from zhian.store import Store
 from zhian.timeline.export import sha256_file, write_package
 from zhian.timeline.influx import InfluxTimeline
@@ -168,14 +169,12 @@ def run(args: argparse.Namespace) -> int:
         if args.devices.exists() or not args.influx:
             registry = load_registry(args.devices)
     except RegistryError as exc:
-        for problem in exc.problems:
-            log.error("%s", problem)
+        log_problems(exc, log)
         return 2
     try:
         pseudonym = pseudonymizer_from_env()
     except SaltError as exc:
-        for problem in exc.problems:
-            log.error("%s", problem)
+        log_problems(exc, log)
         return 2
     tz = registry.community.tz if registry else ZoneInfo("UTC")
     now_ms = int(time.time() * 1000)

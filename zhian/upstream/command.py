@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingest.errors import RegistryError
 from ingest.registry import load_registry
+from zhian.commands import log_problems
 from zhian.upstream.uplink import OutboxReader, Position, Uplink, UplinkConfig
 from zhian.upstream.viid import ViidClient, ViidConfig
 
@@ -45,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
         registry = load_registry(args.devices)
         config = ViidConfig(args.viid, args.device_id, args.username, password)
     except RegistryError as exc:
-        for problem in exc.problems:
-            log.error("%s", problem)
+        log_problems(exc, log)
         return 2
     except ValueError as exc:
         log.error("%s", exc)
