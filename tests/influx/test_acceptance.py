@@ -24,7 +24,7 @@ import pytest
 from alerts.sinks.drain import ALERTS_CURSOR, EVENTS_CURSOR
 from alerts.sinks.influx import InfluxTarget
 from ingest.registry import load_registry
-from tests.conftest import DEVICES
+from tests.conftest import DEVICES, recent_noon
 from tests.influx.support import influx_rows
 from tests.influx.test_sink import assert_exactly_once, stored_alerts
 from tests.live.test_exactly_once import connected, stored, wait_for
@@ -84,7 +84,7 @@ class Publisher:
 
 def run_outage(broker: LocalBroker, influxd: LocalInfluxd, tmp_path: Path, outage_s: float) -> None:
     registry = load_registry(DEVICES)
-    start_ms = (int(time.time() * 1000) - 2 * DAY_MS) // 1000 * 1000
+    start_ms = recent_noon(2)
     traffic, _ = simulate_week(registry, start_ms, seed=7, days=1)
     messages = [(topic, orjson.dumps(payload)) for _, topic, payload in traffic]
     expected = len({(orjson.loads(b)["device"], orjson.loads(b)["id"]) for _, b in messages})

@@ -15,7 +15,7 @@ from alerts.sinks.drain import ALERTS_CURSOR, EVENTS_CURSOR, METRICS_CURSOR
 from alerts.sinks.influx import InfluxHttp, InfluxTarget, InfluxWriter
 from alerts.sinks.lineproto import NS_PER_MS
 from ingest.registry import Registry, load_registry
-from tests.conftest import DEVICES
+from tests.conftest import DEVICES, recent_noon
 from tests.influx.support import drain_all, fill_store, influx_rows, make_drain
 from zhian.influxd import LocalInfluxd
 from zhian.simulate.week import simulate_week
@@ -35,7 +35,7 @@ def registry() -> Registry:
 def day_store(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding a simulated day of the example compound with its alerts."""
     path = tmp_path_factory.mktemp("day") / "zhian.db"
-    start = (int(time.time() * 1000) - 2 * DAY_MS) // 1000 * 1000
+    start = recent_noon(2)
     traffic, _ = simulate_week(registry, start, seed=11, days=1)
     fill_store(registry, path, ((topic, payload) for _, topic, payload in traffic))
     return path

@@ -15,7 +15,7 @@ import pytest
 
 from ingest.event import parse_ts_ms
 from ingest.registry import load_registry
-from tests.conftest import DEVICES
+from tests.conftest import DEVICES, recent_noon
 from tests.live.test_exactly_once import start_processor, stored, wait_for
 from zhian.broker import LocalBroker
 from zhian.simulate.replayfile import write_replay
@@ -36,7 +36,7 @@ def key(alert: dict[str, object]) -> tuple[object, ...]:
 
 def test_live_and_replay_raise_the_same_alerts(broker: LocalBroker, tmp_path: Path) -> None:
     registry = load_registry(DEVICES)
-    start_ms = (int(time.time() * 1000) - 2 * DAY_MS) // 1000 * 1000
+    start_ms = recent_noon(3)  # two days that ended yesterday: none in the wall clock's future
     traffic, truth = simulate_week(registry, start_ms, seed=5, days=2)
     path = tmp_path / "two-days.jsonl"
     lines = write_replay(traffic, path)

@@ -4,7 +4,6 @@ written into it by the sink, shared by the timeline tests of one session."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 
 from alerts.sinks.influx import InfluxTarget
 from ingest.registry import Registry, load_registry
-from tests.conftest import DEVICES
+from tests.conftest import DEVICES, recent_noon
 from tests.influx.support import drain_all, fill_store, influxd_fixture
 from zhian.influxd import LocalInfluxd
 from zhian.simulate.week import simulate_week
@@ -27,7 +26,7 @@ def influxd(tmp_path: Path) -> Iterator[LocalInfluxd]:
 
 
 DAY_MS = 86_400_000
-START_MS = (int(time.time() * 1000) - 3 * DAY_MS) // 1000 * 1000
+START_MS = recent_noon(3)
 
 
 def extra_traffic() -> list[tuple[str, dict[str, Any]]]:
