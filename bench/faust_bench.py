@@ -24,7 +24,6 @@ import asyncio
 import os
 import platform
 import pstats
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from ingest.registry import load_registry  # noqa: E402
 from zhian.kafka_local import KafkaBroker  # noqa: E402
 from zhian.pipeline import Pipeline, load_processors  # noqa: E402
+from zhian.process import stop_process  # noqa: E402
 from zhian.replay import replay  # noqa: E402
 from zhian.scale.consume import read_outputs  # noqa: E402
 from zhian.scale.loader import ensure_topics, load_file  # noqa: E402
@@ -120,13 +120,7 @@ class Worker:
 
     def stop(self) -> None:
         """SIGTERM (cProfile writes its file on the way out)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 30)
         self.log.close()
 
 

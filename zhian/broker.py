@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from zhian.process import stop_process
+
 CONFIG_TEMPLATE = Path(__file__).resolve().parent / "data" / "mosquitto-local.conf"
 
 
@@ -65,13 +67,7 @@ class LocalBroker:
 
     def stop(self) -> None:
         """Stop mosquitto (it saves its persistence file on the way out)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 10)
         self.process = None
 
     @property

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from zhian.broker import free_port
+from zhian.process import stop_process
 
 CONFIG = """\
 reporting-enabled = false
@@ -109,11 +110,5 @@ class LocalInfluxd:
 
     def stop(self) -> None:
         """Stop influxd (SIGTERM: it flushes its WAL on the way out)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None

@@ -16,7 +16,6 @@ import argparse
 import base64
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import time
 import uuid
 from pathlib import Path
 from types import TracebackType
+
+from zhian.process import stop_process
 
 KAFKA_VERSION = "4.1.0"
 LOG4J_VERSION = "2.24.3"
@@ -168,13 +169,7 @@ class KafkaBroker:
 
     def stop(self) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after 20 s) and remove its data."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
         self.proc = None
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)

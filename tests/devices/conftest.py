@@ -18,6 +18,7 @@ import pytest
 
 from ingest.registry import Registry, parse_registry
 from zhian.broker import LocalBroker, free_port
+from zhian.process import stop_process
 from zhian.provision import Provisioned, provision
 
 REGISTRY = """
@@ -83,12 +84,7 @@ def running_broker(root: Path, registry: Registry) -> Iterator[tuple[AuthBroker,
                 time.sleep(0.05)
         yield AuthBroker(port, registry, creds), proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 10)
 
 
 @pytest.fixture(scope="module")

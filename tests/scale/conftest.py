@@ -18,6 +18,7 @@ import pytest
 from ingest.registry import load_registry
 from tests.conftest import ROOT
 from zhian.kafka_local import KafkaBroker, KafkaError
+from zhian.process import stop_process
 from zhian.simulate.replayfile import write_replay
 from zhian.simulate.week import PLAN, simulate_week
 
@@ -116,13 +117,7 @@ class Worker:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 20 s."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
         self.log.close()
 
 
