@@ -5,12 +5,14 @@ agrees; role checks; Chinese by default with an English toggle that is remembere
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
@@ -239,12 +241,22 @@ def test_chinese_by_default_and_english_toggle_is_remembered(live: Live, browser
     assert browser.execute_script("return document.documentElement.lang") == "zh-CN"
     WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#devices tr[data-device]"))
     WebDriverWait(browser, 15).until(lambda d: "在线" in text_of(d, "online-count"))
+    assert {"大门", "电梯", "外立面"} <= zones_shown(browser)
     browser.find_element(By.ID, "lang-toggle").click()
     WebDriverWait(browser, 15).until(lambda d: text_of(d, "nav-devices") == "Devices")
     assert browser.execute_script("return document.documentElement.lang") == "en"
     browser.refresh()
     WebDriverWait(browser, 15).until(lambda d: text_of(d, "nav-devices") == "Devices")
     WebDriverWait(browser, 15).until(lambda d: "Online" in text_of(d, "online-count"))
+    assert {"Gate", "Elevator", "Facade"} <= zones_shown(browser)
+    places = browser.execute_script("return [...document.querySelectorAll('#devices tbody tr')]"
+                                    ".map(r => r.children[4].innerText)")
+    assert not any(ch in p for p in places for ch in "栋单元层"), places
+
+
+def zones_shown(driver: webdriver.Chrome) -> set[str]:
+    """The zone names of the devices table (devices.yaml's ids, translated)."""
+    return set(driver.execute_script("return [...document.querySelectorAll('#devices td.zone')].map(c => c.innerText)"))
 
 
 def text_of(driver: webdriver.Chrome, element_id: str) -> str:
@@ -291,3 +303,20 @@ def test_pages_fit_a_1366x768_desk_monitor_without_sideways_scrolling(live: Live
         time.sleep(0.3)  # let the page render its list
         wide = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
         assert wide <= 0, f"{page} is {wide} px wider than the window"
+
+
+def test_a_session_past_its_12_hours_ends_and_the_page_returns_to_the_login_form(
+        live: Live, browser: webdriver.Chrome) -> None:
+    log_in(browser, live.url, "installer")
+    browser.get(live.url + "/#/devices")
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#devices tr[data-device]"))
+    # an open page keeps its session from idling out (its live stream); the 12-hour limit holds
+    with sqlite3.connect(live.store.parent / "console.db") as db:
+        aged = db.execute("UPDATE sessions SET created_ms = created_ms - 13 * 3600000"
+                          " WHERE user = 'installer'").rowcount
+    assert aged >= 1
+    click(browser, "#view .toolbar button")
+    WebDriverWait(browser, 15).until(lambda d: urlsplit(d.current_url).path == "/login")
+    browser.get(live.url + "/#/devices")  # the old cookie opens nothing any more
+    WebDriverWait(browser, 15).until(lambda d: urlsplit(d.current_url).path == "/login")
+    assert text_of(browser, "login-button") == "登录"

@@ -1,5 +1,5 @@
 // The installer's page: every registered device online/offline, last seen, rejects by reason.
-import { t } from "/static/i18n.js";
+import { placeText, t, zoneName } from "/static/i18n.js";
 import { api, el, errorText, shortTime } from "/static/dom.js";
 
 let refresh = null;
@@ -18,8 +18,6 @@ export async function renderDevices(view) {
     return;
   }
   const online = body.devices.filter((d) => d.state === "online").length;
-  const place = (d) => [d.building && `${d.building}栋`, d.unit && `${d.unit}单元`,
-    d.floor !== null && d.floor !== undefined ? `${d.floor}${t("floor_n")}` : null].filter(Boolean).join(" ");
   view.replaceChildren(
     el("div", { class: "toolbar" },
       el("strong", { id: "online-count" }, `${t("dev_online")} ${online}/${body.devices.length}`),
@@ -29,7 +27,8 @@ export async function renderDevices(view) {
       el("thead", {}, el("tr", {}, ...["col_device", "col_name", "col_type", "col_zone", "col_location", "col_state",
         "col_last_seen", "col_heartbeat", "col_rejects"].map((k) => el("th", {}, t(k))))),
       el("tbody", {}, body.devices.map((d) => el("tr", { dataset: { device: d.id, state: d.state } },
-        el("td", {}, d.id), el("td", {}, d.name ?? ""), el("td", {}, d.type), el("td", {}, d.zone), el("td", {}, place(d)),
+        el("td", {}, d.id), el("td", {}, d.name ?? ""), el("td", {}, d.type), el("td", { class: "zone" }, zoneName(d.zone)),
+        el("td", {}, placeText(d.building, d.unit, d.floor)),
         el("td", { class: `state-${d.state}` }, t(`dev_${d.state}`)), el("td", {}, d.last_seen ? shortTime(d.last_seen) : "—"),
         el("td", {}, d.heartbeat_s), el("td", {}, rejectsText(d.rejects)))))),
     body.unregistered.length ? el("div", { class: "card" }, el("h3", {}, t("unregistered")),

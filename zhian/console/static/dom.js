@@ -1,5 +1,5 @@
 // Small DOM and API helpers: elements are built with textContent only (no HTML from data).
-import { t } from "/static/i18n.js";
+import { placeText, t, zoneName } from "/static/i18n.js";
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -55,10 +55,5 @@ export function shortTime(ts) {
 
 export function locationText(loc) {
   if (!loc) return "";
-  const parts = [];
-  if (loc.building) parts.push(`${loc.building}栋`);
-  if (loc.unit) parts.push(`${loc.unit}单元`);
-  if (loc.floor !== null && loc.floor !== undefined) parts.push(`${loc.floor}${t("floor_n")}`);
-  if (loc.zone) parts.push(loc.zone);
-  return parts.join(" ");
+  return [placeText(loc.building, loc.unit, loc.floor), zoneName(loc.zone)].filter(Boolean).join(" ");
 }

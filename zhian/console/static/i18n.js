@@ -24,7 +24,10 @@ const STRINGS = {
     tl_events: "仅事件", tl_alerts: "仅告警", search: "查询", export: "导出案卷", tl_audited: "每次查询与导出均记录审计日志",
     tl_rows: "条记录", kind_event: "事件", kind_alert: "告警",
     err_forbidden: "无权限", err: "出错", assigned_to: "处理人", empty: "暂无",
-    floor_n: "层", column_n: "列", pending_ack: "确认中…", pending_clear: "解除中…",
+    pending_ack: "确认中…", pending_clear: "解除中…",
+    building_n: "{}栋", unit_n: "{}单元", floor_at: "{}层",
+    zone_gate: "大门", zone_lobby: "门厅", zone_household: "住户", zone_elevator: "电梯", zone_corridor: "走廊",
+    zone_stairwell: "楼梯间", zone_bike_shed: "车棚", zone_facade: "外立面", zone_other: "其他",
   },
   en: {
     title: "zhian · Security desk", login_title: "zhian console login", username: "User name", password: "Password",
@@ -51,7 +54,11 @@ const STRINGS = {
     tl_events: "Events only", tl_alerts: "Alerts only", search: "Search", export: "Export case package",
     tl_audited: "Every query and export is audited", tl_rows: "rows", kind_event: "event", kind_alert: "alert",
     err_forbidden: "Not permitted", err: "Error", assigned_to: "Assignee", empty: "None",
-    floor_n: "F", column_n: "col", pending_ack: "acknowledging…", pending_clear: "clearing…",
+    pending_ack: "acknowledging…", pending_clear: "clearing…",
+    building_n: "Bldg {}", unit_n: "Unit {}", floor_at: "F{}",
+    zone_gate: "Gate", zone_lobby: "Lobby", zone_household: "Household", zone_elevator: "Elevator",
+    zone_corridor: "Corridor", zone_stairwell: "Stairwell", zone_bike_shed: "Bike shed", zone_facade: "Facade",
+    zone_other: "Other",
   },
 };
 
@@ -69,6 +76,23 @@ export function setLang(value) {
 export function t(key) {
   const table = STRINGS[lang()];
   return table[key] ?? STRINGS.zh[key] ?? key;
+}
+
+// A zone id of devices.yaml (gate, lobby, …) by its name; an id without a name as it is.
+export function zoneName(zone) {
+  if (!zone) return "";
+  const key = `zone_${zone}`;
+  const name = t(key);
+  return name === key ? zone : name;
+}
+
+// "3栋 1单元 12层" / "Bldg 3 Unit 1 F12" from whichever of building, unit and floor are known.
+export function placeText(building, unit, floor) {
+  const parts = [];
+  if (building) parts.push(t("building_n").replace("{}", building));
+  if (unit) parts.push(t("unit_n").replace("{}", unit));
+  if (floor !== null && floor !== undefined && floor !== "") parts.push(t("floor_at").replace("{}", floor));
+  return parts.join(" ");
 }
 
 // Fill every [data-i18n] element's text (and [data-i18n-placeholder] placeholders) in `root`.
