@@ -37,6 +37,10 @@ PERMISSION_OF = {
     ("GET", "/api/timeline/export"): "timeline.export",
     ("GET", "/api/evidence/{camera}/{name}"): "evidence.read",
     ("GET", "/api/audit"): "audit.read",
+    ("GET", "/api/users"): "users.manage",
+    ("POST", "/api/users"): "users.manage",
+    ("POST", "/api/users/{name}/password"): "users.manage",
+    ("DELETE", "/api/users/{name}"): "users.manage",
 }
 BODIES = {"notes": {"text": "checked on camera"}, "assign": {"assignee": "guard-7"},
           "false-positive": {"false_positive": True}}

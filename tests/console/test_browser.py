@@ -297,7 +297,7 @@ def test_pages_fit_a_1366x768_desk_monitor_without_sideways_scrolling(live: Live
     wait_live(browser)
     WebDriverWait(browser, 20).until(lambda d: any(r["rule"] == "door_forced" for r in rows(d)))
     assert browser.execute_script("return [window.innerWidth, window.innerHeight]")[0] <= 1366
-    for page in ("/#/alerts", "/#/devices", "/#/timeline"):
+    for page in ("/#/alerts", "/#/devices", "/#/timeline", "/#/users"):
         browser.get(live.url + page)
         WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "view"))
         time.sleep(0.3)  # let the page render its list
@@ -320,3 +320,31 @@ def test_a_session_past_its_12_hours_ends_and_the_page_returns_to_the_login_form
     browser.get(live.url + "/#/devices")  # the old cookie opens nothing any more
     WebDriverWait(browser, 15).until(lambda d: urlsplit(d.current_url).path == "/login")
     assert text_of(browser, "login-button") == "登录"
+
+
+def test_admin_adds_a_user_in_the_page_who_then_logs_in(live: Live, browser: webdriver.Chrome) -> None:
+    log_in(browser, live.url, "desk")
+    assert not browser.find_element(By.ID, "nav-users").is_displayed()  # admins only
+    click(browser, "#logout")
+    WebDriverWait(browser, 15).until(lambda d: urlsplit(d.current_url).path == "/login")
+    log_in(browser, live.url, "admin")
+    browser.find_element(By.ID, "nav-users").click()
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#users tr[data-user='admin']"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#users tr[data-user='admin'] .remove-btn")  # not oneself
+    browser.find_element(By.ID, "new-name").send_keys("guard-9")
+    browser.find_element(By.CSS_SELECTOR, "#new-role option[value='desk']").click()
+    browser.find_element(By.ID, "new-password").send_keys("night-shift-9090")
+    browser.find_element(By.ID, "add-user").click()
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#users tr[data-user='guard-9']"))
+    row = browser.find_element(By.CSS_SELECTOR, "#users tr[data-user='guard-9']")
+    assert row.get_attribute("data-role") == "desk" and "监控值班" in row.text
+    browser.find_element(By.ID, "new-name").send_keys("guard-9")  # the same name again: refused, said why
+    browser.find_element(By.ID, "new-password").send_keys("night-shift-9090")
+    browser.find_element(By.ID, "add-user").click()
+    WebDriverWait(browser, 15).until(lambda d: "exists already" in text_of(d, "users-message"))
+    click(browser, "#logout")
+    WebDriverWait(browser, 15).until(lambda d: urlsplit(d.current_url).path == "/login")
+    browser.find_element(By.ID, "username").send_keys("guard-9")
+    browser.find_element(By.ID, "password").send_keys("night-shift-9090")
+    browser.find_element(By.ID, "login-button").click()
+    WebDriverWait(browser, 15).until(lambda d: text_of(d, "who").startswith("guard-9"))

@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from zhian.console import api_alerts, api_data
+from zhian.console import api_alerts, api_data, api_users
 from zhian.console.context import COOKIE, ConsoleContext, User, context, now_ms, require, session_user
 from zhian.console.roles import ROLE_ZH, permissions_of
 
@@ -121,6 +121,7 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
 
     app.include_router(api_alerts.router)
     app.include_router(api_data.router)
+    app.include_router(api_users.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(_user: Annotated[User, Depends(require())]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "timeline.query": frozenset({"police", "admin"}),
     "timeline.export": frozenset({"police", "admin"}),
     "audit.read": frozenset({"admin"}),
+    "users.manage": frozenset({"admin"}),  # add, reset a password, remove
 }
 
 ROLE_ZH = {"desk": "监控值班", "installer": "安装调试", "police": "社区民警", "admin": "管理员"}

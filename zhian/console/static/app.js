@@ -5,6 +5,7 @@ import { alarm, soundReady, unlockSound } from "/static/sound.js";
 import { renderAlertDetail, renderAlerts } from "/static/alerts.js";
 import { renderDevices } from "/static/devices.js";
 import { renderTimeline } from "/static/timeline.js";
+import { renderUsers } from "/static/users.js";
 
 // `pending`: desk actions sent, waiting for the engine's transition (alert id -> "ack" | "clear")
 export const state = { me: null, alerts: new Map(), pending: new Map(), live: false,
@@ -87,6 +88,7 @@ export function render() {
   if (route.name === "alert") renderAlertDetail(view, route.arg);
   else if (route.name === "devices") renderDevices(view);
   else if (route.name === "timeline") renderTimeline(view);
+  else if (route.name === "users") renderUsers(view);
   else renderAlerts(view);
 }
 

@@ -28,6 +28,10 @@ const STRINGS = {
     building_n: "{}栋", unit_n: "{}单元", floor_at: "{}层",
     zone_gate: "大门", zone_lobby: "门厅", zone_household: "住户", zone_elevator: "电梯", zone_corridor: "走廊",
     zone_stairwell: "楼梯间", zone_bike_shed: "车棚", zone_facade: "外立面", zone_other: "其他",
+    nav_users: "用户", role: "角色", created: "创建日期", add_user: "添加用户", user_added: "已添加用户",
+    new_password: "新密码", set_password: "重设密码", password_set: "密码已重设，其会话已结束",
+    remove_user: "删除用户", user_removed: "已删除用户",
+    role_desk: "监控值班", role_installer: "安装调试", role_police: "社区民警", role_admin: "管理员",
   },
   en: {
     title: "zhian · Security desk", login_title: "zhian console login", username: "User name", password: "Password",
@@ -59,6 +63,10 @@ const STRINGS = {
     zone_gate: "Gate", zone_lobby: "Lobby", zone_household: "Household", zone_elevator: "Elevator",
     zone_corridor: "Corridor", zone_stairwell: "Stairwell", zone_bike_shed: "Bike shed", zone_facade: "Facade",
     zone_other: "Other",
+    nav_users: "Users", role: "Role", created: "Created", add_user: "Add user", user_added: "User added",
+    new_password: "New password", set_password: "Set password", password_set: "Password set; their sessions ended",
+    remove_user: "Remove user", user_removed: "User removed",
+    role_desk: "Security desk", role_installer: "Installer", role_police: "Police liaison", role_admin: "Admin",
   },
 };
 
