@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from detectors.throwing.stabilise import ShakeEstimator
+from detectors.throwing.stabilise import Reference, ShakeEstimator
 
 MAX_SHIFT_PX = 24.0
 GAIN_CELL_PX = 48
@@ -52,7 +52,7 @@ class ForegroundExtractor:
         self._bg: np.ndarray | None = None
         # Shake is measured against a fixed reference (the first calm frame): measuring it
         # against the background would let estimation errors feed back into the background.
-        self._bg_small: np.ndarray | None = None
+        self._bg_small: Reference | None = None
         self._noise: np.ndarray | None = None  # running mean |frame - background| per pixel
         self._kernel = np.ones((3, 3), np.uint8)
         h, w = shape
@@ -70,13 +70,12 @@ class ForegroundExtractor:
         cur = gray.astype(np.float32)
         if self._bg is None:
             self._bg = cur.copy()
-            self._bg_small = self._shake.shrink(cur)
+            self._bg_small = self._shake.reference(self._shake.reduce(cur))
             self._noise = np.full_like(cur, 2.0)
             return Blobs.empty()
         reduced = self._shake.reduce(cur)
-        cur_small = self._shake.spectrum(reduced)
         assert self._bg_small is not None
-        dx, dy = self._shake.shift(self._bg_small, cur_small)
+        dx, dy = self._shake.measure(self._bg_small, reduced)
         # Whole pixels only: interpolating would smooth the sensor noise on shifted frames
         # and not on others, and the per-pixel noise model would learn neither.
         dx, dy = round(dx), round(dy)
@@ -127,7 +126,7 @@ class ForegroundExtractor:
             self._disturbed_run += 1
             if self._disturbed_run >= self.params.restart_after_frames:
                 self._bg = cur.copy()
-                self._bg_small = self._shake.shrink(cur)
+                self._bg_small = self._shake.reference(self._shake.reduce(cur))
                 self._disturbed_run = 0
             return Blobs.empty(disturbed=True)
         self._disturbed_run = 0

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 SCALE = 4  # the shift is measured on a quarter-size image: cheap, and shake is smooth
+REFINE_STEPS = 2  # gradient steps after the correlation peak (the second only when the first moved far)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What `ShakeEstimator.measure` compares a frame with: a reduced image, ready in two forms."""
+
+    spectrum: np.ndarray  # windowed spectrum, for the phase correlation
+    image: np.ndarray  # the reduced image itself
+    # Gradient refinement: per-pixel regressors (dx, dy, gain, offset) weighted by the window,
+    # and the inverse of their normal matrix.
+    regressors: np.ndarray
+    inverse: np.ndarray
 
 
 class ShakeEstimator:
@@ -30,6 +45,42 @@ class ShakeEstimator:
     def shrink(self, gray: np.ndarray) -> np.ndarray:
         """The spectrum of a full-size image."""
         return self.spectrum(self.reduce(gray))
+
+    def reference(self, small: np.ndarray) -> Reference:
+        """A reduced image (from `reduce`) prepared as the reference of later `measure` calls."""
+        gy, gx = np.gradient(small)
+        w = self._window.ravel()
+        # The frame is modelled as the reference moved by a fraction of a sample and lit a
+        # little differently: cur - ref = -gx*dx - gy*dy + gain*ref + offset.
+        cols = np.stack([-gx.ravel(), -gy.ravel(), small.ravel() - small.mean(), np.ones(small.size, np.float32)])
+        weighted = (cols * w).astype(np.float64)
+        normal = weighted @ cols.T.astype(np.float64)
+        return Reference(self.spectrum(small), small, weighted, np.linalg.pinv(normal))
+
+    def measure(self, reference: Reference, small: np.ndarray) -> tuple[float, float]:
+        """(dx, dy) in full-size pixels that moves the reference onto the reduced frame `small`."""
+        spectrum = self.spectrum(small)
+        dx, dy = self.shift(reference.spectrum, spectrum)
+        # The correlation peak is good to a sample of the reduced image, but its sub-sample
+        # vertex is biased when noise widens the peak: at night it read a still camera as half
+        # a pixel off, flipping between shifting and not and lighting every edge. A gradient
+        # (Lucas-Kanade) step on the reduced images, aligned at the peak, gives the fraction.
+        ux, uy = round(dx / self._scale[0]), round(dy / self._scale[1])
+        fx, fy = float(ux), float(uy)
+        for _ in range(REFINE_STEPS):
+            m = np.array([[1.0, 0.0, fx], [0.0, 1.0, fy]], dtype=np.float32)
+            aligned = cv2.warpAffine(
+                small, m, self._small, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+            )
+            # (An elementwise product, not a matrix one: BLAS would start threads for this.)
+            moments = (reference.regressors * (aligned - reference.image).ravel()).sum(axis=1)
+            step = reference.inverse @ moments
+            if not np.all(np.isfinite(step[:2])) or max(abs(step[0]), abs(step[1])) > 1.5:
+                return dx, dy  # the linear model does not hold (a flash, a jump): keep the peak
+            fx, fy = fx + float(step[0]), fy + float(step[1])
+            if max(abs(step[0]), abs(step[1])) < 0.05:
+                break
+        return fx * self._scale[0], fy * self._scale[1]
 
     def shift(self, reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
         """(dx, dy) in full-size pixels that moves the reference onto the current frame."""
