@@ -59,14 +59,14 @@ class ShakeEstimator:
 
     def measure(self, reference: Reference, small: np.ndarray) -> tuple[float, float]:
         """(dx, dy) in full-size pixels that moves the reference onto the reduced frame `small`."""
-        spectrum = self.spectrum(small)
-        dx, dy = self.shift(reference.spectrum, spectrum)
+        peak = self._peak(reference.spectrum, self.spectrum(small))
+        if peak is None:  # no clear peak (a blank or flashing frame): assume still
+            return 0.0, 0.0
         # The correlation peak is good to a sample of the reduced image, but its sub-sample
         # vertex is biased when noise widens the peak: at night it read a still camera as half
         # a pixel off, flipping between shifting and not and lighting every edge. A gradient
         # (Lucas-Kanade) step on the reduced images, aligned at the peak, gives the fraction.
-        ux, uy = round(dx / self._scale[0]), round(dy / self._scale[1])
-        fx, fy = float(ux), float(uy)
+        fx, fy = float(peak[0]), float(peak[1])
         for _ in range(REFINE_STEPS):
             m = np.array([[1.0, 0.0, fx], [0.0, 1.0, fy]], dtype=np.float32)
             aligned = cv2.warpAffine(
@@ -76,14 +76,28 @@ class ShakeEstimator:
             moments = (reference.regressors * (aligned - reference.image).ravel()).sum(axis=1)
             step = reference.inverse @ moments
             if not np.all(np.isfinite(step[:2])) or max(abs(step[0]), abs(step[1])) > 1.5:
-                return dx, dy  # the linear model does not hold (a flash, a jump): keep the peak
+                break  # the linear model does not hold (a flash, a jump): keep the peak
             fx, fy = fx + float(step[0]), fy + float(step[1])
             if max(abs(step[0]), abs(step[1])) < 0.05:
                 break
         return fx * self._scale[0], fy * self._scale[1]
 
+    def _peak(self, reference: np.ndarray, current: np.ndarray) -> tuple[int, int] | None:
+        """The phase-correlation peak (dx, dy) in whole reduced samples, or None if there is none."""
+        cross = current * np.conj(reference)
+        cross /= np.abs(cross) + 1e-9
+        surface = np.fft.irfft2(cross, s=(self._small[1], self._small[0]))
+        iy, ix = np.unravel_index(int(np.argmax(surface)), surface.shape)
+        if surface[iy, ix] < 0.03:
+            return None
+        h, w = surface.shape
+        return int(ix - w if ix > w / 2 else ix), int(iy - h if iy > h / 2 else iy)
+
     def shift(self, reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
-        """(dx, dy) in full-size pixels that moves the reference onto the current frame."""
+        """(dx, dy) in full-size pixels that moves the reference onto the current frame.
+
+        The sub-sample vertex fit here is biased under noise; `measure` is the accurate one.
+        """
         cross = current * np.conj(reference)
         cross /= np.abs(cross) + 1e-9
         surface = np.fft.irfft2(cross, s=(self._small[1], self._small[0]))
