@@ -53,9 +53,9 @@ class ShakeEstimator:
         # The frame is modelled as the reference moved by a fraction of a sample and lit a
         # little differently: cur - ref = -gx*dx - gy*dy + gain*ref + offset.
         cols = np.stack([-gx.ravel(), -gy.ravel(), small.ravel() - small.mean(), np.ones(small.size, np.float32)])
-        weighted = (cols * w).astype(np.float64)
+        weighted = cols.astype(np.float64) * w
         normal = weighted @ cols.T.astype(np.float64)
-        return Reference(self.spectrum(small), small, weighted, np.linalg.pinv(normal))
+        return Reference(self.spectrum(small), small, weighted.astype(np.float32), np.linalg.pinv(normal))
 
     def measure(self, reference: Reference, small: np.ndarray) -> tuple[float, float]:
         """(dx, dy) in full-size pixels that moves the reference onto the reduced frame `small`."""
@@ -72,8 +72,8 @@ class ShakeEstimator:
             aligned = cv2.warpAffine(
                 small, m, self._small, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
             )
-            # (An elementwise product, not a matrix one: BLAS would start threads for this.)
-            moments = (reference.regressors * (aligned - reference.image).ravel()).sum(axis=1)
+            # (einsum, not a matrix product: BLAS might start threads for this.)
+            moments = np.einsum("kn,n->k", reference.regressors, (aligned - reference.image).ravel())
             step = reference.inverse @ moments
             if not np.all(np.isfinite(step[:2])) or max(abs(step[0]), abs(step[1])) > 1.5:
                 break  # the linear model does not hold (a flash, a jump): keep the peak
