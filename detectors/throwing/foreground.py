@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from detectors.throwing.stabilise import ShakeEstimator
+from detectors.throwing.stabilise import Reference, ShakeEstimator
 
 MAX_SHIFT_PX = 24.0
 GAIN_CELL_PX = 48
@@ -52,7 +52,7 @@ class ForegroundExtractor:
         self._bg: np.ndarray | None = None
         # Shake is measured against a fixed reference (the first calm frame): measuring it
         # against the background would let estimation errors feed back into the background.
-        self._bg_small: np.ndarray | None = None
+        self._bg_small: Reference | None = None
         self._noise: np.ndarray | None = None  # running mean |frame - background| per pixel
         self._kernel = np.ones((3, 3), np.uint8)
         h, w = shape
@@ -64,19 +64,28 @@ class ForegroundExtractor:
         self._frames = 0
         self._cells_bg: np.ndarray | None = None
         self._floor: float | None = None
+        # Every full-size intermediate is written into an array kept from frame to frame:
+        # fresh ones cost a page fault per 4 KiB on every frame, as much as the arithmetic.
+        self._f32 = [np.empty(shape, np.float32) for _ in range(4)]  # frame, shifted, gain-normalised, diff
+        self._u8 = [np.empty(shape, np.uint8) for _ in range(4)]  # raw, neighbours >= 2, mask, calm
+        self._u16 = np.empty(shape, np.uint16)  # neighbour counts, then the blob labels
+        self._threshold = np.empty(shape, np.float32)
+        self._gain = np.empty(shape, np.float32)
 
     def apply(self, gray: np.ndarray) -> Blobs:
         """Update with one grey ROI image (uint8) and return its foreground blobs."""
-        cur = gray.astype(np.float32)
+        frame, shifted, normalised, diff = self._f32
+        raw, crowded, mask, calm = self._u8
+        cur = frame
+        cur[...] = gray
         if self._bg is None:
             self._bg = cur.copy()
-            self._bg_small = self._shake.shrink(cur)
+            self._bg_small = self._shake.reference(self._shake.reduce(cur))
             self._noise = np.full_like(cur, 2.0)
             return Blobs.empty()
         reduced = self._shake.reduce(cur)
-        cur_small = self._shake.spectrum(reduced)
         assert self._bg_small is not None
-        dx, dy = self._shake.shift(self._bg_small, cur_small)
+        dx, dy = self._shake.measure(self._bg_small, reduced)
         # Whole pixels only: interpolating would smooth the sensor noise on shifted frames
         # and not on others, and the per-pixel noise model would learn neither.
         dx, dy = round(dx), round(dy)
@@ -86,7 +95,7 @@ class ForegroundExtractor:
         if dx or dy:
             # Bring the frame back onto the background rather than the other way round:
             # the background is never resampled, so it stays sharp however long it shakes.
-            cur = _translate(cur, -dx, -dy)
+            cur = _translate(cur, -dx, -dy, shifted)
         bg = self._bg
         # Illumination: scale the frame cell by cell to the background's brightness, so that
         # exposure jumps and cloud shadows cancel while small objects keep their contrast.
@@ -101,11 +110,11 @@ class ForegroundExtractor:
         # which would otherwise be "corrected" away together with its surroundings.
         cell_gain = cv2.medianBlur(((cells_bg + 4.0) / (cells_cur + 4.0)).astype(np.float32), 3)
         if float(np.abs(cell_gain - 1.0).max()) > GAIN_TOLERANCE:
-            gain = cv2.resize(cell_gain, (gray.shape[1], gray.shape[0]))
-            norm = cv2.multiply(cur, gain)
+            gain = cv2.resize(cell_gain, (gray.shape[1], gray.shape[0]), dst=self._gain)
+            norm = cv2.multiply(cur, gain, dst=normalised)
         else:
             norm = cur  # steady light, the usual case: spare the full-size multiply
-        diff = cv2.absdiff(norm, bg)
+        cv2.absdiff(norm, bg, dst=diff)
         # Per-pixel noise: compression and shake residue make edges noisier than flat wall, so
         # each pixel's threshold follows its own running mean absolute difference.
         assert self._noise is not None
@@ -116,9 +125,11 @@ class ForegroundExtractor:
             self._floor = max(self.params.min_threshold, self.params.k_sigma * sigma)
         # Not cached like the floor: a threshold a few frames stale lets through the flicker
         # the noise map has just learnt (measured: more false alarms at night).
-        threshold = cv2.max(cv2.multiply(self._noise, self.params.k_sigma * 1.25), self._floor)
+        # (numpy for the scalar operands: OpenCV's binding makes them slow; same float32 results.)
+        threshold = np.multiply(self._noise, np.float32(self.params.k_sigma * 1.25), out=self._threshold)
+        np.maximum(threshold, np.float32(self._floor), out=threshold)
         self.last_threshold = self._floor
-        raw = cv2.compare(diff, threshold, cv2.CMP_GT)
+        cv2.compare(diff, threshold, cv2.CMP_GT, dst=raw)
         fraction = cv2.countNonZero(raw) / raw.size
         self.last_fraction = fraction
         if fraction > self.params.max_foreground_fraction:
@@ -126,29 +137,31 @@ class ForegroundExtractor:
             # glitch) is skipped; if it lasts, the scene really changed: start afresh.
             self._disturbed_run += 1
             if self._disturbed_run >= self.params.restart_after_frames:
-                self._bg = cur.copy()
-                self._bg_small = self._shake.shrink(cur)
+                self._bg[...] = cur
+                self._bg_small = self._shake.reference(self._shake.reduce(cur))
                 self._disturbed_run = 0
             return Blobs.empty(disturbed=True)
         self._disturbed_run = 0
         # A lone pixel is compression or sensor noise; even a 9 cm object at the top floors
         # covers two pixels once its blur and motion are counted.
-        neighbours = cv2.boxFilter(raw, cv2.CV_16U, (3, 3), normalize=False)
-        raw = cv2.bitwise_and(raw, cv2.compare(neighbours, 2 * 255, cv2.CMP_GE))
-        mask = cv2.dilate(raw, self._kernel)
+        neighbours = cv2.boxFilter(raw, cv2.CV_16U, (3, 3), dst=self._u16, normalize=False)
+        cv2.bitwise_and(raw, cv2.compare(neighbours, 2 * 255, cv2.CMP_GE, dst=crowded), dst=raw)
+        cv2.dilate(raw, self._kernel, dst=mask)
         # Learn the background where nothing moves; under foreground only slowly, so a passing
         # object leaves no trail behind it while a light switched on still fades in.
-        calm = cv2.bitwise_not(mask)
+        cv2.bitwise_not(mask, dst=calm)
         cv2.accumulateWeighted(cur, self._bg, self.params.alpha, mask=calm)
         cv2.accumulateWeighted(cur, self._bg, self.params.alpha / 8, mask=mask)
         # The noise model learns under foreground too, slowly: an edge that shake or
         # compression keeps flickering must raise its own threshold, or it flickers forever.
-        clipped = cv2.min(diff, 60.0)
+        clipped = np.minimum(diff, np.float32(60.0), out=diff)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha, mask=calm)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha / 4, mask=mask)
         if not cv2.countNonZero(mask):
             return Blobs.empty()  # nothing moved: spare the labelling
-        count, _, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
+        count, _, stats, centroids = cv2.connectedComponentsWithStats(
+            mask, labels=self._u16, connectivity=8, ltype=cv2.CV_16U
+        )
         if count <= 1:
             return Blobs.empty()
         stats, centroids = stats[1:], centroids[1:]
@@ -163,8 +176,8 @@ class ForegroundExtractor:
         )
 
 
-def _translate(img: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """The image moved by whole pixels, edges repeated into the uncovered border."""
+def _translate(img: np.ndarray, dx: int, dy: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The image moved by whole pixels, edges repeated into the uncovered border (into `out` if given)."""
     h, w = img.shape
     inner = img[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
-    return cv2.copyMakeBorder(inner, max(0, dy), max(0, -dy), max(0, dx), max(0, -dx), cv2.BORDER_REPLICATE)
+    return cv2.copyMakeBorder(inner, max(0, dy), max(0, -dy), max(0, dx), max(0, -dx), cv2.BORDER_REPLICATE, dst=out)

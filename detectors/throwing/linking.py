@@ -52,27 +52,35 @@ def link_error(
     lim = limits or LinkLimits()
     t0, x0, y0 = before
     t1, x1, y1 = after
-    gap = float(t1[0] - t0[-1])
+    # Plain floats throughout: this runs for every candidate pair of fragments on every
+    # frame, and arithmetic on numpy scalars costs several times as much (same results).
+    end_t, start_t = float(t0[-1]), float(t1[0])
+    gap = start_t - end_t
     if gap <= 0 or gap > lim.max_gap_s:
         return None
-    vx, vy = end_velocity(t0, x0, y0)
+    k = min(len(t0), 5)
+    span = end_t - float(t0[-k]) if k >= 2 else 0.0
+    end_x, end_y = float(x0[-1]), float(y0[-1])
+    vx, vy = ((end_x - float(x0[-k])) / span, (end_y - float(y0[-k])) / span) if span > 0 else (0.0, 0.0)
     if vy > lim.tol_speed_mps:  # the earlier fragment was climbing: not a fall
         return None
     vy = min(vy, 0.0)
     # Vertical: between coasting at the end speed and accelerating at the most gravity allows.
-    top = y0[-1] + (vy + lim.tol_speed_mps) * gap + lim.tol_m
-    bottom = y0[-1] + (vy - lim.tol_speed_mps) * gap - 0.5 * lim.max_accel_g * G_MPS2 * gap * gap - lim.tol_m
-    if not bottom <= y1[0] <= top:
+    start_y = float(y1[0])
+    top = end_y + (vy + lim.tol_speed_mps) * gap + lim.tol_m
+    bottom = end_y + (vy - lim.tol_speed_mps) * gap - 0.5 * lim.max_accel_g * G_MPS2 * gap * gap - lim.tol_m
+    if not bottom <= start_y <= top:
         return None
-    side = abs(x1[0] - (x0[-1] + vx * gap))
+    side = abs(float(x1[0]) - (end_x + vx * gap))
     side_tol = lim.tol_m + lim.side_speed_mps * gap
     if side > side_tol:
         return None
     # The new fragment's own speed must fit too: falling, and no faster than the gap explains.
     k = min(len(t1), 5)
-    _, wy = end_velocity(t1[:k], x1[:k], y1[:k])
+    span = float(t1[k - 1]) - start_t if k >= 2 else 0.0
+    wy = (float(y1[k - 1]) - start_y) / span if span > 0 else 0.0
     fastest = -vy + lim.max_accel_g * G_MPS2 * gap + lim.speed_margin_mps
     if -wy > fastest or -wy < max(0.3, -vy - lim.tol_speed_mps):
         return None
     mid = 0.5 * (top + bottom)
-    return float(abs(y1[0] - mid) / max(top - mid, 1e-6) + side / side_tol)
+    return float(abs(start_y - mid) / max(top - mid, 1e-6) + side / side_tol)

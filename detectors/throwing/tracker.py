@@ -26,6 +26,12 @@ class Track:
     # Motion per frame from the last three sightings, refreshed on every `add`.
     _v: tuple[float, float] = (0.0, 0.0)
     _a: tuple[float, float] = (0.0, 0.0)
+    # What the tracker reads of every track on every frame, refreshed on every `add`:
+    # (x, y, frame, points, vx, vy, ax, ay, speed, size), and the answers of `is_mover` and
+    # of the slow-drift test of `memory` (None: not worked out since the last `add`).
+    _state: tuple[float, ...] = (0.0,) * 10
+    _mover: bool | None = None
+    _slow: bool | None = None
 
     def add(self, frame: int, x: float, y: float, area: int) -> None:
         """Append an observation."""
@@ -47,6 +53,9 @@ class Track:
                     min(max((v[1] - v0[1]) / g1, -clip), clip),
                 )
             self._v = v
+        self._mover = self._slow = None
+        vx, vy = self._v
+        self._state = (x, y, frame, n, vx, vy, self._a[0], self._a[1], math.hypot(vx, vy), self.size)
 
     def predict(self, frame: int) -> tuple[float, float, float]:
         """Predicted (x, y) at `frame` and the gate radius around it, in pixels."""
@@ -73,13 +82,20 @@ class Track:
 
     def memory(self, params: TrackerParams) -> int:
         """Frames for which a lost track is still looked for: a slow, steady drift is predictable for longer."""
-        k = min(len(self.frames), 5)
-        span = max(self.frames[-1] - self.frames[-k], 1)
-        step = math.hypot(self.xy[-1][0] - self.xy[-k][0], self.xy[-1][1] - self.xy[-k][1]) / span
-        return params.slow_memory_frames if step < 3.0 else params.lost_memory_frames
+        if self._slow is None:
+            k = min(len(self.frames), 5)
+            span = max(self.frames[-1] - self.frames[-k], 1)
+            step = math.hypot(self.xy[-1][0] - self.xy[-k][0], self.xy[-1][1] - self.xy[-k][1]) / span
+            self._slow = step < 3.0
+        return params.slow_memory_frames if self._slow else params.lost_memory_frames
 
     def is_mover(self) -> bool:
         """A steady, moving track (not noise, not a still light): it can veto new throws near it."""
+        if self._mover is None:
+            self._mover = self._moves()
+        return self._mover
+
+    def _moves(self) -> bool:
         n = len(self.frames)
         span = self.frames[-1] - self.frames[0] + 1
         if n < 5 or n < 0.6 * span:
@@ -128,19 +144,10 @@ class Tracker:
         matched: set[int] = set()
         updated: list[Track] = []
         if self.tracks and len(xy):
-            pred = np.array([t.predict(frame) for t in self.tracks])
-            d = np.hypot(pred[:, 0:1] - xy[None, :, 0], pred[:, 1:2] - xy[None, :, 1])
-            ratio = d / pred[:, 2:3]
-            young = np.array([len(t.frames) == 1 for t in self.tracks])
-            if young.any():
-                ratio[young] = np.minimum(ratio[young], self._fall_gate(frame, pred[young], xy))
-            # A blob many times the track's size is the object merged with a curtain or a lit
-            # window: coast through it rather than jump to the merged centroid.
-            size = np.array([t.size for t in self.tracks])[:, None]
-            big = np.maximum(area[None, :] / size, size / np.maximum(area[None, :], 1))
-            ratio[(big > self.params.max_area_ratio) & (np.maximum(area[None, :], size) > 60)] = np.inf
-            ti, bi = np.nonzero(ratio <= 1.0)
-            for k in np.argsort(ratio[ti, bi], kind="stable"):
+            state = np.array([t._state for t in self.tracks])
+            ti, bi, ratio = self._pairs(frame, state, xy, area)
+            # Nearest first; equal ratios in (track, blob) order.
+            for k in np.lexsort((bi, ti, ratio)):
                 t, b = int(ti[k]), int(bi[k])
                 if t in matched or used[b]:
                     continue
@@ -219,14 +226,49 @@ class Tracker:
             self._lost = [(f, t) for f, t in self._lost if id(t) not in back]
         return fresh[~taken]
 
-    def _fall_gate(self, frame: int, pred: np.ndarray, xy: np.ndarray) -> np.ndarray:
-        """Gate ratios for tracks seen once: they may be an object already falling fast.
+    def _pairs(
+        self, frame: int, state: np.ndarray, xy: np.ndarray, area: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(track, blob) pairs inside the track's gate and their gate ratios (distance / gate radius).
 
-        A blob first found mid-fall moves tens of pixels per frame, always downwards; a round
-        gate that wide would chain up noise in every direction.
+        Only blobs in a band of rows around each prediction are looked at: at night there
+        are hundreds of tracks and blobs, and every gate holds few of them.
         """
-        dx = np.abs(xy[None, :, 0] - pred[:, 0:1])
-        dy = xy[None, :, 1] - pred[:, 1:2]
+        pred = _predict(state, frame)
+        young = state[:, 3] == 1
+        # The band holds every blob a gate can accept: within the radius, or for a young track
+        # the fall gate's reach (4 px up, `max_first_step_px` down), with a hair to spare.
+        radius = pred[:, 2]
+        up = np.where(young, np.maximum(radius, 4.0), radius) + 1e-6
+        down = np.where(young, np.maximum(radius, self.params.max_first_step_px), radius) + 1e-6
+        order = np.argsort(xy[:, 1], kind="stable")
+        rows = xy[order, 1]
+        lo = np.searchsorted(rows, pred[:, 1] - up, side="left")
+        counts = np.searchsorted(rows, pred[:, 1] + down, side="right") - lo
+        ti = np.repeat(np.arange(len(pred)), counts)
+        bi = order[np.arange(len(ti)) + np.repeat(lo - (np.cumsum(counts) - counts), counts)]
+        p, b = pred[ti], xy[bi]
+        ratio = np.hypot(p[:, 0] - b[:, 0], p[:, 1] - b[:, 1]) / p[:, 2]
+        once = young[ti]
+        if once.any():
+            ratio[once] = np.minimum(ratio[once], self._fall_gate(frame, p[once], b[once]))
+        # A blob many times the track's size is the object merged with a curtain or a lit
+        # window: coast through it rather than jump to the merged centroid.
+        size, blob = state[ti, 9], area[bi]
+        big = np.maximum(blob / size, size / np.maximum(blob, 1))
+        ratio[(big > self.params.max_area_ratio) & (np.maximum(blob, size) > 60)] = np.inf
+        inside = ratio <= 1.0
+        return ti[inside], bi[inside], ratio[inside]
+
+    def _fall_gate(self, frame: int, pred: np.ndarray, xy: np.ndarray) -> np.ndarray:
+        """Gate ratios of blobs `xy` (N, 2) for tracks seen once predicted at `pred` (N, 2+), pairwise.
+
+        They may be an object already falling fast: a blob first found mid-fall moves tens of
+        pixels per frame, always downwards; a round gate that wide would chain up noise in
+        every direction.
+        """
+        dx = np.abs(xy[:, 0] - pred[:, 0])
+        dy = xy[:, 1] - pred[:, 1]
         down = np.maximum(dy, 0.0)
         ratio = np.maximum(dx / (8.0 + 0.3 * down), dy / self.params.max_first_step_px)
         ratio[dy < -4.0] = np.inf
@@ -250,3 +292,16 @@ class Tracker:
         """End every track (end of the video)."""
         ended, self.tracks = self.tracks, []
         return ended
+
+
+def _predict(state: np.ndarray, frame: int) -> np.ndarray:
+    """`Track.predict` for many tracks at once, from their `_state` rows: (N, 3) of x, y, gate."""
+    x, y, last, n, vx, vy, ax, ay, speed = state[:, :9].T
+    gap = frame - last
+    # Written in the order `Track.predict` computes, so that both give the same bits.
+    px = x + vx * gap + 0.5 * ax * gap * gap
+    py = y + vy * gap + 0.5 * ay * gap * gap
+    still = (n >= 10) & (np.abs(vx) + np.abs(vy) < 0.5)
+    gate = np.where(still, 3.0, 5.0) + 0.35 * speed * gap + 1.5 * gap
+    once = n == 1
+    return np.column_stack([np.where(once, x, px), np.where(once, y, py), np.where(once, 6.0 + 3.0 * gap, gate)])
