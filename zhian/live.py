@@ -87,7 +87,7 @@ class LiveConfig:
     store_retry_max_s: float = 10.0  # longest wait between retries while the disk is full
 
 
-Held = tuple[list[Inbound], list[tuple[Event, int, bool]], list[Rejected]]  # messages, events, rejects
+Held = tuple[list[Inbound], list[tuple[Event, int]], list[Rejected]]  # messages, events, rejects
 
 
 class DiskFull:
@@ -134,8 +134,8 @@ class LiveProcessor:
         self.config = config
         self.store = Store(config.store_path, config.durability)
         self.processors = load_processors(registry, config.rules_dir)
-        self.pipeline = Pipeline(registry, self.processors)
-        self.pipeline.engine.early_raises = True  # one-event rules page on arrival (rules/engine.py)
+        # one-event rules page on arrival (rules/engine.py)
+        self.pipeline = Pipeline(registry, self.processors, early_raises=True)
         self._rules_stamp = directory_stamp(config.rules_dir) if config.rules_dir else None
         self._next_reload_check = 0.0
         community = registry.community.id
@@ -291,7 +291,7 @@ class LiveProcessor:
                         f"event time is {(event.ts_ms - m.received_ms) / 1000:.0f} s ahead of zhian's clock; "
                         "fix the device's clock (NTP)", event.device))
                     continue
-                accepted.append((event, m.received_ms, False))
+                accepted.append((event, m.received_ms))
         self._held.append((batch, accepted, rejects))
         self._commit_held()
 
@@ -302,11 +302,11 @@ class LiveProcessor:
         self._internal.put(event)
 
     def _process_internal(self) -> bool:
-        events: list[tuple[Event, int, bool]] = []
+        events: list[tuple[Event, int]] = []
         now_ms = int(time.time() * 1000)
         while True:
             try:
-                events.append((self._internal.get_nowait(), now_ms, False))
+                events.append((self._internal.get_nowait(), now_ms))
             except queue.Empty:
                 break
         if events:

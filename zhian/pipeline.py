@@ -164,13 +164,15 @@ class Outcome:
 class Pipeline:
     """Decodes messages and runs the engine; the caller decides about storage and dedup.
 
-    `pseudonyms` defaults to the deployment salt of the environment; None keeps ids clear."""
+    `pseudonyms` defaults to the deployment salt of the environment; None keeps ids clear.
+    `early_raises` lets one-event rules raise on arrival (the live processor; rules/engine.py);
+    replays keep strict event order."""
 
     def __init__(self, registry: Registry, processors: list[Processor], renderer: Renderer | None = None,
-                 pseudonyms: Pseudonyms = FROM_ENV) -> None:
+                 pseudonyms: Pseudonyms = FROM_ENV, early_raises: bool = False) -> None:
         self.registry = registry
         self.decoder = Decoder(registry)
-        self.engine = Engine(processors)
+        self.engine = Engine(processors, early_raises=early_raises)
         self.pseudonym = _resolve(pseudonyms)
         # alert texts look watched subjects up (max_quiet_h) by the pseudonyms alerts carry
         self.render = renderer or make_renderer(rules_registry(registry, self.pseudonym))
