@@ -181,6 +181,9 @@ class Pipeline:
         # the hot path of replay and Faust: the decoder itself when ids stay clear
         self.decode_one: Callable[[str, Payload], Event] = (
             self.decoder.decode if self.pseudonym is None else self._decode_pseudonymised)
+        # the live path's common case: an event, or None when `decode` must say what it is
+        self.decode_common: Callable[[str, Payload], Event | None] = (
+            self.decoder.decode_common if self.pseudonym is None else self._decode_common_pseudonymised)
 
     def decode(self, topic: str, payload: Payload) -> Outcome:
         """Decode one message. An unknown device yields a rejection *and* an internal
@@ -196,6 +199,12 @@ class Pipeline:
         if subject is not None:
             assert self.pseudonym is not None
             event.subject = Subject(self.pseudonym(subject.id), subject.kind, subject.credential)
+        return event
+
+    def _decode_common_pseudonymised(self, topic: str, payload: Payload) -> Event | None:
+        event = self.decoder.decode_common(topic, payload)
+        if event is not None:
+            self._pseudonymise([event])
         return event
 
     def _pseudonymise(self, events: list[Event]) -> list[Event]:
