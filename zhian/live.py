@@ -358,7 +358,7 @@ class LiveProcessor:
     def _apply(self, fresh: list[tuple[int, Event]], rejected: bool) -> None:
         """Run newly stored events and queue their outputs."""
         emitted: list[Emitted] = []
-        push = self.pipeline.push
+        push = self.pipeline.engine.push  # Pipeline.push without its call layer: the hot loop
         for seq, event in fresh:
             emitted += push(event)
             self.last_seq = seq

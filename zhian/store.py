@@ -219,8 +219,8 @@ class Store:
         with self._transaction() as cur:
             if rows:
                 # one statement for the whole batch; the sequences follow from the highest
-                # one before it (this connection is the only writer and rows are never
-                # deleted, so SQLite numbers new rows max(seq) + 1, + 2, … in insert order)
+                # one before it: inside this write transaction nobody else inserts, and SQLite
+                # numbers each new row max(seq) + 1 (seq is the rowid, without AUTOINCREMENT)
                 before = int(cur.execute("SELECT max(seq) FROM events").fetchone()[0] or 0)
                 cur.executemany("INSERT OR IGNORE INTO events (device, id, ts_ms, type, subject, received_ms, body)"
                                 " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -228,11 +228,12 @@ class Store:
                     fresh = [(before + i, event) for i, (event, _) in enumerate(batch, 1)]
                 else:
                     fresh = self._stored_after(cur, before, batch)
-            cur.executemany(
-                "INSERT INTO dead_letters (received_ms, topic, payload, reason, field, detail, device)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(r.received_ms, r.topic[:512], r.payload[:MAX_DEAD_PAYLOAD], r.reason, r.field, r.detail, r.device)
-                 for r in rejects])
+            if rejects:
+                cur.executemany(
+                    "INSERT INTO dead_letters (received_ms, topic, payload, reason, field, detail, device)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(r.received_ms, r.topic[:512], r.payload[:MAX_DEAD_PAYLOAD], r.reason, r.field, r.detail,
+                      r.device) for r in rejects])
             duplicates = len(rows) - len(fresh)
             if duplicates:
                 counts["duplicates"] = duplicates
