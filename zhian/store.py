@@ -3,6 +3,11 @@ snapshots and the outbox that later sinks drain.
 
 One writer thread owns a Store. WAL with synchronous=NORMAL makes a commit survive
 the process being killed; `durability="full"` also survives power loss, at a cost.
+(With NORMAL, COMMIT writes the transaction to the WAL file without fsync: once it returns
+the kernel holds it, so SIGKILL loses nothing, while a power cut or kernel crash before
+the next checkpoint's fsync can lose the last transactions. The live processor acknowledges
+a batch to the broker after its COMMIT, so `durability="full"` is what makes the ack
+durable against power loss too.)
 """
 
 from __future__ import annotations
