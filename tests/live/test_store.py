@@ -5,12 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import orjson
 import pytest
 
 from ingest.errors import ZhianError
-from ingest.event import Event, Subject, event_from_trusted
-from zhian.store import Rejected, Store, StoreError, StoreFull, event_bodies, is_space_error
+from ingest.event import Event
+from zhian.store import Rejected, Store, StoreError, StoreFull, is_space_error
 
 T0 = 1_793_575_865_000
 
@@ -110,14 +109,3 @@ def test_a_store_of_the_old_schema_is_upgraded_and_keeps_its_events(tmp_path: Pa
     assert {"events_ts", "events_device_ts", "events_subject_ts"} <= indexes
     store.close()
     assert "late" not in [row[1] for row in Store(path).db.execute("PRAGMA table_info(events)")], "reopened as is"
-
-
-def test_event_bodies_are_each_events_own_json_even_when_data_looks_like_a_boundary() -> None:
-    plain = [beat("gate-north", n)[0] for n in range(5)]
-    tricky = Event("gate-north-x", T0, "gate-north", "device.heartbeat", None,
-                   {"list": [{"v": 1}, {"v": 1, "id": "x"}], "s": '},{"v":1,"id":'})
-    subject = Event("lobby-3-1-1", T0, "lobby-3-1", "access.granted", Subject("r-1", "resident", "face"), {})
-    for events in ([], plain[:1], plain, [*plain[:2], tricky, *plain[2:]], [tricky], [subject, tricky, subject]):
-        bodies = event_bodies(events)
-        assert bodies == [orjson.dumps(e.to_dict()) for e in events]
-        assert [event_from_trusted(orjson.loads(b)) for b in bodies] == events
