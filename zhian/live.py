@@ -87,7 +87,7 @@ class LiveConfig:
     store_retry_max_s: float = 10.0  # longest wait between retries while the disk is full
 
 
-Held = tuple[list[Inbound], list[tuple[Event, int, bool]], list[Rejected]]  # messages, events, rejects
+Held = tuple[list[Inbound], list[tuple[Event, int]], list[Rejected]]  # messages, events, rejects
 
 
 class DiskFull:
@@ -134,8 +134,8 @@ class LiveProcessor:
         self.config = config
         self.store = Store(config.store_path, config.durability)
         self.processors = load_processors(registry, config.rules_dir)
-        self.pipeline = Pipeline(registry, self.processors)
-        self.pipeline.engine.early_raises = True  # one-event rules page on arrival (rules/engine.py)
+        # one-event rules page on arrival (rules/engine.py)
+        self.pipeline = Pipeline(registry, self.processors, early_raises=True)
         self._rules_stamp = directory_stamp(config.rules_dir) if config.rules_dir else None
         self._next_reload_check = 0.0
         community = registry.community.id
@@ -273,27 +273,36 @@ class LiveProcessor:
         """Store a batch durably, acknowledge it, then run the new events. On a full disk
         raises StoreFull with nothing stored or acknowledged; the batch is kept (decoded)
         and `_retry_store` commits it later."""
-        accepted = []
-        rejects = []
+        accepted: list[tuple[Event, int]] = []
+        rejects: list[Rejected] = []
         ahead_ms = int(self.config.clock_ahead_max_s * 1000)
+        common = self.pipeline.decode_common
         for m in batch:
-            outcome = self.pipeline.decode(m.topic, m.payload)
-            if outcome.reject is not None:
-                r = outcome.reject
-                device = getattr(r, "device", None)
-                # with a subject salt, dead letters keep no clear subject ids either
-                rejects.append(Rejected(m.received_ms, m.topic, self.pipeline.redact(bytes(m.payload)), r.reason,
-                                        r.field, self.pipeline.redact_detail(r.detail, bytes(m.payload)), device))
-            for event in outcome.events:  # vendor lists (GA/T 1400) make several
-                if event.ts_ms > m.received_ms + ahead_ms:
-                    rejects.append(Rejected(
-                        m.received_ms, m.topic, self.pipeline.redact(bytes(m.payload)), "clock_ahead", "ts",
-                        f"event time is {(event.ts_ms - m.received_ms) / 1000:.0f} s ahead of zhian's clock; "
-                        "fix the device's clock (NTP)", event.device))
-                    continue
-                accepted.append((event, m.received_ms, False))
+            event = common(m.topic, m.payload)
+            if event is not None and event.ts_ms <= m.received_ms + ahead_ms:
+                accepted.append((event, m.received_ms))
+            else:  # anything unusual: a rejection with its reason, a vendor format, a clock ahead
+                self._decode_unusual(m, accepted, rejects, ahead_ms)
         self._held.append((batch, accepted, rejects))
         self._commit_held()
+
+    def _decode_unusual(self, m: Inbound, accepted: list[tuple[Event, int]], rejects: list[Rejected],
+                        ahead_ms: int) -> None:
+        outcome = self.pipeline.decode(m.topic, m.payload)
+        if outcome.reject is not None:
+            r = outcome.reject
+            device = getattr(r, "device", None)
+            # with a subject salt, dead letters keep no clear subject ids either
+            rejects.append(Rejected(m.received_ms, m.topic, self.pipeline.redact(bytes(m.payload)), r.reason,
+                                    r.field, self.pipeline.redact_detail(r.detail, bytes(m.payload)), device))
+        for event in outcome.events:  # vendor lists (GA/T 1400) make several
+            if event.ts_ms > m.received_ms + ahead_ms:
+                rejects.append(Rejected(
+                    m.received_ms, m.topic, self.pipeline.redact(bytes(m.payload)), "clock_ahead", "ts",
+                    f"event time is {(event.ts_ms - m.received_ms) / 1000:.0f} s ahead of zhian's clock; "
+                    "fix the device's clock (NTP)", event.device))
+                continue
+            accepted.append((event, m.received_ms))
 
     def submit(self, event: Event) -> None:
         """Feed an event zhian made itself (a throwing detection, a desk acknowledgement);
@@ -302,11 +311,11 @@ class LiveProcessor:
         self._internal.put(event)
 
     def _process_internal(self) -> bool:
-        events: list[tuple[Event, int, bool]] = []
+        events: list[tuple[Event, int]] = []
         now_ms = int(time.time() * 1000)
         while True:
             try:
-                events.append((self._internal.get_nowait(), now_ms, False))
+                events.append((self._internal.get_nowait(), now_ms))
             except queue.Empty:
                 break
         if events:
@@ -349,7 +358,7 @@ class LiveProcessor:
     def _apply(self, fresh: list[tuple[int, Event]], rejected: bool) -> None:
         """Run newly stored events and queue their outputs."""
         emitted: list[Emitted] = []
-        push = self.pipeline.push
+        push = self.pipeline.engine.push  # Pipeline.push without its call layer: the hot loop
         for seq, event in fresh:
             emitted += push(event)
             self.last_seq = seq

@@ -164,13 +164,15 @@ class Outcome:
 class Pipeline:
     """Decodes messages and runs the engine; the caller decides about storage and dedup.
 
-    `pseudonyms` defaults to the deployment salt of the environment; None keeps ids clear."""
+    `pseudonyms` defaults to the deployment salt of the environment; None keeps ids clear.
+    `early_raises` lets one-event rules raise on arrival (the live processor; rules/engine.py);
+    replays keep strict event order."""
 
     def __init__(self, registry: Registry, processors: list[Processor], renderer: Renderer | None = None,
-                 pseudonyms: Pseudonyms = FROM_ENV) -> None:
+                 pseudonyms: Pseudonyms = FROM_ENV, early_raises: bool = False) -> None:
         self.registry = registry
         self.decoder = Decoder(registry)
-        self.engine = Engine(processors)
+        self.engine = Engine(processors, early_raises=early_raises)
         self.pseudonym = _resolve(pseudonyms)
         # alert texts look watched subjects up (max_quiet_h) by the pseudonyms alerts carry
         self.render = renderer or make_renderer(rules_registry(registry, self.pseudonym))
@@ -179,6 +181,9 @@ class Pipeline:
         # the hot path of replay and Faust: the decoder itself when ids stay clear
         self.decode_one: Callable[[str, Payload], Event] = (
             self.decoder.decode if self.pseudonym is None else self._decode_pseudonymised)
+        # the live path's common case: an event, or None when `decode` must say what it is
+        self.decode_common: Callable[[str, Payload], Event | None] = (
+            self.decoder.decode_common if self.pseudonym is None else self._decode_common_pseudonymised)
 
     def decode(self, topic: str, payload: Payload) -> Outcome:
         """Decode one message. An unknown device yields a rejection *and* an internal
@@ -194,6 +199,12 @@ class Pipeline:
         if subject is not None:
             assert self.pseudonym is not None
             event.subject = Subject(self.pseudonym(subject.id), subject.kind, subject.credential)
+        return event
+
+    def _decode_common_pseudonymised(self, topic: str, payload: Payload) -> Event | None:
+        event = self.decoder.decode_common(topic, payload)
+        if event is not None:
+            self._pseudonymise([event])
         return event
 
     def _pseudonymise(self, events: list[Event]) -> list[Event]:

@@ -3,6 +3,11 @@ snapshots and the outbox that later sinks drain.
 
 One writer thread owns a Store. WAL with synchronous=NORMAL makes a commit survive
 the process being killed; `durability="full"` also survives power loss, at a cost.
+(With NORMAL, COMMIT writes the transaction to the WAL file without fsync: once it returns
+the kernel holds it, so SIGKILL loses nothing, while a power cut or kernel crash before
+the next checkpoint's fsync can lose the last transactions. The live processor acknowledges
+a batch to the broker after its COMMIT, so `durability="full"` is what makes the ack
+durable against power loss too.)
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ CREATE TABLE IF NOT EXISTS events (
     type TEXT NOT NULL,
     subject TEXT,
     received_ms INTEGER NOT NULL,
-    late INTEGER NOT NULL DEFAULT 0,
     body BLOB NOT NULL,
     UNIQUE (device, id)
 );
@@ -79,6 +83,10 @@ CREATE TABLE IF NOT EXISTS audit (
     hash TEXT NOT NULL
 );
 """
+
+# PRAGMA user_version of the schema above; `_migrate` upgrades older stores to it.
+# 1: events lost its `late` column (always 0: the engine's counters say what was late).
+SCHEMA_VERSION = 1
 
 MAX_DEAD_PAYLOAD = 64 * 1024
 
@@ -158,6 +166,17 @@ class Store:
         self.db.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older zhian to SCHEMA_VERSION (once, in one transaction)."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        with self._transaction() as cur:
+            columns = {row[1] for row in cur.execute("PRAGMA table_info(events)")}
+            if "late" in columns:
+                cur.execute("ALTER TABLE events DROP COLUMN late")
+            cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         """Close the database."""
@@ -186,34 +205,40 @@ class Store:
     # ---- ingest ------------------------------------------------------------------------
 
     def append(
-        self, events: Iterable[tuple[Event, int, bool]], rejects: Iterable[Rejected]
+        self, events: Iterable[tuple[Event, int]], rejects: Iterable[Rejected]
     ) -> tuple[list[tuple[int, Event]], int]:
-        """Store a batch in one transaction: (event, received_ms, late) and rejections.
+        """Store a batch in one transaction: (event, received_ms) and rejections.
 
         Returns the newly stored events with their log sequence and the number of
-        duplicates (same device and id as a stored event), which are not stored again.
-        Raises StoreFull (nothing stored) when the disk is full.
+        duplicates (same device and id as a stored event, or as one earlier in the batch),
+        which are not stored again. Raises StoreFull (nothing stored) when the disk is full.
         """
         batch = list(events)
         rejects = list(rejects)
-        rows = [(e.device, e.id, e.ts_ms, e.type, e.subject_id, received_ms, int(late), orjson.dumps(e.to_dict()))
-                for e, received_ms, late in batch]
+        rows = [(e.device, e.id, e.ts_ms, e.type, e.subject_id, received_ms, orjson.dumps(e.to_dict()))
+                for e, received_ms in batch]
         counts: dict[str, int] = {}
         for r in rejects:
             counts[f"rejected.{r.reason}"] = counts.get(f"rejected.{r.reason}", 0) + 1
         fresh: list[tuple[int, Event]] = []
         with self._transaction() as cur:
-            insert = cur.execute
-            for row, (event, _, _) in zip(rows, batch, strict=True):
-                insert("INSERT OR IGNORE INTO events (device, id, ts_ms, type, subject, received_ms, late, body)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
-                if cur.rowcount == 1:
-                    fresh.append((cur.lastrowid or 0, event))
-            cur.executemany(
-                "INSERT INTO dead_letters (received_ms, topic, payload, reason, field, detail, device)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(r.received_ms, r.topic[:512], r.payload[:MAX_DEAD_PAYLOAD], r.reason, r.field, r.detail, r.device)
-                 for r in rejects])
+            if rows:
+                # one statement for the whole batch; the sequences follow from the highest
+                # one before it: inside this write transaction nobody else inserts, and SQLite
+                # numbers each new row max(seq) + 1 (seq is the rowid, without AUTOINCREMENT)
+                before = int(cur.execute("SELECT max(seq) FROM events").fetchone()[0] or 0)
+                cur.executemany("INSERT OR IGNORE INTO events (device, id, ts_ms, type, subject, received_ms, body)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                if cur.rowcount == len(rows):
+                    fresh = [(before + i, event) for i, (event, _) in enumerate(batch, 1)]
+                else:
+                    fresh = self._stored_after(cur, before, batch)
+            if rejects:
+                cur.executemany(
+                    "INSERT INTO dead_letters (received_ms, topic, payload, reason, field, detail, device)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(r.received_ms, r.topic[:512], r.payload[:MAX_DEAD_PAYLOAD], r.reason, r.field, r.detail,
+                      r.device) for r in rejects])
             duplicates = len(rows) - len(fresh)
             if duplicates:
                 counts["duplicates"] = duplicates
@@ -221,6 +246,19 @@ class Store:
                 counts["events"] = len(fresh)
             self._bump(cur, counts)
         return fresh, duplicates
+
+    @staticmethod
+    def _stored_after(cur: sqlite3.Cursor, before: int, batch: list[tuple[Event, int]]) -> list[tuple[int, Event]]:
+        """(seq, event) of the batch's events that this transaction stored (after sequence
+        `before`): the first copy of each (device, id) not stored earlier."""
+        stored = {(device, id_): seq for seq, device, id_ in cur.execute(
+            "SELECT seq, device, id FROM events WHERE seq > ?", (before,))}
+        fresh = []
+        for event, _ in batch:
+            seq = stored.pop((event.device, event.id), None)
+            if seq is not None:
+                fresh.append((seq, event))
+        return fresh
 
     def _bump(self, cur: sqlite3.Cursor, counts: dict[str, int]) -> None:
         cur.executemany(

@@ -14,9 +14,9 @@ from zhian.store import Rejected, Store, StoreError, StoreFull, is_space_error
 T0 = 1_793_575_865_000
 
 
-def beat(device: str, n: int, pad: int = 0) -> tuple[Event, int, bool]:
+def beat(device: str, n: int, pad: int = 0) -> tuple[Event, int]:
     """A heartbeat as `append` takes it."""
-    return Event(f"{device}-{n}", T0 + n, device, "device.heartbeat", None, {"pad": "x" * pad}), T0 + n, False
+    return Event(f"{device}-{n}", T0 + n, device, "device.heartbeat", None, {"pad": "x" * pad}), T0 + n
 
 
 def test_append_returns_each_new_event_with_its_log_sequence(tmp_path: Path) -> None:
@@ -64,3 +64,48 @@ def test_only_space_errors_count_as_full(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.Error) as caught:
         db.execute("SELECT * FROM missing")
     assert not is_space_error(caught.value, str(tmp_path / "z.db"))
+
+
+def test_duplicates_anywhere_in_a_batch_keep_every_other_event_with_its_own_sequence(tmp_path: Path) -> None:
+    store = Store(tmp_path / "z.db")
+    store.append([beat("gate-north", n) for n in (3, 7)], [])
+    batch = [beat("gate-north", 7), beat("gate-south", 1), beat("gate-north", 1), beat("gate-south", 1),
+             beat("gate-north", 3), beat("gate-north", 2)]
+    fresh, dups = store.append(batch, [])
+    assert dups == 3
+    assert [(seq, e.device, e.id) for seq, e in fresh] == [
+        (3, "gate-south", "gate-south-1"), (4, "gate-north", "gate-north-1"), (5, "gate-north", "gate-north-2")]
+    stored = store.db.execute("SELECT seq, device, id FROM events ORDER BY seq").fetchall()
+    assert [(seq, e.device, e.id) for seq, e in fresh] == stored[2:], "returned sequences are the stored ones"
+
+
+OLD_EVENTS = """CREATE TABLE events (
+    seq INTEGER PRIMARY KEY, device TEXT NOT NULL, id TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+    type TEXT NOT NULL, subject TEXT, received_ms INTEGER NOT NULL, late INTEGER NOT NULL DEFAULT 0,
+    body BLOB NOT NULL, UNIQUE (device, id));
+CREATE INDEX events_ts ON events (ts_ms);
+CREATE INDEX events_device_ts ON events (device, ts_ms);
+CREATE INDEX events_subject_ts ON events (subject, ts_ms) WHERE subject IS NOT NULL;
+"""
+
+
+def test_a_store_of_the_old_schema_is_upgraded_and_keeps_its_events(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(OLD_EVENTS)
+    body = b'{"v":1,"id":"gate-north-1","ts":1793575865001,"device":"gate-north","type":"device.heartbeat"}'
+    db.execute("INSERT INTO events (device, id, ts_ms, type, subject, received_ms, late, body)"
+               " VALUES ('gate-north', 'gate-north-1', ?, 'device.heartbeat', NULL, ?, 0, ?)", (T0 + 1, T0 + 1, body))
+    db.commit()
+    db.close()
+    store = Store(path)
+    columns = [row[1] for row in store.db.execute("PRAGMA table_info(events)")]
+    assert "late" not in columns and "body" in columns
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] >= 1
+    assert [(seq, e.id) for seq, e in store.events_after(0)] == [(1, "gate-north-1")]
+    fresh, dups = store.append([beat("gate-north", 1), beat("gate-north", 2)], [])
+    assert [(seq, e.id) for seq, e in fresh] == [(2, "gate-north-2")] and dups == 1, "dedup survives the upgrade"
+    indexes = {row[1] for row in store.db.execute("PRAGMA index_list(events)")}
+    assert {"events_ts", "events_device_ts", "events_subject_ts"} <= indexes
+    store.close()
+    assert "late" not in [row[1] for row in Store(path).db.execute("PRAGMA table_info(events)")], "reopened as is"
