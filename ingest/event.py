@@ -321,17 +321,16 @@ def parse_event(obj: Any) -> Event:
         subject = _parse_subject(subject)
     data = obj.get("data")
     if data is None:
-        data = {}
+        data = {}  # no data at all: a type's required fields are still missing
     elif type(data) is not dict:
         raise _bad("data", f"must be an object, not {_kind(data)}")
-    else:
-        if spec:
-            data = _check_data(data, spec)
-        if not data.keys() <= spec.keys():  # vendor extras: kept unchecked, but not too deep
-            for name, value in data.items():
-                if name not in spec and (type(value) is dict or type(value) is list) \
-                        and nested_deeper_than(value, MAX_NESTING):
-                    raise _bad(f"data.{str(name)[:64]}", f"arrays and objects nested deeper than {MAX_NESTING} levels")
+    if spec:
+        data = _check_data(data, spec)
+    if not data.keys() <= spec.keys():  # vendor extras: kept unchecked, but not too deep
+        for name, value in data.items():
+            if name not in spec and (type(value) is dict or type(value) is list) \
+                    and nested_deeper_than(value, MAX_NESTING):
+                raise _bad(f"data.{str(name)[:64]}", f"arrays and objects nested deeper than {MAX_NESTING} levels")
     return Event(eid, ts_ms, device, etype, subject, data)
 
 

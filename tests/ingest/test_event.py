@@ -91,6 +91,17 @@ def test_rejects_name_field_and_reason(payload: Any, reason: str, field: str | N
     assert info.value.detail
 
 
+@pytest.mark.parametrize("etype, field", [("access.denied", "data.reason"), ("object.detected", "data.label"),
+                                          ("charger.telemetry", "data.port"), ("charger.alarm", "data.kind")])
+def test_no_data_at_all_is_missing_the_required_fields(etype: str, field: str) -> None:
+    payload = with_(type=etype)
+    del payload["data"]
+    with pytest.raises(RejectError) as info:
+        parse_event(payload)
+    assert (info.value.reason, info.value.field) == ("invalid", field)
+    assert "missing" in str(info.value)
+
+
 def test_every_type_accepts_its_minimal_data() -> None:
     minimal = {
         "access.denied": {"reason": "expired"},
