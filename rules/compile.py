@@ -9,6 +9,7 @@ from ingest.event import ALERT_ACK, DESK_ACTIONS, Event
 from ingest.registry import Registry
 from rules.constructs import build
 from rules.constructs.base import START_KEY, Construct, Context, Ident
+from rules.engine import Route
 from rules.lifecycle import RuleInfo, acknowledge_early, drop_early, ident_from_ack, keep_alive, raise_early
 from rules.lifecycle import acknowledge as _ack
 from rules.lifecycle import clear as _clear
@@ -20,7 +21,6 @@ from rules.silence import Silence, Silencer
 from rules.spec import RuleSpec, parse_duration_ms
 
 DEFAULT_ESCALATE_MS = 5 * 60_000
-_START = (START_KEY,)
 _NOTHING: list[Any] = []  # never appended to: the engine only reads outputs
 
 
@@ -104,27 +104,47 @@ class CompiledRule:
 
     def keys(self, event: Event) -> Iterable[str]:
         """The engine key(s) of this event: its alert key, or its location for a join."""
+        key = self.key_of(event)
+        return (key,) if key is not None else ()
+
+    def key_of(self, event: Event) -> str | None:
+        """The one engine key of this event, or None when it concerns no key of this rule."""
         if event.type in DESK_ACTIONS:
             if event.data.get("rule") != self.name:
-                return ()
+                return None
             if self._single:
-                return _START
+                return START_KEY
             ident = ident_from_ack(self.ctx.key, event.data)
-            route = self._route(ident) if ident is not None else None
-            return (route,) if route is not None else ()
+            return self._route(ident) if ident is not None else None
         if self._single:
-            return _START  # "never heard from" counts from the first event of all
+            return START_KEY  # "never heard from" counts from the first event of all
         if self._devices is not None and event.device not in self._devices:
-            return ()
+            return None
         if self._subjects is not None and (
             event.subject is None or event.subject.id not in self._subjects
         ):
-            return ()
+            return None
         if self._location is not None:
-            loc = self._locations.get(event.device)
-            return (loc,) if loc is not None else ()
+            return self._locations.get(event.device)
         ident = self.ctx.ident(event)
-        return (ident.akey,) if ident is not None else ()
+        return ident.akey if ident is not None else None
+
+    def route(self, event_type: str, device: str) -> Route:
+        """`key_of` settled per (event type, device) for the engine (see rules.engine): the
+        device filter and, for device and location keys, the key itself are known then."""
+        if event_type in DESK_ACTIONS or self._subjects is not None:
+            return self.key_of
+        if self._single:
+            return START_KEY
+        if self._devices is not None and device not in self._devices:
+            return None
+        if self._location is not None:
+            return self._locations.get(device)
+        if self.ctx.key == "device":
+            return device
+        if self.ctx.key == "subject":
+            return _subject_key
+        return _port_key
 
     # ---- processing ------------------------------------------------------------------
 
@@ -205,6 +225,15 @@ class CompiledRule:
         else:
             _lifecycle_timer(self.info, state["a"], name, deadline_ms, out)
         return _compact(state), out
+
+
+def _subject_key(event: Event) -> str | None:
+    return event.subject.id if event.subject is not None else None
+
+
+def _port_key(event: Event) -> str:
+    port = event.data.get("port")
+    return event.device if port is None else f"{event.device}:{port}"
 
 
 def _compact(st: dict[str, Any]) -> dict[str, Any] | None:
