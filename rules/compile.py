@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ingest.event import ALERT_ACK, DESK_ACTIONS, Event
@@ -54,7 +54,8 @@ class CompiledRule:
         self.info = RuleInfo(spec.rule, spec.severity, (spec.summary.zh, spec.summary.en),
                              escalate_ms, quiet_ms, spec.clear.ack, spec.commands, registry,
                              Silencer(spec.rule, silences or []))
-        self._bases = [c.base for c in self.constructs if c.base is not None]
+        self._bases = [c.base.test for c in self.constructs if c.base is not None]
+        self._clear = self.clear_on.test if self.clear_on is not None else None
         matchers = [m for c in self.constructs for m in c.matchers]
         if self.clear_on is not None:
             matchers.append(self.clear_on)
@@ -83,7 +84,11 @@ class CompiledRule:
         if self._single and len(self.constructs) > 1:
             raise ValueError("a quiet construct cannot be combined with others in one rule")
         # a single-key rule sees every event; most only need "not mine" (see step)
-        self._mine = self.constructs[0].matchers[0] if self._single else None
+        self._mine = self.constructs[0].matchers[0].test if self._single else None
+        # an event's alert key where it is not its engine key (see `step`)
+        self._akey: Callable[[Event], str | None] | None = None
+        if self._single or self._location is not None:
+            self._akey = {"device": _device_key, "subject": _subject_key}.get(spec.key, _port_key)
         # one event is enough for these constructs, whatever came before: their raises can be
         # published on arrival instead of after the reorder window (see `early`)
         self._early_by_type: dict[str, list[Construct]] = {}
@@ -150,40 +155,55 @@ class CompiledRule:
 
     def step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
         """Clear or keep alive active alerts, then let each construct decide."""
-        mine = self._mine
-        if mine is not None and state is not None and not state["a"] and not mine(event):
-            return state, _NOTHING  # armed already, no alert to clear, not an event it watches
-        st = state if state is not None else {"c": {}, "a": {}}
+        if state is None:
+            st: dict[str, Any] = {"c": {}, "a": {}}
+        else:
+            mine = self._mine
+            if mine is not None and not state["a"] and not mine(event):
+                return state, _NOTHING  # armed already, no alert to clear, not an event it watches
+            st = state
+        if event.type in DESK_ACTIONS:
+            return self._desk(st, event)
         alerts: dict[str, Any] = st["a"]
         out: list[Any] = []
-        if event.type in DESK_ACTIONS:
-            ident = ident_from_ack(self.ctx.key, event.data)
-            if ident is not None:
-                alert = event.data.get("alert")
-                act = _ack if event.type == ALERT_ACK else _resolve
-                act(self.info, alerts, ident.akey, event.ts_ms, alert if isinstance(alert, str) else None, out)
-            return _compact(st), out
         if alerts:
-            ident = self.ctx.ident(event)
-            if ident is not None and ident.akey in alerts:
-                if self.clear_on is not None and self.clear_on(event):
-                    _clear(self.info, alerts, ident.akey, event.ts_ms, out, event.id)
+            # the engine key is the alert key, except for a join's location or a quiet rule
+            akey = self._akey(event) if self._akey is not None else key
+            if akey is not None and akey in alerts:
+                if self._clear is not None and self._clear(event):
+                    _clear(self.info, alerts, akey, event.ts_ms, out, event.id)
                 elif self.info.quiet_ms is not None and any(b(event) for b in self._bases):
-                    keep_alive(self.info, alerts, ident.akey, event.ts_ms, out)
+                    keep_alive(self.info, alerts, akey, event.ts_ms, out)
         cstates: dict[str, Any] = st["c"]
         for c in self._by_type.get(event.type, ()):
-            cs, fires, timers = c.step(cstates.get(c.idx), event, key)
+            idx = c.idx
+            cs, fires, timers = c.step(cstates.get(idx), event, key)
             if cs is None:
-                cstates.pop(c.idx, None)
+                cstates.pop(idx, None)
             else:
-                cstates[c.idx] = cs
+                cstates[idx] = cs
             if timers:
                 out.extend(timers)
             for hit in fires:
                 _fire(self.info, alerts, hit, event.ts_ms, out, st.get("e"))
-        early = st.get("e")
-        if early:
-            drop_early(self.info, early, _ref(event), event.ts_ms, out)
+        if "e" in st:
+            early = st["e"]
+            if early:
+                drop_early(self.info, early, _ref(event), event.ts_ms, out)
+            if not early:
+                del st["e"]
+        if cstates or alerts or "e" in st:
+            return st, out
+        return None, out
+
+    def _desk(self, st: dict[str, Any], event: Event) -> tuple[Any, list[Any]]:
+        """The desk acknowledged or resolved an alert of this rule."""
+        out: list[Any] = []
+        ident = ident_from_ack(self.ctx.key, event.data)
+        if ident is not None:
+            alert = event.data.get("alert")
+            act = _ack if event.type == ALERT_ACK else _resolve
+            act(self.info, st["a"], ident.akey, event.ts_ms, alert if isinstance(alert, str) else None, out)
         return _compact(st), out
 
     def early(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
@@ -225,6 +245,10 @@ class CompiledRule:
         else:
             _lifecycle_timer(self.info, state["a"], name, deadline_ms, out)
         return _compact(state), out
+
+
+def _device_key(event: Event) -> str:
+    return event.device
 
 
 def _subject_key(event: Event) -> str | None:

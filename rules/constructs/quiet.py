@@ -8,16 +8,16 @@ the key was heard meanwhile — a device's heartbeat costs a dict update, not a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, Ident, Step
+from rules.constructs.base import NONE, Construct, Context, Fire, Ident, Step
 from rules.engine import SetTimer
 from rules.spec import QuietSpec
 
 # entry per alert key: [last heard ms | None, last event id | None, pending deadline | None, device]
 LAST, LAST_ID, DUE, DEVICE = 0, 1, 2, 3
-NONE: tuple[()] = ()
 
 
 def _blank() -> list[Any]:
@@ -54,22 +54,18 @@ class QuietConstruct(Construct):
 
     def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """Note who was heard; the first event of all arms every expected key."""
-        timers: list[Any] = []  # the engine only reads outputs, so returning this list is safe
+        timers: Sequence[Any] = NONE
         if cs is None:
-            cs = {}
-            for key in self.expected_keys():
-                quiet = self.quiet(self._ident(key))
-                if quiet is not None:
-                    cs[key] = _blank()
-                    cs[key][DUE] = event.ts_ms + quiet
-                    timers.append(SetTimer(f"{self.idx}:{key}", event.ts_ms + quiet))
-        if not self.match(event):
-            return cs, NONE, timers
-        # the hot path (every heartbeat): an entry with a pending timer needs only its update
-        akey = event.device if self._by_device else None
-        entry: list[Any] | None = cs.get(akey) if akey is not None else None
-        if entry is not None and entry[DUE] is not None:
-            entry[LAST], entry[LAST_ID] = event.ts_ms, event.id
+            cs, timers = self._arm(event.ts_ms)
+        if self._by_device:
+            # the hot path (every heartbeat): an entry with a pending timer needs only its update
+            entry = cs.get(event.device)
+            if entry is not None and entry[DUE] is not None:
+                if self.match.test(event):
+                    entry[LAST] = event.ts_ms
+                    entry[LAST_ID] = event.id
+                return cs, NONE, timers
+        if not self.match.test(event):
             return cs, NONE, timers
         ident = self.ctx.ident(event)
         quiet = self.quiet(ident) if ident is not None else None
@@ -81,14 +77,26 @@ class QuietConstruct(Construct):
         entry[LAST], entry[LAST_ID], entry[DEVICE] = event.ts_ms, event.id, event.device
         if entry[DUE] is None:
             due = entry[DUE] = event.ts_ms + quiet
-            timers.append(SetTimer(f"{self.idx}:{ident.akey}", due))
+            timers = [*timers, SetTimer(f"{self.idx}:{ident.akey}", due)]
         return cs, NONE, timers
+
+    def _arm(self, now_ms: int) -> tuple[dict[str, Any], list[Any]]:
+        """The first state, every expected key waiting from now, and their timers."""
+        cs: dict[str, Any] = {}
+        timers: list[Any] = []
+        for key in self.expected_keys():
+            quiet = self.quiet(self._ident(key))
+            if quiet is not None:
+                cs[key] = _blank()
+                cs[key][DUE] = now_ms + quiet
+                timers.append(SetTimer(f"{self.idx}:{key}", now_ms + quiet))
+        return cs, timers
 
     def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> Step:
         """Heard since the timer was set: move it. Silent until the deadline: fire."""
         entry = (cs or {}).get(sub)
         if entry is None:
-            return cs, [], []
+            return cs, NONE, NONE
         ident = self._ident(sub)
         quiet = self.quiet(ident)
         if entry[LAST] is not None and quiet is not None and entry[LAST] + quiet > deadline_ms:
