@@ -85,6 +85,10 @@ class CompiledRule:
             raise ValueError("a quiet construct cannot be combined with others in one rule")
         # a single-key rule sees every event; most only need "not mine" (see step)
         self._mine = self.constructs[0].matchers[0].test if self._single else None
+        # and a quiet construct's hot path, which the rule may take alone (see step)
+        self._heard: Callable[[Any, Event], bool] | None = (
+            getattr(self.constructs[0], "heard", None) if self._single else None)
+        self._idx0 = self.constructs[0].idx
         # an event's alert key where it is not its engine key (see `step`)
         self._akey: Callable[[Event], str | None] | None = None
         if self._single or self._location is not None:
@@ -159,8 +163,12 @@ class CompiledRule:
             st: dict[str, Any] = {"c": {}, "a": {}}
         else:
             mine = self._mine
-            if mine is not None and not state["a"] and not mine(event):
-                return state, _NOTHING  # armed already, no alert to clear, not an event it watches
+            if mine is not None and not state["a"]:
+                if not mine(event):
+                    return state, _NOTHING  # armed already, no alert to clear, not an event it watches
+                heard = self._heard
+                if heard is not None and event.type not in DESK_ACTIONS and heard(state["c"].get(self._idx0), event):
+                    return state, _NOTHING  # a heartbeat noted in place: nothing else can happen
             st = state
         if event.type in DESK_ACTIONS:
             return self._desk(st, event)

@@ -129,12 +129,6 @@ MAX_ROUTED_DEVICES = 65_536  # per event type; further devices are routed on eve
 _heappush, _heappop = heapq.heappush, heapq.heappop
 
 
-@dataclass(slots=True)
-class _TimerSlot:
-    deadline_ms: int
-    order: int
-
-
 class Engine:
     """Runs processors on event time; see the module docstring for the guarantees."""
 
@@ -158,7 +152,7 @@ class Engine:
         self._buffer: list[tuple[int, int, Event]] = []
         self._arrival = 0
         self._timers: list[tuple[int, int, str, str, str]] = []
-        self._timer_slots: dict[tuple[str, str, str], _TimerSlot] = {}
+        self._timer_slots: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (deadline, order)
         self._timer_order = 0
         self.early_raises = early_raises  # the live processor's choice; replays keep event order
         self._early: dict[str, list[Processor]] = {}
@@ -232,10 +226,11 @@ class Engine:
 
     def _fire_next(self, out: list[Emitted]) -> None:
         deadline, order, proc, key, name = _heappop(self._timers)
-        slot = self._timer_slots.get((proc, key, name))
-        if slot is None or slot.order != order:
+        at_timer = (proc, key, name)
+        slot = self._timer_slots.get(at_timer)
+        if slot is None or slot[1] != order:
             return  # replaced or cancelled
-        del self._timer_slots[(proc, key, name)]
+        del self._timer_slots[at_timer]
         self.counters.timers_fired += 1
         state, at = self.state, (proc, key)
         new, outputs = self._processors[proc].on_timer(state.get(at), key, name, deadline)
@@ -319,7 +314,7 @@ class Engine:
         for output in outputs:
             if isinstance(output, SetTimer):
                 self._timer_order += 1
-                self._timer_slots[(proc, key, output.name)] = _TimerSlot(output.deadline_ms, self._timer_order)
+                self._timer_slots[(proc, key, output.name)] = (output.deadline_ms, self._timer_order)
                 _heappush(self._timers, (output.deadline_ms, self._timer_order, proc, key, output.name))
             elif isinstance(output, CancelTimer):
                 self._timer_slots.pop((proc, key, output.name), None)
@@ -331,7 +326,7 @@ class Engine:
 
     def pending_timers(self) -> list[tuple[int, str, str, str]]:
         """Active timers as (deadline_ms, processor, key, name), soonest first."""
-        return sorted((s.deadline_ms, p, k, n) for (p, k, n), s in self._timer_slots.items())
+        return sorted((s[0], p, k, n) for (p, k, n), s in self._timer_slots.items())
 
     def snapshot(self) -> dict[str, Any]:
         """Everything needed to continue exactly where the engine is (JSON-serialisable)."""
@@ -344,7 +339,7 @@ class Engine:
             "arrival": self._arrival,
             "buffer": [[ts, seq, ev.to_dict()] for ts, seq, ev in sorted(self._buffer, key=_order)],
             "timers": [
-                [s.deadline_ms, s.order, p, k, n] for (p, k, n), s in self._timer_slots.items()
+                [deadline, order, p, k, n] for (p, k, n), (deadline, order) in self._timer_slots.items()
             ],
             "timer_order": self._timer_order,
             "state": [[p, k, v] for (p, k), v in self.state.items()],
@@ -365,7 +360,7 @@ class Engine:
         for deadline, order, proc, key, name in snap["timers"]:
             if proc not in self._processors:
                 continue  # a processor removed since the snapshot: its timers go too
-            self._timer_slots[(proc, key, name)] = _TimerSlot(deadline, order)
+            self._timer_slots[(proc, key, name)] = (deadline, order)
             self._timers.append((deadline, order, proc, key, name))
         heapq.heapify(self._timers)
         self._timer_order = snap["timer_order"]

@@ -139,11 +139,11 @@ def compile_where(where: dict[str, Any], registry: Registry,
             )
             devices = chosen if devices is None else devices & chosen
         elif path == "subject.watchlist":
-            tests.append(_watch_test(test, watched))
+            tests.append(_watch_test(value, watched))
             if value is True:
                 subjects = watched
         elif path.startswith("subject."):
-            tests.append(_subject_test(test, path[8:]))
+            tests.append(_subject_test(value, path[8:]))
         else:
             tests.append(_data_test(value, path[5:]))
     return Matcher(types, devices, tuple(tests), subjects)
@@ -152,11 +152,17 @@ def compile_where(where: dict[str, Any], registry: Registry,
 EventTest = Callable[[Event], bool]
 
 
-def _watch_test(test: Test, watched: frozenset[str]) -> EventTest:
+def _watch_test(value: Any, watched: frozenset[str]) -> EventTest:
+    if value is True:  # the usual form, in one function
+        return lambda e: e.subject is not None and e.subject.id in watched
+    test = value_test(value)
     return lambda e: test(e.subject is not None and e.subject.id in watched)
 
 
-def _subject_test(test: Test, attr: str) -> EventTest:
+def _subject_test(value: Any, attr: str) -> EventTest:
+    if not isinstance(value, list | dict):  # a literal, in one function
+        return lambda e: (getattr(e.subject, attr) if e.subject is not None else None) == value
+    test = value_test(value)
     return lambda e: test(getattr(e.subject, attr) if e.subject is not None else None)
 
 

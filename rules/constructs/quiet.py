@@ -38,6 +38,7 @@ class QuietConstruct(Construct):
         self.quiet = ctx.duration(spec.for_)
         self.from_start = spec.from_start
         self._by_device = ctx.key == "device"
+        self._quiet_ms: dict[str, int | None] = {}  # per alert key with a timer (see _quiet_of)
 
     def expected_keys(self) -> list[str]:
         """Registered devices (or watched subjects) the rule can name without hearing them."""
@@ -57,16 +58,8 @@ class QuietConstruct(Construct):
         timers: Sequence[Any] = NONE
         if cs is None:
             cs, timers = self._arm(event.ts_ms)
-        if self._by_device:
-            # the hot path (every heartbeat): an entry with a pending timer needs only its update
-            entry = cs.get(event.device)
-            if entry is not None and entry[DUE] is not None:
-                if self.match.test(event):
-                    entry[LAST] = event.ts_ms
-                    entry[LAST_ID] = event.id
-                return cs, NONE, timers
-        if not self.match.test(event):
-            return cs, NONE, timers
+        if not self.match.test(event) or self.heard(cs, event):
+            return cs, NONE, timers  # the hot path (every heartbeat): an entry updated in place
         ident = self.ctx.ident(event)
         quiet = self.quiet(ident) if ident is not None else None
         if ident is None or quiet is None:
@@ -94,15 +87,34 @@ class QuietConstruct(Construct):
 
     def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> Step:
         """Heard since the timer was set: move it. Silent until the deadline: fire."""
-        entry = (cs or {}).get(sub)
+        entry = cs.get(sub) if cs is not None else None
         if entry is None:
             return cs, NONE, NONE
-        ident = self._ident(sub)
-        quiet = self.quiet(ident)
+        quiet = self._quiet_of(sub)
         if entry[LAST] is not None and quiet is not None and entry[LAST] + quiet > deadline_ms:
             entry[DUE] = entry[LAST] + quiet
-            return cs, [], [SetTimer(f"{self.idx}:{sub}", entry[DUE])]
+            return cs, NONE, [SetTimer(f"{self.idx}:{sub}", entry[DUE])]
         entry[DUE] = None
         evidence = [entry[LAST_ID]] if entry[LAST_ID] is not None else []
         facts = {"never_heard": entry[LAST] is None, "at_device": entry[DEVICE]}
-        return cs, [Fire(deadline_ms, ident, evidence, facts)], []
+        return cs, [Fire(deadline_ms, self._ident(sub), evidence, facts)], NONE
+
+    def heard(self, cs: Any, event: Event) -> bool:
+        """`step`'s hot path alone, for an event its condition accepts: when the event's device
+        has an entry with a pending timer, note the event there and return True (nothing else
+        to do); otherwise False, and `step` must run."""
+        if cs is None or not self._by_device:
+            return False
+        entry = cs.get(event.device)
+        if entry is None or entry[DUE] is None:
+            return False
+        entry[LAST] = event.ts_ms
+        entry[LAST_ID] = event.id
+        return True
+
+    def _quiet_of(self, akey: str) -> int | None:
+        """The quiet duration of an alert key (fixed per key: looked up once)."""
+        if akey in self._quiet_ms:
+            return self._quiet_ms[akey]
+        quiet = self._quiet_ms[akey] = self.quiet(self._ident(akey))
+        return quiet
