@@ -9,7 +9,7 @@ from ingest.event import ALERT_ACK, DESK_ACTIONS, Event
 from ingest.registry import Registry
 from rules.constructs import build
 from rules.constructs.base import START_KEY, Construct, Context, Ident
-from rules.engine import Route
+from rules.engine import Route, StepFn
 from rules.lifecycle import RuleInfo, acknowledge_early, drop_early, ident_from_ack, keep_alive, raise_early
 from rules.lifecycle import acknowledge as _ack
 from rules.lifecycle import clear as _clear
@@ -89,6 +89,9 @@ class CompiledRule:
         self._heard: Callable[[Any, Event], bool] | None = (
             getattr(self.constructs[0], "heard", None) if self._single else None)
         self._idx0 = self.constructs[0].idx
+        # the subjects a quiet rule's condition and clear can match, when both name some
+        self._watched = frozenset().union(*(m.subjects or () for m in [self.constructs[0].matchers[0], self.clear_on]
+                                            if m is not None))
         # an event's alert key where it is not its engine key (see `step`)
         self._akey: Callable[[Event], str | None] | None = None
         if self._single or self._location is not None:
@@ -141,12 +144,14 @@ class CompiledRule:
     def route(self, event_type: str, device: str) -> Route:
         """`key_of` settled per (event type, device) for the engine (see rules.engine): the
         device filter and, for device and location keys, the key itself are known then."""
-        if event_type in DESK_ACTIONS or self._subjects is not None:
+        if event_type in DESK_ACTIONS:
             return self.key_of
         if self._single:
             return START_KEY
         if self._devices is not None and device not in self._devices:
             return None
+        if self._subjects is not None:
+            return self.key_of
         if self._location is not None:
             return self._locations.get(device)
         if self.ctx.key == "device":
@@ -154,6 +159,39 @@ class CompiledRule:
         if self.ctx.key == "subject":
             return _subject_key
         return _port_key
+
+    def step_for(self, event_type: str, device: str) -> StepFn | None:
+        """`step` specialised for events of this type from this device, where the route settles
+        part of its work (None: the generic `step`). Only quiet rules have such shortcuts:
+        once armed, an event that neither their condition nor their clear can match changes
+        nothing, and a heartbeat of a device they watch is noted in place."""
+        if not self._single or event_type in DESK_ACTIONS:
+            return None
+        mine, clear = self.constructs[0].matchers[0], self.clear_on
+        if not mine.may_match(event_type, device) and (clear is None or not clear.may_match(event_type, device)):
+            return self._idle_step
+        if mine.subjects is not None and (clear is None or clear.subjects is not None):
+            return self._subjects_step
+        if self._heard is not None and mine.always(event_type, device):
+            return self._heard_step
+        return None
+
+    def _idle_step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+        if state is not None and self._idx0 in state["c"]:
+            return state, _NOTHING
+        return self.step(state, event, key)
+
+    def _subjects_step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+        subject = event.subject
+        if (subject is None or subject.id not in self._watched) and state is not None and self._idx0 in state["c"]:
+            return state, _NOTHING  # neither its condition nor its clear concern this subject
+        return self.step(state, event, key)
+
+    def _heard_step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+        heard = self._heard
+        if heard is not None and state is not None and not state["a"] and heard(state["c"].get(self._idx0), event):
+            return state, _NOTHING
+        return self.step(state, event, key)
 
     # ---- processing ------------------------------------------------------------------
 

@@ -89,8 +89,11 @@ class Processor(Protocol):
 #   route(event_type, device) -> None | str | Callable[[Event], str | None]
 # saying, for every event of that type from that device, what `keys` returns: None when it
 # is always empty, a str when it is always that one key, or a function giving the event's
-# only key (None: no key). The engine asks once per (type, device) and caches the answer;
-# `route` must agree with `keys` exactly (tests/rules/test_dispatch.py checks the pack's).
+# only key (None: no key); and, with `route`,
+#   step_for(event_type, device) -> StepFn | None
+# a `step` specialised for such events, that must give what `step` gives (None: `step`).
+# The engine asks once per (type, device) and caches the answers; tests/rules/test_dispatch.py
+# checks the pack's against `keys` and `step`.
 KeyOf = Callable[[Event], "str | None"]
 Route = str | KeyOf | None
 
@@ -256,10 +259,12 @@ class Engine:
             found: Route = route(event_type, device)
             if found is None:
                 continue
+            step_for = getattr(proc, "step_for", None)
+            step = (step_for(event_type, device) if step_for is not None else None) or proc.step
             if isinstance(found, str):
-                entries.append((proc.name, found, _no_key, proc.step, False))
+                entries.append((proc.name, found, _no_key, step, False))
             else:
-                entries.append((proc.name, None, found, proc.step, False))
+                entries.append((proc.name, None, found, step, False))
         return entries
 
     def _apply(self, event: Event, out: list[Emitted]) -> None:

@@ -33,6 +33,14 @@ class Matcher:
         """True when the event satisfies every condition."""
         return self.test(event)
 
+    def may_match(self, event_type: str, device: str) -> bool:
+        """False when no event of this type from this device can match."""
+        return event_type in self.types and (self.devices is None or device in self.devices)
+
+    def always(self, event_type: str, device: str) -> bool:
+        """True when every event of this type from this device matches (no field tests)."""
+        return not self.tests and self.may_match(event_type, device)
+
     def data_only(self, event: Event) -> bool:
         """The field tests alone (type and device already known to match)."""
         return all(test(event) for test in self.tests)

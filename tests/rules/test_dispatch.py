@@ -4,6 +4,7 @@ processor's `keys` asks for, in processor order: never too few, never extra."""
 from __future__ import annotations
 
 import itertools
+import random
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +76,31 @@ def desk_actions(rules: list[Processor], registry: Registry) -> list[Event]:
 
 
 def recorded(processors: list[Processor], stream: list[Event]) -> tuple[list[list[tuple[str, str]]], Engine]:
-    """The (processor, key) steps the engine runs for each event, one event at a time."""
+    """The (processor, key) steps the engine runs for each event, one event at a time,
+    whether through `step` or a step that `step_for` specialised."""
     calls: list[tuple[str, str]] = []
+    inside: list[bool] = [False]  # a specialised step may fall back on `step`: count it once
+
+    def spied(step: Any, name: str) -> Any:
+        def spy(state: Any, event: Event, key: str) -> Any:
+            if inside[0]:
+                return step(state, event, key)
+            calls.append((name, key))
+            inside[0] = True
+            try:
+                return step(state, event, key)
+            finally:
+                inside[0] = False
+        return spy
+
     for proc in processors:
-        def spy(state: Any, event: Event, key: str, _step: Any = proc.step, _name: str = proc.name) -> Any:
-            calls.append((_name, key))
-            return _step(state, event, key)
-        proc.step = spy  # type: ignore[method-assign]
+        proc.step = spied(proc.step, proc.name)  # type: ignore[method-assign]
+        step_for = getattr(proc, "step_for", None)
+        if step_for is not None:
+            def spy_for(event_type: str, device: str, _for: Any = step_for, _name: str = proc.name) -> Any:
+                fast = _for(event_type, device)
+                return spied(fast, _name) if fast is not None else None
+            proc.step_for = spy_for  # type: ignore[attr-defined]
     engine = Engine(processors, lateness_ms=0)  # every push is applied at once
     per_event = []
     for i, event in enumerate(stream):
@@ -142,3 +161,51 @@ def test_processors_without_route_get_every_key() -> None:
     assert got[1] == [("device_activity", "d1"), ("multi", "d1")]
     assert engine.state[("multi", "all")] == 6
     assert engine.state[("device_activity", "d2")][0] == 4
+
+
+class Generic:
+    """A processor as the engine saw them before routing: `keys` and `step` only."""
+
+    def __init__(self, proc: Processor) -> None:
+        self.name = proc.name
+        self.event_types = proc.event_types
+        self.keys = proc.keys
+        self.step = proc.step
+        self.on_timer = proc.on_timer
+
+
+@pytest.mark.parametrize("devices", [TEST_DEVICES, ROOT / "devices.yaml"], ids=["testing", "example"])
+def test_routed_and_specialised_steps_change_nothing(devices: Path, tmp_path: Path) -> None:
+    """Two days of every kind of event, shuffled, with the desk acknowledging and resolving:
+    the same outputs, numbers, times and final state as keys() and step() alone give."""
+    registry = load_registry(devices)
+    for name, text in EXTRA_RULES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    rng = random.Random(11)
+    base = events(registry)
+    rng.shuffle(base)
+    rules = load_rules(registry, tmp_path)
+    desk = desk_actions(list(rules), registry)
+    stream: list[Event] = []
+    for i, e in enumerate(base):
+        stream.append(Event(e.id, T0 + i * 15_000 + rng.randint(0, 4000), e.device, e.type, e.subject, e.data))
+        if i % 97 == 0:
+            d = desk[(i // 97) % len(desk)]
+            stream.append(Event(f"{d.id}-{i}", T0 + i * 15_000, d.device, d.type, None, d.data))
+    stream.append(Event("last", T0 + len(base) * 15_000 + 40 * 3_600_000, "desk-x", "device.heartbeat"))
+
+    def run(processors: list[Any]) -> tuple[list[tuple[Any, ...]], dict[Any, Any]]:
+        engine = Engine(processors)
+        out = []
+        for e in stream:
+            out += engine.push(e)
+        out += engine.flush()
+        return [(o.n, o.processor, o.key, o.ts_ms, o.output) for o in out], engine.snapshot()
+
+    fast, fast_state = run([*load_rules(registry, tmp_path), DeviceActivity()])
+    slow, slow_state = run([Generic(p) for p in [*load_rules(registry, tmp_path), DeviceActivity()]])
+    assert fast == slow
+    assert fast_state == slow_state
+    # alerts of the quiet rules were raised, and cleared, along the way
+    states = {(o[1], o[4].state) for o in fast if hasattr(o[4], "state")}
+    assert {("device_offline", "raised"), ("device_offline", "cleared"), ("care_no_activity", "raised")} <= states
