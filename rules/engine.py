@@ -41,7 +41,7 @@ a snapshot reproduces, so sinks can drop the repeats of a crash.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -126,10 +126,30 @@ class EngineCounters:
 
 
 StepFn = Callable[[Any, Event, str], tuple[Any, list[Any]]]
-# (processor name, its fixed key or None, else its key function, step, the function gives several keys)
-_Entry = tuple[str, "str | None", Callable[[Event], Any], StepFn, bool]
+# (the processor's states, its fixed key or None, else its key function, step, the function gives
+# several keys, the processor's name)
+_Entry = tuple[dict[str, Any], "str | None", Callable[[Event], Any], StepFn, bool, str]
 MAX_ROUTED_DEVICES = 65_536  # per event type; further devices are routed on every event
 _heappush, _heappop = heapq.heappush, heapq.heappop
+
+
+class StateView(Mapping[tuple[str, str], Any]):
+    """The engine's per-processor state dicts seen as one mapping keyed by (processor, key)."""
+
+    def __init__(self, states: dict[str, dict[str, Any]]) -> None:
+        self._states = states
+
+    def __getitem__(self, slot: tuple[str, str]) -> Any:
+        proc, key = slot
+        return self._states[proc][key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for proc, states in self._states.items():
+            for key in states:
+                yield proc, key
+
+    def __len__(self) -> int:
+        return sum(len(states) for states in self._states.values())
 
 
 class Engine:
@@ -150,7 +170,8 @@ class Engine:
         self._routes: dict[str, dict[str, list[_Entry]]] = {}
         self.max_ts_ms = NO_WATERMARK
         self.watermark_ms = NO_WATERMARK
-        self.state: dict[tuple[str, str], Any] = {}
+        # keyed state, one dict per processor (its keys' hashes are cached str hashes)
+        self._states: dict[str, dict[str, Any]] = {p.name: {} for p in processors}
         self.counters = EngineCounters()
         self._buffer: list[tuple[int, int, Event]] = []
         self._arrival = 0
@@ -162,6 +183,11 @@ class Engine:
         for p in processors:
             for t in getattr(p, "early_types", ()):
                 self._early.setdefault(t, []).append(p)
+
+    @property
+    def state(self) -> StateView:
+        """The keyed state, as one read-only mapping of (processor, key) -> state."""
+        return StateView(self._states)
 
     # ---- feeding ---------------------------------------------------------------------
 
@@ -235,12 +261,12 @@ class Engine:
             return  # replaced or cancelled
         del self._timer_slots[at_timer]
         self.counters.timers_fired += 1
-        state, at = self.state, (proc, key)
-        new, outputs = self._processors[proc].on_timer(state.get(at), key, name, deadline)
+        states = self._states[proc]
+        new, outputs = self._processors[proc].on_timer(states.get(key), key, name, deadline)
         if new is None:
-            state.pop(at, None)
+            states.pop(key, None)
         else:
-            state[at] = new
+            states[key] = new
         if outputs:
             self._collect(proc, key, deadline, outputs, out)
 
@@ -252,9 +278,10 @@ class Engine:
             types = proc.event_types
             if types is not None and event_type not in types:
                 continue
+            states = self._states[proc.name]
             route = getattr(proc, "route", None)
             if route is None:
-                entries.append((proc.name, None, proc.keys, proc.step, True))
+                entries.append((states, None, proc.keys, proc.step, True, proc.name))
                 continue
             found: Route = route(event_type, device)
             if found is None:
@@ -262,9 +289,9 @@ class Engine:
             step_for = getattr(proc, "step_for", None)
             step = (step_for(event_type, device) if step_for is not None else None) or proc.step
             if isinstance(found, str):
-                entries.append((proc.name, found, _no_key, step, False))
+                entries.append((states, found, _no_key, step, False, proc.name))
             else:
-                entries.append((proc.name, None, found, step, False))
+                entries.append((states, None, found, step, False, proc.name))
         return entries
 
     def _apply(self, event: Event, out: list[Emitted]) -> None:
@@ -278,8 +305,7 @@ class Engine:
             entries = self._route(event.type, event.device)
             if len(by_device) < MAX_ROUTED_DEVICES:  # unknown devices must not grow it for ever
                 by_device[event.device] = entries
-        state = self.state
-        for name, key, key_of, step, multi in entries:
+        for states, key, key_of, step, multi, name in entries:
             if key is None:
                 if multi:
                     for each in key_of(event):
@@ -288,23 +314,23 @@ class Engine:
                 key = key_of(event)
                 if key is None:
                     continue
-            slot = (name, key)
-            new, outputs = step(state.get(slot), event, key)
-            if new is None:
-                if slot in state:
-                    del state[slot]
-            else:
-                state[slot] = new
+            old = states.get(key)
+            new, outputs = step(old, event, key)
+            if new is not old:  # most steps update their state in place
+                if new is None:
+                    del states[key]
+                else:
+                    states[key] = new
             if outputs:
                 self._collect(name, key, event.ts_ms, outputs, out)
 
     def _step(self, name: str, step: StepFn, event: Event, key: str, out: list[Emitted]) -> None:
-        slot = (name, key)
-        new, outputs = step(self.state.get(slot), event, key)
+        states = self._states[name]
+        new, outputs = step(states.get(key), event, key)
         if new is None:
-            self.state.pop(slot, None)
+            states.pop(key, None)
         else:
-            self.state[slot] = new
+            states[key] = new
         if outputs:
             self._collect(name, key, event.ts_ms, outputs, out)
 
@@ -347,7 +373,7 @@ class Engine:
                 [deadline, order, p, k, n] for (p, k, n), (deadline, order) in self._timer_slots.items()
             ],
             "timer_order": self._timer_order,
-            "state": [[p, k, v] for (p, k), v in self.state.items()],
+            "state": [[p, k, v] for p, states in self._states.items() for k, v in states.items()],
         }
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -369,7 +395,11 @@ class Engine:
             self._timers.append((deadline, order, proc, key, name))
         heapq.heapify(self._timers)
         self._timer_order = snap["timer_order"]
-        self.state = {(p, k): v for p, k, v in snap["state"] if p in self._processors}
+        for states in self._states.values():
+            states.clear()
+        for p, k, v in snap["state"]:
+            if p in self._processors:
+                self._states[p][k] = v
 
 
 def _no_key(event: Event) -> None:
