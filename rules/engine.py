@@ -242,16 +242,13 @@ class Engine:
     def _release(self, out: list[Emitted]) -> None:
         buffer, timers, watermark = self._buffer, self._timers, self.watermark_ms
         apply, fire = self._apply, self._fire_next
-        while True:
-            if buffer and buffer[0][0] <= watermark:
-                if timers and timers[0][0] < buffer[0][0]:
-                    fire(out)
-                else:
-                    apply(_heappop(buffer)[2], out)
-            elif timers and timers[0][0] <= watermark:
+        while buffer and buffer[0][0] <= watermark:  # events, each after the timers due before it
+            if timers and timers[0][0] < buffer[0][0]:
                 fire(out)
             else:
-                return
+                apply(_heappop(buffer)[2], out)
+        while timers and timers[0][0] <= watermark:  # then the timers due by the watermark
+            fire(out)
 
     def _fire_next(self, out: list[Emitted]) -> None:
         deadline, order, proc, key, name = _heappop(self._timers)
