@@ -65,6 +65,7 @@ class CompiledRule:
         self.event_types: frozenset[str] | None = frozenset(types)
         self._devices = union_devices(matchers)
         self._subjects = union_subjects(matchers)
+        self._by_idx = {c.idx: c for c in self.constructs}  # timers are named `{idx}:…`
         self._by_type: dict[str, list[Construct]] = {}
         for c in self.constructs:
             for t in c.types:
@@ -276,20 +277,23 @@ class CompiledRule:
         """Lifecycle timers (escalation, quiet clear) and construct timers (`{idx}:…`)."""
         if state is None:
             return None, []
-        out: list[Any] = []
         idx, _, sub = name.partition(":")
-        if idx.isdigit():
-            c = self.constructs[int(idx)]
-            cs, fires, timers = c.on_timer(state["c"].get(idx), sub, deadline_ms, key)
-            if cs is None:
-                state["c"].pop(idx, None)
-            else:
-                state["c"][idx] = cs
-            out.extend(timers)
-            for hit in fires:
-                _fire(self.info, state["a"], hit, deadline_ms, out, state.get("e"))
-        else:
+        c = self._by_idx.get(idx)
+        if c is None:
+            out: list[Any] = []
             _lifecycle_timer(self.info, state["a"], name, deadline_ms, out)
+            return _compact(state), out
+        cstates = state["c"]
+        cs, fires, timers = c.on_timer(cstates.get(idx), sub, deadline_ms, key)
+        if cs is None:
+            cstates.pop(idx, None)
+        else:
+            cstates[idx] = cs
+        if not fires:  # a quiet rule's timer moved on: what the construct gave is all
+            return _compact(state), list(timers)
+        out = list(timers)
+        for hit in fires:
+            _fire(self.info, state["a"], hit, deadline_ms, out, state.get("e"))
         return _compact(state), out
 
 

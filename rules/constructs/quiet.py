@@ -114,7 +114,8 @@ class QuietConstruct(Construct):
 
     def _quiet_of(self, akey: str) -> int | None:
         """The quiet duration of an alert key (fixed per key: looked up once)."""
-        if akey in self._quiet_ms:
+        try:
             return self._quiet_ms[akey]
-        quiet = self._quiet_ms[akey] = self.quiet(self._ident(akey))
-        return quiet
+        except KeyError:
+            quiet = self._quiet_ms[akey] = self.quiet(self._ident(akey))
+            return quiet
