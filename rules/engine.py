@@ -129,7 +129,7 @@ StepFn = Callable[[Any, Event, str], tuple[Any, list[Any]]]
 # (the processor's states, its fixed key or None, else its key function, step, the function gives
 # several keys, the processor's name)
 _Entry = tuple[dict[str, Any], "str | None", Callable[[Event], Any], StepFn, bool, str]
-MAX_ROUTED_DEVICES = 65_536  # per event type; further devices are routed on every event
+MAX_ROUTED_DEVICES = 16_384  # per event type; further (unknown) devices are routed on every event
 _heappush, _heappop = heapq.heappush, heapq.heappop
 
 

@@ -209,3 +209,15 @@ def test_routed_and_specialised_steps_change_nothing(devices: Path, tmp_path: Pa
     # alerts of the quiet rules were raised, and cleared, along the way
     states = {(o[1], o[4].state) for o in fast if hasattr(o[4], "state")}
     assert {("device_offline", "raised"), ("device_offline", "cleared"), ("care_no_activity", "raised")} <= states
+
+
+def test_devices_past_the_route_cache_are_still_routed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rules.engine
+    monkeypatch.setattr(rules.engine, "MAX_ROUTED_DEVICES", 2)
+    registry = load_registry(TEST_DEVICES)
+    processors: list[Processor] = [*load_rules(registry), DeviceActivity()]
+    stream = [e for e in events(registry) if e.type in ("door.opened", UNKNOWN_DEVICE, "device.heartbeat")]
+    want = [expected(processors, e) for e in stream]
+    got, engine = recorded(processors, stream)
+    assert got == want
+    assert all(len(by_device) <= 2 for by_device in engine._routes.values())
