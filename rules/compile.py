@@ -21,6 +21,8 @@ from rules.silence import Silence, Silencer
 from rules.spec import RuleSpec, parse_duration_ms
 
 DEFAULT_ESCALATE_MS = 5 * 60_000
+# constructs that, without state, keep none for an event none of their conditions matches
+_INERT_WHEN_UNMATCHED = frozenset({"event", "count", "distinct", "sequence", "absence", "dwell", "sustained"})
 _NOTHING: list[Any] = []  # never appended to: the engine only reads outputs
 
 
@@ -166,8 +168,10 @@ class CompiledRule:
         part of its work (None: the generic `step`). Only quiet rules have such shortcuts:
         once armed, an event that neither their condition nor their clear can match changes
         nothing, and a heartbeat of a device they watch is noted in place."""
-        if not self._single or event_type in DESK_ACTIONS:
+        if event_type in DESK_ACTIONS:
             return None
+        if not self._single:
+            return self._fresh_step_for(event_type, device)
         mine, clear = self.constructs[0].matchers[0], self.clear_on
         if not mine.may_match(event_type, device) and (clear is None or not clear.may_match(event_type, device)):
             return self._idle_step
@@ -176,6 +180,30 @@ class CompiledRule:
         if self._heard is not None and mine.always(event_type, device):
             return self._heard_step
         return None
+
+    def _fresh_step_for(self, event_type: str, device: str) -> StepFn | None:
+        """For a key without state, an event that none of the constructs' conditions accepts
+        leaves it without state (constructs keep nothing of events they do not match): such
+        an event needs only those conditions tested, not the whole step."""
+        constructs = self._by_type.get(event_type, ())
+        if any(c.kind not in _INERT_WHEN_UNMATCHED for c in constructs):
+            return None
+        tests = [m.test for c in constructs for m in c.matchers if m.may_match(event_type, device)]
+        step = self.step
+        if len(tests) == 1:
+            only = tests[0]
+
+            def fresh_one(state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+                if state is None and not only(event):
+                    return None, _NOTHING
+                return step(state, event, key)
+            return fresh_one
+
+        def fresh(state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+            if state is None and not any(test(event) for test in tests):
+                return None, _NOTHING
+            return step(state, event, key)
+        return fresh
 
     def _idle_step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
         if state is not None and self._idx0 in state["c"]:
