@@ -96,6 +96,7 @@ class Processor(Protocol):
 # checks the pack's against `keys` and `step`.
 KeyOf = Callable[[Event], "str | None"]
 Route = str | KeyOf | None
+StepFn = Callable[[Any, Event, str], tuple[Any, list[Any]]]
 
 
 @dataclass(slots=True)
@@ -125,7 +126,6 @@ class EngineCounters:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
 
 
-StepFn = Callable[[Any, Event, str], tuple[Any, list[Any]]]
 # (the processor's states, its fixed key or None, else its key function, step, the function gives
 # several keys, the processor's name)
 _Entry = tuple[dict[str, Any], "str | None", Callable[[Event], Any], StepFn, bool, str]
