@@ -165,9 +165,10 @@ class CompiledRule:
 
     def step_for(self, event_type: str, device: str) -> StepFn | None:
         """`step` specialised for events of this type from this device, where the route settles
-        part of its work (None: the generic `step`). Only quiet rules have such shortcuts:
-        once armed, an event that neither their condition nor their clear can match changes
-        nothing, and a heartbeat of a device they watch is noted in place."""
+        part of its work (None: the generic `step`). A key without state stays so for events
+        no construct's condition accepts; a quiet rule, once armed, is unchanged by events
+        neither its condition nor its clear can match, and notes a watched device's heartbeat
+        in place."""
         if event_type in DESK_ACTIONS:
             return None
         if not self._single:
