@@ -7,6 +7,8 @@ from typing import Any
 
 from ingest.event import Event
 
+_NOTHING: list[Any] = []  # never appended to: the engine only reads outputs
+
 
 class DeviceActivity:
     """Counts each device's events exactly once and remembers when it was last heard."""
@@ -18,12 +20,21 @@ class DeviceActivity:
         """One state per device."""
         return (event.device,)
 
+    def route(self, event_type: str, device: str) -> str:
+        """The engine's shortcut for `keys`: always the device."""
+        return device
+
     def step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
-        """State is [count, first_ms, last_ms]."""
+        """State is [count, first_ms, last_ms], updated in place (a heartbeat allocates nothing)."""
+        ts = event.ts_ms
         if state is None:
-            return [1, event.ts_ms, event.ts_ms], []
-        count, first, last = state
-        return [count + 1, min(first, event.ts_ms), max(last, event.ts_ms)], []
+            return [1, ts, ts], _NOTHING
+        state[0] += 1
+        if ts < state[1]:
+            state[1] = ts
+        elif ts > state[2]:
+            state[2] = ts
+        return state, _NOTHING
 
     def on_timer(self, state: Any, key: str, name: str, deadline_ms: int) -> tuple[Any, list[Any]]:
         """No timers."""

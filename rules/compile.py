@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ingest.event import ALERT_ACK, DESK_ACTIONS, Event
 from ingest.registry import Registry
 from rules.constructs import build
 from rules.constructs.base import START_KEY, Construct, Context, Ident
+from rules.engine import Route, StepFn
 from rules.lifecycle import RuleInfo, acknowledge_early, drop_early, ident_from_ack, keep_alive, raise_early
 from rules.lifecycle import acknowledge as _ack
 from rules.lifecycle import clear as _clear
@@ -20,7 +21,8 @@ from rules.silence import Silence, Silencer
 from rules.spec import RuleSpec, parse_duration_ms
 
 DEFAULT_ESCALATE_MS = 5 * 60_000
-_START = (START_KEY,)
+# constructs that, without state, keep none for an event none of their conditions matches
+_INERT_WHEN_UNMATCHED = frozenset({"event", "count", "distinct", "sequence", "absence", "dwell", "sustained"})
 _NOTHING: list[Any] = []  # never appended to: the engine only reads outputs
 
 
@@ -54,7 +56,8 @@ class CompiledRule:
         self.info = RuleInfo(spec.rule, spec.severity, (spec.summary.zh, spec.summary.en),
                              escalate_ms, quiet_ms, spec.clear.ack, spec.commands, registry,
                              Silencer(spec.rule, silences or []))
-        self._bases = [c.base for c in self.constructs if c.base is not None]
+        self._bases = [c.base.test for c in self.constructs if c.base is not None]
+        self._clear = self.clear_on.test if self.clear_on is not None else None
         matchers = [m for c in self.constructs for m in c.matchers]
         if self.clear_on is not None:
             matchers.append(self.clear_on)
@@ -64,6 +67,7 @@ class CompiledRule:
         self.event_types: frozenset[str] | None = frozenset(types)
         self._devices = union_devices(matchers)
         self._subjects = union_subjects(matchers)
+        self._by_idx = {c.idx: c for c in self.constructs}  # timers are named `{idx}:…`
         self._by_type: dict[str, list[Construct]] = {}
         for c in self.constructs:
             for t in c.types:
@@ -83,7 +87,18 @@ class CompiledRule:
         if self._single and len(self.constructs) > 1:
             raise ValueError("a quiet construct cannot be combined with others in one rule")
         # a single-key rule sees every event; most only need "not mine" (see step)
-        self._mine = self.constructs[0].matchers[0] if self._single else None
+        self._mine = self.constructs[0].matchers[0].test if self._single else None
+        # and a quiet construct's hot path, which the rule may take alone (see step)
+        self._heard: Callable[[Any, Event], bool] | None = (
+            getattr(self.constructs[0], "heard", None) if self._single else None)
+        self._idx0 = self.constructs[0].idx
+        # the subjects a quiet rule's condition and clear can match, when both name some
+        self._watched = frozenset().union(*(m.subjects or () for m in [self.constructs[0].matchers[0], self.clear_on]
+                                            if m is not None))
+        # an event's alert key where it is not its engine key (see `step`)
+        self._akey: Callable[[Event], str | None] | None = None
+        if self._single or self._location is not None:
+            self._akey = {"device": _device_key, "subject": _subject_key}.get(spec.key, _port_key)
         # one event is enough for these constructs, whatever came before: their raises can be
         # published on arrival instead of after the reorder window (see `early`)
         self._early_by_type: dict[str, list[Construct]] = {}
@@ -104,66 +119,167 @@ class CompiledRule:
 
     def keys(self, event: Event) -> Iterable[str]:
         """The engine key(s) of this event: its alert key, or its location for a join."""
+        key = self.key_of(event)
+        return (key,) if key is not None else ()
+
+    def key_of(self, event: Event) -> str | None:
+        """The one engine key of this event, or None when it concerns no key of this rule."""
         if event.type in DESK_ACTIONS:
             if event.data.get("rule") != self.name:
-                return ()
+                return None
             if self._single:
-                return _START
+                return START_KEY
             ident = ident_from_ack(self.ctx.key, event.data)
-            route = self._route(ident) if ident is not None else None
-            return (route,) if route is not None else ()
+            return self._route(ident) if ident is not None else None
         if self._single:
-            return _START  # "never heard from" counts from the first event of all
+            return START_KEY  # "never heard from" counts from the first event of all
         if self._devices is not None and event.device not in self._devices:
-            return ()
+            return None
         if self._subjects is not None and (
             event.subject is None or event.subject.id not in self._subjects
         ):
-            return ()
+            return None
         if self._location is not None:
-            loc = self._locations.get(event.device)
-            return (loc,) if loc is not None else ()
+            return self._locations.get(event.device)
         ident = self.ctx.ident(event)
-        return (ident.akey,) if ident is not None else ()
+        return ident.akey if ident is not None else None
+
+    def route(self, event_type: str, device: str) -> Route:
+        """`key_of` settled per (event type, device) for the engine (see rules.engine): the
+        device filter and, for device and location keys, the key itself are known then."""
+        if event_type in DESK_ACTIONS:
+            return self.key_of
+        if self._single:
+            return START_KEY
+        if self._devices is not None and device not in self._devices:
+            return None
+        if self._subjects is not None:
+            return self.key_of
+        if self._location is not None:
+            return self._locations.get(device)
+        if self.ctx.key == "device":
+            return device
+        if self.ctx.key == "subject":
+            return _subject_key
+        return _port_key
+
+    def step_for(self, event_type: str, device: str) -> StepFn | None:
+        """`step` specialised for events of this type from this device, where the route settles
+        part of its work (None: the generic `step`). A key without state stays so for events
+        no construct's condition accepts; a quiet rule, once armed, is unchanged by events
+        neither its condition nor its clear can match, and notes a watched device's heartbeat
+        in place."""
+        if event_type in DESK_ACTIONS:
+            return None
+        if not self._single:
+            return self._fresh_step_for(event_type, device)
+        mine, clear = self.constructs[0].matchers[0], self.clear_on
+        if not mine.may_match(event_type, device) and (clear is None or not clear.may_match(event_type, device)):
+            return self._idle_step
+        if mine.subjects is not None and (clear is None or clear.subjects is not None):
+            return self._subjects_step
+        if self._heard is not None and mine.always(event_type, device):
+            return self._heard_step
+        return None
+
+    def _fresh_step_for(self, event_type: str, device: str) -> StepFn | None:
+        """For a key without state, an event that none of the constructs' conditions accepts
+        leaves it without state (constructs keep nothing of events they do not match): such
+        an event needs only those conditions tested, not the whole step."""
+        constructs = self._by_type.get(event_type, ())
+        if any(c.kind not in _INERT_WHEN_UNMATCHED for c in constructs):
+            return None
+        tests = [m.test for c in constructs for m in c.matchers if m.may_match(event_type, device)]
+        step = self.step
+        if len(tests) == 1:
+            only = tests[0]
+
+            def fresh_one(state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+                if state is None and not only(event):
+                    return None, _NOTHING
+                return step(state, event, key)
+            return fresh_one
+
+        def fresh(state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+            if state is None and not any(test(event) for test in tests):
+                return None, _NOTHING
+            return step(state, event, key)
+        return fresh
+
+    def _idle_step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+        if state is not None and self._idx0 in state["c"]:
+            return state, _NOTHING
+        return self.step(state, event, key)
+
+    def _subjects_step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+        subject = event.subject
+        if (subject is None or subject.id not in self._watched) and state is not None and self._idx0 in state["c"]:
+            return state, _NOTHING  # neither its condition nor its clear concern this subject
+        return self.step(state, event, key)
+
+    def _heard_step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+        heard = self._heard
+        if heard is not None and state is not None and not state["a"] and heard(state["c"].get(self._idx0), event):
+            return state, _NOTHING
+        return self.step(state, event, key)
 
     # ---- processing ------------------------------------------------------------------
 
     def step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
         """Clear or keep alive active alerts, then let each construct decide."""
-        mine = self._mine
-        if mine is not None and state is not None and not state["a"] and not mine(event):
-            return state, _NOTHING  # armed already, no alert to clear, not an event it watches
-        st = state if state is not None else {"c": {}, "a": {}}
+        if state is None:
+            st: dict[str, Any] = {"c": {}, "a": {}}
+        else:
+            mine = self._mine
+            if mine is not None and not state["a"]:
+                if not mine(event):
+                    return state, _NOTHING  # armed already, no alert to clear, not an event it watches
+                heard = self._heard
+                if heard is not None and event.type not in DESK_ACTIONS and heard(state["c"].get(self._idx0), event):
+                    return state, _NOTHING  # a heartbeat noted in place: nothing else can happen
+            st = state
+        if event.type in DESK_ACTIONS:
+            return self._desk(st, event)
         alerts: dict[str, Any] = st["a"]
         out: list[Any] = []
-        if event.type in DESK_ACTIONS:
-            ident = ident_from_ack(self.ctx.key, event.data)
-            if ident is not None:
-                alert = event.data.get("alert")
-                act = _ack if event.type == ALERT_ACK else _resolve
-                act(self.info, alerts, ident.akey, event.ts_ms, alert if isinstance(alert, str) else None, out)
-            return _compact(st), out
         if alerts:
-            ident = self.ctx.ident(event)
-            if ident is not None and ident.akey in alerts:
-                if self.clear_on is not None and self.clear_on(event):
-                    _clear(self.info, alerts, ident.akey, event.ts_ms, out, event.id)
+            # the engine key is the alert key, except for a join's location or a quiet rule
+            akey = self._akey(event) if self._akey is not None else key
+            if akey is not None and akey in alerts:
+                if self._clear is not None and self._clear(event):
+                    _clear(self.info, alerts, akey, event.ts_ms, out, event.id)
                 elif self.info.quiet_ms is not None and any(b(event) for b in self._bases):
-                    keep_alive(self.info, alerts, ident.akey, event.ts_ms, out)
+                    keep_alive(self.info, alerts, akey, event.ts_ms, out)
         cstates: dict[str, Any] = st["c"]
         for c in self._by_type.get(event.type, ()):
-            cs, fires, timers = c.step(cstates.get(c.idx), event, key)
+            idx = c.idx
+            cs, fires, timers = c.step(cstates.get(idx), event, key)
             if cs is None:
-                cstates.pop(c.idx, None)
+                cstates.pop(idx, None)
             else:
-                cstates[c.idx] = cs
+                cstates[idx] = cs
             if timers:
                 out.extend(timers)
             for hit in fires:
                 _fire(self.info, alerts, hit, event.ts_ms, out, st.get("e"))
-        early = st.get("e")
-        if early:
-            drop_early(self.info, early, _ref(event), event.ts_ms, out)
+        if "e" in st:
+            early = st["e"]
+            if early:
+                drop_early(self.info, early, _ref(event), event.ts_ms, out)
+            if not early:
+                del st["e"]
+        if cstates or alerts or "e" in st:
+            return st, out
+        return None, out
+
+    def _desk(self, st: dict[str, Any], event: Event) -> tuple[Any, list[Any]]:
+        """The desk acknowledged or resolved an alert of this rule."""
+        out: list[Any] = []
+        ident = ident_from_ack(self.ctx.key, event.data)
+        if ident is not None:
+            alert = event.data.get("alert")
+            act = _ack if event.type == ALERT_ACK else _resolve
+            act(self.info, st["a"], ident.akey, event.ts_ms, alert if isinstance(alert, str) else None, out)
         return _compact(st), out
 
     def early(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
@@ -190,21 +306,37 @@ class CompiledRule:
         """Lifecycle timers (escalation, quiet clear) and construct timers (`{idx}:…`)."""
         if state is None:
             return None, []
-        out: list[Any] = []
         idx, _, sub = name.partition(":")
-        if idx.isdigit():
-            c = self.constructs[int(idx)]
-            cs, fires, timers = c.on_timer(state["c"].get(idx), sub, deadline_ms, key)
-            if cs is None:
-                state["c"].pop(idx, None)
-            else:
-                state["c"][idx] = cs
-            out.extend(timers)
-            for hit in fires:
-                _fire(self.info, state["a"], hit, deadline_ms, out, state.get("e"))
-        else:
+        c = self._by_idx.get(idx)
+        if c is None:
+            out: list[Any] = []
             _lifecycle_timer(self.info, state["a"], name, deadline_ms, out)
+            return _compact(state), out
+        cstates = state["c"]
+        cs, fires, timers = c.on_timer(cstates.get(idx), sub, deadline_ms, key)
+        if cs is None:
+            cstates.pop(idx, None)
+        else:
+            cstates[idx] = cs
+        if not fires:  # a quiet rule's timer moved on: what the construct gave is all
+            return _compact(state), list(timers)
+        out = list(timers)
+        for hit in fires:
+            _fire(self.info, state["a"], hit, deadline_ms, out, state.get("e"))
         return _compact(state), out
+
+
+def _device_key(event: Event) -> str:
+    return event.device
+
+
+def _subject_key(event: Event) -> str | None:
+    return event.subject.id if event.subject is not None else None
+
+
+def _port_key(event: Event) -> str:
+    port = event.data.get("port")
+    return event.device if port is None else f"{event.device}:{port}"
 
 
 def _compact(st: dict[str, Any]) -> dict[str, Any] | None:

@@ -41,7 +41,7 @@ a snapshot reproduces, so sinks can drop the repeats of a crash.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -85,6 +85,20 @@ class Processor(Protocol):
         ...
 
 
+# Optional, for speed: a processor may also offer
+#   route(event_type, device) -> None | str | Callable[[Event], str | None]
+# saying, for every event of that type from that device, what `keys` returns: None when it
+# is always empty, a str when it is always that one key, or a function giving the event's
+# only key (None: no key); and, with `route`,
+#   step_for(event_type, device) -> StepFn | None
+# a `step` specialised for such events, that must give what `step` gives (None: `step`).
+# The engine asks once per (type, device) and caches the answers; tests/rules/test_dispatch.py
+# checks the pack's against `keys` and `step`.
+KeyOf = Callable[[Event], "str | None"]
+Route = str | KeyOf | None
+StepFn = Callable[[Any, Event, str], tuple[Any, list[Any]]]
+
+
 @dataclass(slots=True)
 class Emitted:
     """One processor output, stamped with its event time and a replay-stable number."""
@@ -112,10 +126,30 @@ class EngineCounters:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
 
 
-@dataclass(slots=True)
-class _TimerSlot:
-    deadline_ms: int
-    order: int
+# (the processor's states, its fixed key or None, else its key function, step, the function gives
+# several keys, the processor's name)
+_Entry = tuple[dict[str, Any], "str | None", Callable[[Event], Any], StepFn, bool, str]
+MAX_ROUTED_DEVICES = 16_384  # per event type; further (unknown) devices are routed on every event
+_heappush, _heappop = heapq.heappush, heapq.heappop
+
+
+class StateView(Mapping[tuple[str, str], Any]):
+    """The engine's per-processor state dicts seen as one mapping keyed by (processor, key)."""
+
+    def __init__(self, states: dict[str, dict[str, Any]]) -> None:
+        self._states = states
+
+    def __getitem__(self, slot: tuple[str, str]) -> Any:
+        proc, key = slot
+        return self._states[proc][key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for proc, states in self._states.items():
+            for key in states:
+                yield proc, key
+
+    def __len__(self) -> int:
+        return sum(len(states) for states in self._states.values())
 
 
 class Engine:
@@ -129,22 +163,31 @@ class Engine:
         self.lateness_ms = lateness_ms
         self.max_applied_lateness_ms = max_applied_lateness_ms
         self._processors = {p.name: p for p in processors}
-        self._by_type: dict[str, list[Processor]] = {}
-        self._for_all = [p for p in processors if p.event_types is None]
+        # the order processors see an event in (and so the order of their outputs)
+        self._order = [p for p in processors if p.event_types is None] + [
+            p for p in processors if p.event_types is not None]
+        # event type -> device -> what to run (see `_route`), filled as they come
+        self._routes: dict[str, dict[str, list[_Entry]]] = {}
         self.max_ts_ms = NO_WATERMARK
         self.watermark_ms = NO_WATERMARK
-        self.state: dict[tuple[str, str], Any] = {}
+        # keyed state, one dict per processor (its keys' hashes are cached str hashes)
+        self._states: dict[str, dict[str, Any]] = {p.name: {} for p in processors}
         self.counters = EngineCounters()
         self._buffer: list[tuple[int, int, Event]] = []
         self._arrival = 0
         self._timers: list[tuple[int, int, str, str, str]] = []
-        self._timer_slots: dict[tuple[str, str, str], _TimerSlot] = {}
+        self._timer_slots: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (deadline, order)
         self._timer_order = 0
         self.early_raises = early_raises  # the live processor's choice; replays keep event order
         self._early: dict[str, list[Processor]] = {}
         for p in processors:
             for t in getattr(p, "early_types", ()):
                 self._early.setdefault(t, []).append(p)
+
+    @property
+    def state(self) -> StateView:
+        """The keyed state, as one read-only mapping of (processor, key) -> state."""
+        return StateView(self._states)
 
     # ---- feeding ---------------------------------------------------------------------
 
@@ -156,27 +199,28 @@ class Engine:
         """Offer one event; returns the outputs of everything the watermark released."""
         self.counters.pushed += 1
         out: list[Emitted] = []
-        if event.ts_ms < self.watermark_ms:
-            if event.ts_ms < self.watermark_ms - self.max_applied_lateness_ms:
+        ts = event.ts_ms
+        if ts < self.watermark_ms:
+            if ts < self.watermark_ms - self.max_applied_lateness_ms:
                 self.counters.too_late += 1
                 return out
             self.counters.late += 1
             self._apply(event, out)
             return out
         self._arrival += 1
-        heapq.heappush(self._buffer, (event.ts_ms, self._arrival, event))
+        _heappush(self._buffer, (ts, self._arrival, event))
         released = False
-        if event.ts_ms > self.max_ts_ms:
-            self.max_ts_ms = event.ts_ms
-            watermark = event.ts_ms - self.lateness_ms
+        if ts > self.max_ts_ms:
+            self.max_ts_ms = ts
+            watermark = ts - self.lateness_ms
             if watermark > self.watermark_ms:
                 self.watermark_ms = watermark
                 self._release(out)
-                released = event.ts_ms <= watermark  # only without allowed lateness
+                released = ts <= watermark  # only without allowed lateness
         if self.early_raises and not released:  # still waiting its turn (replays skip this)
             early = self._early.get(event.type)
             if early is not None:
-                self._feed(early, event, out, early=True)
+                self._feed_early(early, event, out)
         return out
 
     def advance(self, watermark_ms: int) -> list[Emitted]:
@@ -197,80 +241,120 @@ class Engine:
 
     def _release(self, out: list[Emitted]) -> None:
         buffer, timers, watermark = self._buffer, self._timers, self.watermark_ms
-        pop = heapq.heappop
-        while True:
-            if buffer and buffer[0][0] <= watermark:
-                if timers and timers[0][0] < buffer[0][0]:
-                    self._fire_next(out)
-                else:
-                    self._apply(pop(buffer)[2], out)
-            elif timers and timers[0][0] <= watermark:
-                self._fire_next(out)
+        apply, fire = self._apply, self._fire_next
+        while buffer and buffer[0][0] <= watermark:  # events, each after the timers due before it
+            if timers and timers[0][0] < buffer[0][0]:
+                fire(out)
             else:
-                return
+                apply(_heappop(buffer)[2], out)
+        while timers and timers[0][0] <= watermark:  # then the timers due by the watermark
+            fire(out)
 
     def _fire_next(self, out: list[Emitted]) -> None:
-        deadline, order, proc, key, name = heapq.heappop(self._timers)
-        slot = self._timer_slots.get((proc, key, name))
-        if slot is None or slot.order != order:
+        deadline, order, proc, key, name = _heappop(self._timers)
+        at_timer = (proc, key, name)
+        slot = self._timer_slots.get(at_timer)
+        if slot is None or slot[1] != order:
             return  # replaced or cancelled
-        del self._timer_slots[(proc, key, name)]
+        del self._timer_slots[at_timer]
         self.counters.timers_fired += 1
-        self._run_timer(self._processors[proc], key, name, deadline, out)
+        states = self._states[proc]
+        new, outputs = self._processors[proc].on_timer(states.get(key), key, name, deadline)
+        if new is None:
+            states.pop(key, None)
+        else:
+            states[key] = new
+        if outputs:
+            self._collect(proc, key, deadline, outputs, out)
+
+    def _route(self, event_type: str, device: str) -> list[_Entry]:
+        """What runs on an event of this type from this device, in processor order: each
+        processor that takes the type and, per its `route`, can find a key in such events."""
+        entries: list[_Entry] = []
+        for proc in self._order:
+            types = proc.event_types
+            if types is not None and event_type not in types:
+                continue
+            states = self._states[proc.name]
+            route = getattr(proc, "route", None)
+            if route is None:
+                entries.append((states, None, proc.keys, proc.step, True, proc.name))
+                continue
+            found: Route = route(event_type, device)
+            if found is None:
+                continue
+            step_for = getattr(proc, "step_for", None)
+            step = (step_for(event_type, device) if step_for is not None else None) or proc.step
+            if isinstance(found, str):
+                entries.append((states, found, _no_key, step, False, proc.name))
+            else:
+                entries.append((states, None, found, step, False, proc.name))
+        return entries
 
     def _apply(self, event: Event, out: list[Emitted]) -> None:
+        """Run each processor's `step` on every key of the event."""
         self.counters.applied += 1
-        procs = self._by_type.get(event.type)
-        if procs is None:
-            procs = self._for_all + [
-                p for p in self._processors.values()
-                if p.event_types is not None and event.type in p.event_types
-            ]
-            self._by_type[event.type] = procs
-        self._feed(procs, event, out)
-
-    def _feed(self, procs: list[Processor], event: Event, out: list[Emitted], early: bool = False) -> None:
-        """Run each processor's `step` (or `early`, on arrival) on every key of the event."""
-        state = self.state
-        for proc in procs:
-            step = proc.early if early else proc.step  # type: ignore[attr-defined]
-            for key in proc.keys(event):
-                slot = (proc.name, key)
-                new, outputs = step(state.get(slot), event, key)
+        by_device = self._routes.get(event.type)
+        if by_device is None:
+            by_device = self._routes[event.type] = {}
+        entries = by_device.get(event.device)
+        if entries is None:
+            entries = self._route(event.type, event.device)
+            if len(by_device) < MAX_ROUTED_DEVICES:  # unknown devices must not grow it for ever
+                by_device[event.device] = entries
+        for states, key, key_of, step, multi, name in entries:
+            if key is None:
+                if multi:
+                    for each in key_of(event):
+                        self._step(name, step, event, each, out)
+                    continue
+                key = key_of(event)
+                if key is None:
+                    continue
+            old = states.get(key)
+            new, outputs = step(old, event, key)
+            if new is not old:  # most steps update their state in place
                 if new is None:
-                    state.pop(slot, None)
+                    del states[key]
                 else:
-                    state[slot] = new
-                if outputs:
-                    self._collect(proc.name, key, event.ts_ms, outputs, out)
+                    states[key] = new
+            if outputs:
+                self._collect(name, key, event.ts_ms, outputs, out)
 
-    def _run_timer(self, proc: Processor, key: str, name: str, deadline: int, out: list[Emitted]) -> None:
-        slot = (proc.name, key)
-        new, outputs = proc.on_timer(self.state.get(slot), key, name, deadline)
+    def _step(self, name: str, step: StepFn, event: Event, key: str, out: list[Emitted]) -> None:
+        states = self._states[name]
+        new, outputs = step(states.get(key), event, key)
         if new is None:
-            self.state.pop(slot, None)
+            states.pop(key, None)
         else:
-            self.state[slot] = new
+            states[key] = new
         if outputs:
-            self._collect(proc.name, key, deadline, outputs, out)
+            self._collect(name, key, event.ts_ms, outputs, out)
+
+    def _feed_early(self, procs: list[Processor], event: Event, out: list[Emitted]) -> None:
+        """Run each processor's `early` on every key of the event, on arrival."""
+        for proc in procs:
+            for key in proc.keys(event):
+                self._step(proc.name, proc.early, event, key, out)  # type: ignore[attr-defined]
 
     def _collect(self, proc: str, key: str, ts_ms: int, outputs: list[Any], out: list[Emitted]) -> None:
+        counters = self.counters
         for output in outputs:
             if isinstance(output, SetTimer):
                 self._timer_order += 1
-                self._timer_slots[(proc, key, output.name)] = _TimerSlot(output.deadline_ms, self._timer_order)
-                heapq.heappush(self._timers, (output.deadline_ms, self._timer_order, proc, key, output.name))
+                self._timer_slots[(proc, key, output.name)] = (output.deadline_ms, self._timer_order)
+                _heappush(self._timers, (output.deadline_ms, self._timer_order, proc, key, output.name))
             elif isinstance(output, CancelTimer):
                 self._timer_slots.pop((proc, key, output.name), None)
             else:
-                self.counters.emitted += 1
-                out.append(Emitted(self.counters.emitted, proc, key, ts_ms, output))
+                counters.emitted += 1
+                out.append(Emitted(counters.emitted, proc, key, ts_ms, output))
 
     # ---- snapshots -------------------------------------------------------------------
 
     def pending_timers(self) -> list[tuple[int, str, str, str]]:
         """Active timers as (deadline_ms, processor, key, name), soonest first."""
-        return sorted((s.deadline_ms, p, k, n) for (p, k, n), s in self._timer_slots.items())
+        return sorted((s[0], p, k, n) for (p, k, n), s in self._timer_slots.items())
 
     def snapshot(self) -> dict[str, Any]:
         """Everything needed to continue exactly where the engine is (JSON-serialisable)."""
@@ -283,10 +367,10 @@ class Engine:
             "arrival": self._arrival,
             "buffer": [[ts, seq, ev.to_dict()] for ts, seq, ev in sorted(self._buffer, key=_order)],
             "timers": [
-                [s.deadline_ms, s.order, p, k, n] for (p, k, n), s in self._timer_slots.items()
+                [deadline, order, p, k, n] for (p, k, n), (deadline, order) in self._timer_slots.items()
             ],
             "timer_order": self._timer_order,
-            "state": [[p, k, v] for (p, k), v in self.state.items()],
+            "state": [[p, k, v] for p, states in self._states.items() for k, v in states.items()],
         }
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -304,11 +388,19 @@ class Engine:
         for deadline, order, proc, key, name in snap["timers"]:
             if proc not in self._processors:
                 continue  # a processor removed since the snapshot: its timers go too
-            self._timer_slots[(proc, key, name)] = _TimerSlot(deadline, order)
+            self._timer_slots[(proc, key, name)] = (deadline, order)
             self._timers.append((deadline, order, proc, key, name))
         heapq.heapify(self._timers)
         self._timer_order = snap["timer_order"]
-        self.state = {(p, k): v for p, k, v in snap["state"] if p in self._processors}
+        for states in self._states.values():
+            states.clear()
+        for p, k, v in snap["state"]:
+            if p in self._processors:
+                self._states[p][k] = v
+
+
+def _no_key(event: Event) -> None:
+    """The key function of an entry whose key is fixed (never called)."""
 
 
 def _order(item: tuple[int, int, Event]) -> tuple[int, int]:

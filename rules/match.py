@@ -13,9 +13,12 @@ from ingest.registry import Device, Registry
 Test = Callable[[Any], bool]
 
 class Matcher:
-    """A compiled condition: event types, allowed devices (None = any) and field tests."""
+    """A compiled condition: event types, allowed devices (None = any) and field tests.
 
-    __slots__ = ("types", "devices", "subjects", "tests")
+    `test` is the whole condition as one plain function (hot paths call it rather than the
+    Matcher, whose `__call__` costs a slot lookup more per event)."""
+
+    __slots__ = ("types", "devices", "subjects", "tests", "test")
 
     def __init__(self, types: frozenset[str], devices: frozenset[str] | None,
                  tests: tuple[Callable[[Event], bool], ...],
@@ -24,21 +27,40 @@ class Matcher:
         self.devices = devices
         self.subjects = subjects  # when set, only events of these subjects can match
         self.tests = tests
+        self.test: Callable[[Event], bool] = _whole(types, devices, tests)
 
     def __call__(self, event: Event) -> bool:
         """True when the event satisfies every condition."""
-        if event.type not in self.types:
-            return False
-        if self.devices is not None and event.device not in self.devices:
-            return False
-        for test in self.tests:
-            if not test(event):
-                return False
-        return True
+        return self.test(event)
+
+    def may_match(self, event_type: str, device: str) -> bool:
+        """False when no event of this type from this device can match."""
+        return event_type in self.types and (self.devices is None or device in self.devices)
+
+    def always(self, event_type: str, device: str) -> bool:
+        """True when every event of this type from this device matches (no field tests)."""
+        return not self.tests and self.may_match(event_type, device)
 
     def data_only(self, event: Event) -> bool:
         """The field tests alone (type and device already known to match)."""
         return all(test(event) for test in self.tests)
+
+
+def _whole(types: frozenset[str], devices: frozenset[str] | None,
+           tests: tuple[Callable[[Event], bool], ...]) -> Callable[[Event], bool]:
+    """Type, then device, then the field tests, in one function shaped for what is given."""
+    if len(tests) == 1:
+        only = tests[0]
+        if devices is None:
+            return lambda e: e.type in types and only(e)
+        return lambda e: e.type in types and e.device in devices and only(e)
+    if tests:
+        if devices is None:
+            return lambda e: e.type in types and all(t(e) for t in tests)
+        return lambda e: e.type in types and e.device in devices and all(t(e) for t in tests)
+    if devices is None:
+        return lambda e: e.type in types
+    return lambda e: e.type in types and e.device in devices
 
 
 def value_test(value: Any) -> Test:
@@ -125,29 +147,54 @@ def compile_where(where: dict[str, Any], registry: Registry,
             )
             devices = chosen if devices is None else devices & chosen
         elif path == "subject.watchlist":
-            tests.append(_watch_test(test, watched))
+            tests.append(_watch_test(value, watched))
             if value is True:
                 subjects = watched
         elif path.startswith("subject."):
-            tests.append(_subject_test(test, path[8:]))
+            tests.append(_subject_test(value, path[8:]))
         else:
-            tests.append(_data_test(test, path[5:]))
+            tests.append(_data_test(value, path[5:]))
     return Matcher(types, devices, tuple(tests), subjects)
 
 
 EventTest = Callable[[Event], bool]
 
 
-def _watch_test(test: Test, watched: frozenset[str]) -> EventTest:
+def _watch_test(value: Any, watched: frozenset[str]) -> EventTest:
+    if value is True:  # the usual form, in one function
+        return lambda e: e.subject is not None and e.subject.id in watched
+    test = value_test(value)
     return lambda e: test(e.subject is not None and e.subject.id in watched)
 
 
-def _subject_test(test: Test, attr: str) -> EventTest:
+def _subject_test(value: Any, attr: str) -> EventTest:
+    if not isinstance(value, list | dict):  # a literal, in one function
+        return lambda e: (getattr(e.subject, attr) if e.subject is not None else None) == value
+    test = value_test(value)
     return lambda e: test(getattr(e.subject, attr) if e.subject is not None else None)
 
 
-def _data_test(test: Test, name: str) -> EventTest:
+def _data_test(value: Any, name: str) -> EventTest:
+    """`data.<name>` against a condition value; the common shapes in one function each."""
+    if isinstance(value, list):
+        allowed = frozenset(value)
+        return lambda e: e.data.get(name) in allowed
+    if not isinstance(value, dict):
+        return lambda e: e.data.get(name) == value
+    if len(value) == 1:
+        ((op, arg),) = value.items()
+        compare = _COMPARE.get(op)
+        if compare is not None:
+            def ordered(e: Event) -> bool:
+                v = e.data.get(name)
+                return (type(v) is int or type(v) is float) and compare(v, arg)
+            return ordered
+    test = value_test(value)
     return lambda e: test(e.data.get(name))
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
 def union_subjects(matchers: list[Matcher]) -> frozenset[str] | None:

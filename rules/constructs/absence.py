@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, Ident, Step, event_facts
+from rules.constructs.base import NONE, Construct, Context, Fire, Ident, Step, event_facts
 from rules.engine import CancelTimer, SetTimer
 from rules.spec import AbsenceSpec
 
@@ -33,30 +33,30 @@ class AbsenceConstruct(Construct):
 
     def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """Ahead: state is the pending anchor. Back: state is the last `missing` time."""
-        if self.missing(event):
+        if self.missing.test(event):
             if self.ahead:
                 return None, [], [CancelTimer(self.timer)] if cs is not None else []
-            return {"m": event.ts_ms}, [], []
-        if not self.anchor(event):
-            return cs, [], []
+            return {"m": event.ts_ms}, NONE, NONE
+        if not self.anchor.test(event):
+            return cs, NONE, NONE
         ident = self.ctx.ident(event)
         within = self.within(ident) if ident is not None else None
         if ident is None or within is None:
-            return cs, [], []
+            return cs, NONE, NONE
         if self.ahead:
             if cs is not None:
-                return cs, [], []  # already waiting since the first anchor
+                return cs, NONE, NONE  # already waiting since the first anchor
             pending = {"t": event.ts_ms, "id": event.id, "who": list(ident), "f": event_facts(event)}
             return pending, [], [SetTimer(self.timer, event.ts_ms + within)]
         last = cs["m"] if cs else None
         if last is not None and event.ts_ms - last <= within:
-            return cs, [], []
+            return cs, NONE, NONE
         return cs, [Fire(event.ts_ms, ident, [event.id], event_facts(event))], []
 
     def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> Step:
         """The wait ran out: fire at the deadline with the anchor as evidence."""
         if cs is None:
-            return None, [], []
+            return None, NONE, NONE
         facts = dict(cs["f"])
         facts["waited_s"] = (deadline_ms - cs["t"]) // 1000
         return None, [Fire(deadline_ms, Ident(*cs["who"]), [cs["id"]], facts)], []

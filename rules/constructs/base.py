@@ -12,6 +12,7 @@ from ingest.registry import Registry
 from rules.match import Matcher, compile_where
 from rules.spec import AttrDuration, KeySpec, Schedule, parse_duration_ms
 
+NONE: tuple[()] = ()  # "no fires", "no timers": shared, as nothing appends to what a step returns
 # Engine key of the state that arms timers for keys never heard from (quiet constructs).
 START_KEY = "~start"
 
@@ -128,7 +129,7 @@ class Construct:
 
     def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> Step:
         """A timer named `{idx}:{sub}` fired."""
-        return cs, [], []
+        return cs, NONE, NONE
 
     def expected_keys(self) -> list[str]:
         """Alert keys to watch from the first event on, even if never heard from."""

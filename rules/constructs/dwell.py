@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, Step, event_facts
+from rules.constructs.base import NONE, Construct, Context, Fire, Step, event_facts
 from rules.spec import DwellSpec
 
 EVIDENCE_HEAD = 5
@@ -31,14 +31,14 @@ class DwellConstruct(Construct):
 
     def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """State: [first, last, fired, first event ids] of the current run."""
-        if not self.match(event):
-            return cs, [], []
+        if not self.match.test(event):
+            return cs, NONE, NONE
         ident = self.ctx.ident(event)
         if ident is None:
-            return cs, [], []
+            return cs, NONE, NONE
         gap, lasting = self.max_gap(ident), self.lasting(ident)
         if gap is None or lasting is None:
-            return cs, [], []
+            return cs, NONE, NONE
         now = event.ts_ms
         if cs is None or now - cs[1] > gap or now < cs[0]:
             cs = [now, now, False, [event.id]]
@@ -47,7 +47,7 @@ class DwellConstruct(Construct):
             if len(cs[3]) < EVIDENCE_HEAD:
                 cs[3] = [*cs[3], event.id]
         if cs[2] or now - cs[0] < lasting:
-            return cs, [], []
+            return cs, NONE, NONE
         cs[2] = True
         facts = event_facts(event)
         facts["minutes"] = lasting // 60_000

@@ -8,16 +8,16 @@ the key was heard meanwhile — a device's heartbeat costs a dict update, not a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, Ident, Step
+from rules.constructs.base import NONE, Construct, Context, Fire, Ident, Step
 from rules.engine import SetTimer
 from rules.spec import QuietSpec
 
 # entry per alert key: [last heard ms | None, last event id | None, pending deadline | None, device]
 LAST, LAST_ID, DUE, DEVICE = 0, 1, 2, 3
-NONE: tuple[()] = ()
 
 
 def _blank() -> list[Any]:
@@ -38,6 +38,7 @@ class QuietConstruct(Construct):
         self.quiet = ctx.duration(spec.for_)
         self.from_start = spec.from_start
         self._by_device = ctx.key == "device"
+        self._quiet_ms: dict[str, int | None] = {}  # per alert key with a timer (see _quiet_of)
 
     def expected_keys(self) -> list[str]:
         """Registered devices (or watched subjects) the rule can name without hearing them."""
@@ -54,23 +55,11 @@ class QuietConstruct(Construct):
 
     def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """Note who was heard; the first event of all arms every expected key."""
-        timers: list[Any] = []  # the engine only reads outputs, so returning this list is safe
+        timers: Sequence[Any] = NONE
         if cs is None:
-            cs = {}
-            for key in self.expected_keys():
-                quiet = self.quiet(self._ident(key))
-                if quiet is not None:
-                    cs[key] = _blank()
-                    cs[key][DUE] = event.ts_ms + quiet
-                    timers.append(SetTimer(f"{self.idx}:{key}", event.ts_ms + quiet))
-        if not self.match(event):
-            return cs, NONE, timers
-        # the hot path (every heartbeat): an entry with a pending timer needs only its update
-        akey = event.device if self._by_device else None
-        entry: list[Any] | None = cs.get(akey) if akey is not None else None
-        if entry is not None and entry[DUE] is not None:
-            entry[LAST], entry[LAST_ID] = event.ts_ms, event.id
-            return cs, NONE, timers
+            cs, timers = self._arm(event.ts_ms)
+        if not self.match.test(event) or self.heard(cs, event):
+            return cs, NONE, timers  # the hot path (every heartbeat): an entry updated in place
         ident = self.ctx.ident(event)
         quiet = self.quiet(ident) if ident is not None else None
         if ident is None or quiet is None:
@@ -81,20 +70,52 @@ class QuietConstruct(Construct):
         entry[LAST], entry[LAST_ID], entry[DEVICE] = event.ts_ms, event.id, event.device
         if entry[DUE] is None:
             due = entry[DUE] = event.ts_ms + quiet
-            timers.append(SetTimer(f"{self.idx}:{ident.akey}", due))
+            timers = [*timers, SetTimer(f"{self.idx}:{ident.akey}", due)]
         return cs, NONE, timers
+
+    def _arm(self, now_ms: int) -> tuple[dict[str, Any], list[Any]]:
+        """The first state, every expected key waiting from now, and their timers."""
+        cs: dict[str, Any] = {}
+        timers: list[Any] = []
+        for key in self.expected_keys():
+            quiet = self.quiet(self._ident(key))
+            if quiet is not None:
+                cs[key] = _blank()
+                cs[key][DUE] = now_ms + quiet
+                timers.append(SetTimer(f"{self.idx}:{key}", now_ms + quiet))
+        return cs, timers
 
     def on_timer(self, cs: Any, sub: str, deadline_ms: int, rkey: str) -> Step:
         """Heard since the timer was set: move it. Silent until the deadline: fire."""
-        entry = (cs or {}).get(sub)
+        entry = cs.get(sub) if cs is not None else None
         if entry is None:
-            return cs, [], []
-        ident = self._ident(sub)
-        quiet = self.quiet(ident)
+            return cs, NONE, NONE
+        quiet = self._quiet_of(sub)
         if entry[LAST] is not None and quiet is not None and entry[LAST] + quiet > deadline_ms:
             entry[DUE] = entry[LAST] + quiet
-            return cs, [], [SetTimer(f"{self.idx}:{sub}", entry[DUE])]
+            return cs, NONE, [SetTimer(f"{self.idx}:{sub}", entry[DUE])]
         entry[DUE] = None
         evidence = [entry[LAST_ID]] if entry[LAST_ID] is not None else []
         facts = {"never_heard": entry[LAST] is None, "at_device": entry[DEVICE]}
-        return cs, [Fire(deadline_ms, ident, evidence, facts)], []
+        return cs, [Fire(deadline_ms, self._ident(sub), evidence, facts)], NONE
+
+    def heard(self, cs: Any, event: Event) -> bool:
+        """`step`'s hot path alone, for an event its condition accepts: when the event's device
+        has an entry with a pending timer, note the event there and return True (nothing else
+        to do); otherwise False, and `step` must run."""
+        if cs is None or not self._by_device:
+            return False
+        entry = cs.get(event.device)
+        if entry is None or entry[DUE] is None:
+            return False
+        entry[LAST] = event.ts_ms
+        entry[LAST_ID] = event.id
+        return True
+
+    def _quiet_of(self, akey: str) -> int | None:
+        """The quiet duration of an alert key (fixed per key: looked up once)."""
+        try:
+            return self._quiet_ms[akey]
+        except KeyError:
+            quiet = self._quiet_ms[akey] = self.quiet(self._ident(akey))
+            return quiet

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, Step, event_facts
+from rules.constructs.base import NONE, Construct, Context, Fire, Step, event_facts
 from rules.spec import EventSpec
 
 
@@ -23,9 +23,9 @@ class EventConstruct(Construct):
 
     def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """Stateless: fire when the event matches (inside the schedule, if any)."""
-        if not self.match(event) or not self.ctx.in_schedule(self.schedule, event.ts_ms):
-            return cs, [], []
+        if not self.match.test(event) or not self.ctx.in_schedule(self.schedule, event.ts_ms):
+            return cs, NONE, NONE
         ident = self.ctx.ident(event)
         if ident is None:
-            return cs, [], []
+            return cs, NONE, NONE
         return cs, [Fire(event.ts_ms, ident, [event.id], event_facts(event))], []

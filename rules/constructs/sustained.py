@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, Ident, Step, event_facts
+from rules.constructs.base import NONE, Construct, Context, Fire, Ident, Step, event_facts
 from rules.engine import CancelTimer, SetTimer
 from rules.spec import SustainedSpec
 
@@ -47,14 +47,14 @@ class SustainedConstruct(Construct):
         cs = cs or {"r": {}}
         fires: list[Fire] = []
         timers: list[Any] = []
-        if self.presence is not None and self.presence(event):
+        if self.presence is not None and self.presence.test(event):
             cs = {**cs, "p": max(event.ts_ms, cs.get("p") or event.ts_ms)}
             # a level already held long enough fires once presence appears
             for run in cs["r"].values():
                 if run[2] and not run[3]:
                     run[3] = True
                     fires.append(Fire(event.ts_ms, Ident(*run[4]), [run[1], event.id], run[5]))
-        if self.match(event):
+        if self.match.test(event):
             ident = self.ctx.ident(event)
             lasting = self.lasting(ident) if ident is not None else None
             if ident is not None and lasting is not None:
@@ -77,11 +77,11 @@ class SustainedConstruct(Construct):
         """The level held for `lasting`: fire now if the joined presence holds."""
         run = (cs or {}).get("r", {}).get(sub)
         if run is None:
-            return cs, [], []
+            return cs, NONE, NONE
         run[2] = True
         ident = Ident(*run[4])
         if not self._present(cs, deadline_ms, ident):
-            return cs, [], []
+            return cs, NONE, NONE
         run[3] = True
         facts = dict(run[5])
         facts["minutes"] = (deadline_ms - run[0]) // 60_000

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.event import Event
-from rules.constructs.base import Construct, Context, Fire, Step, event_facts
+from rules.constructs.base import NONE, Construct, Context, Fire, Step, event_facts
 from rules.spec import AttrNumber, CountSpec, DistinctSpec, SequenceSpec
 
 EVIDENCE_MAX = 20
@@ -28,14 +28,14 @@ class CountConstruct(Construct):
 
     def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """Keep [ts, id] of the matches within the window; fire from the Nth on."""
-        if not self.match(event):
-            return cs, [], []
+        if not self.match.test(event):
+            return cs, NONE, NONE
         ident = self.ctx.ident(event)
         if ident is None:
-            return cs, [], []
+            return cs, NONE, NONE
         within = self.within(ident)
         if within is None:
-            return cs, [], []
+            return cs, NONE, NONE
         now = event.ts_ms
         recent = [m for m in (cs or []) if now - m[0] <= within]
         recent.append([now, event.id])
@@ -81,16 +81,16 @@ class DistinctConstruct(Construct):
         Updated in place and pruned only once the oldest entry has left the window, so a
         busy door with hundreds of visitors costs a dict update per event.
         """
-        if not self.match(event):
-            return cs, [], []
+        if not self.match.test(event):
+            return cs, NONE, NONE
         value = _value_of(event, self.of)
         ident = self.ctx.ident(event)
         limit = self.fixed if self.fixed is not None else self.limits.get(event.device)
         if value is None or ident is None or limit is None:
-            return cs, [], []
+            return cs, NONE, NONE
         within = self.within(ident)
         if within is None:
-            return cs, [], []
+            return cs, NONE, NONE
         now = event.ts_ms
         if cs is None:
             cs = {"o": now, "v": {}}
@@ -127,15 +127,15 @@ class SequenceConstruct(Construct):
 
     def step(self, cs: Any, event: Event, rkey: str) -> Step:
         """State: [ts, id, *differ values] of recent `first` matches."""
-        is_first, is_then = self.first(event), self.then(event)
+        is_first, is_then = self.first.test(event), self.then.test(event)
         if not (is_first or is_then):
-            return cs, [], []
+            return cs, NONE, NONE
         ident = self.ctx.ident(event)
         if ident is None:
-            return cs, [], []
+            return cs, NONE, NONE
         within = self.within(ident)
         if within is None:
-            return cs, [], []
+            return cs, NONE, NONE
         now = event.ts_ms
         values = [_value_of(event, f) for f in self.differ]
         recent = [m for m in (cs or []) if now - m[0] <= within]
