@@ -45,6 +45,8 @@ class FallLimits:
     jump_allowance_mps: float = 3.0
     max_brake_from_mps: float = 4.0  # sinking faster than this, it may not then slow down ...
     max_brake_ratio: float = 0.35  # ... to less than this share of that speed
+    pause_s: float = 0.8  # a fall never stands still this long ...
+    pause_move_m: float = 0.1  # ... moving less than this
     onset_drop_m: float = 0.12  # how far below its resting height an object must be to be falling
 
 
@@ -129,6 +131,26 @@ def _median_slope(t: np.ndarray, y: np.ndarray) -> float:
     return float(np.median((y[j] - y[i])[ok] / dt[ok])) if ok.any() else 0.0
 
 
+def _smooth3(v: np.ndarray) -> np.ndarray:
+    """Each value as the median of it and its two neighbours (the ends stay)."""
+    return np.concatenate([v[:1], np.median(np.stack([v[:-2], v[1:-1], v[2:]]), axis=0), v[-1:]])
+
+
+def _pauses(t: np.ndarray, x: np.ndarray, y: np.ndarray, lim: FallLimits) -> bool:
+    """Whether a falling track stood still somewhere: `pause_s` or more without moving.
+
+    A bag or a sheet of paper may seem to hover for a moment (wind, seen from below), but it
+    drifts; a chain of hops between still blobs (lights, clutter, noise) moves only at the hops.
+    """
+    if len(y) < 3:
+        return False
+    xm, ym = _smooth3(x), _smooth3(y)
+    later = np.searchsorted(t, t + lim.pause_s)
+    ok = later < len(t)
+    moved = np.hypot(xm[ok] - xm[later[ok]], ym[ok] - ym[later[ok]])
+    return bool(np.any(moved < lim.pause_move_m))
+
+
 def judge_fall(
     t: np.ndarray, x: np.ndarray, y: np.ndarray, fps: float, limits: FallLimits | None = None
 ) -> tuple[FallVerdict, Release | None]:
@@ -211,6 +233,8 @@ def judge_fall(
     recent = -_median_slope(ts[last], ys[last])
     if recent < lim.min_mean_speed_mps:
         return FallVerdict(False, "stopped"), rel
+    if _pauses(ts, xs, ys, lim):
+        return FallVerdict(False, "pauses"), rel
     kind: Literal["heavy", "light"] = "heavy" if accel < -0.45 * G_MPS2 else "light"
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
     confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))
