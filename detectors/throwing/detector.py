@@ -26,6 +26,9 @@ from detectors.throwing.tracker import Track, Tracker, TrackerParams
 from ingest.registry import Facade
 
 MAX_OBJECT_M = 1.2  # larger blobs at birth are insects at the lens, lights or shadows
+# Blobs are a few pixels bigger than what made them (blur, the foreground's own smoothing):
+# at the top floors of a tall facade a bag of 25 cm already fills more than 1.2 m allows.
+SIZE_SLACK_PX = 4.0
 MAX_GROW = 2.0  # a blob this many times too big may still be an object leaving its window
 BORDER_PX = 6  # blobs touching the watched rectangle's border came from outside it
 WARMUP_S = 1.0  # no alarm before the background and noise model have settled
@@ -277,7 +280,7 @@ class ThrowingDetector:
             & (local[:, 1] < y1 - y0 - BORDER_PX)
         )
         inside = self.geometry.contains(xy, margin_cols=0.15, margin_storeys=0.15)
-        max_px = MAX_OBJECT_M * self.geometry.px_per_m(xy)
+        max_px = MAX_OBJECT_M * self.geometry.px_per_m(xy) + SIZE_SLACK_PX
         small = (blobs.wh[:, 0] <= max_px) & (blobs.wh[:, 1] <= max_px)
         # Elongated blobs are blur of something already fast; a released object is still slow.
         streak = (blobs.wh[:, 1] >= 4 * blobs.wh[:, 0]) & (blobs.wh[:, 1] >= 8)

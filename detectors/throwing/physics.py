@@ -23,8 +23,6 @@ class FallLimits:
 
     min_points: int = 6
     min_fall_m: float = 1.5  # laundry and curtains swing less than this
-    clear_of_sill_m: float = 0.3  # and it must get below the floor slab of the storey it left
-    storey_m: float = 3.0
     min_coverage: float = 0.55  # seen in this share of the frames of its fall (not a chance chain)
     recent_frames: int = 6  # and in recent_min_points of its last recent_frames frames
     recent_min_points: int = 4
@@ -45,6 +43,10 @@ class FallLimits:
     max_across_mps: float = 2.5  # sideways speed of a fall found already fast (a hand pushes less)
     max_jump_ratio: float = 3.0  # one step much faster than the typical step is a mismatch
     jump_allowance_mps: float = 3.0
+    max_brake_from_mps: float = 4.0  # sinking faster than this, it may not then slow down ...
+    max_brake_ratio: float = 0.35  # ... to less than this share of that speed
+    pause_s: float = 0.8  # a fall never stands still this long ...
+    pause_move_m: float = 0.1  # ... moving less than this
     onset_drop_m: float = 0.12  # how far below its resting height an object must be to be falling
 
 
@@ -129,6 +131,26 @@ def _median_slope(t: np.ndarray, y: np.ndarray) -> float:
     return float(np.median((y[j] - y[i])[ok] / dt[ok])) if ok.any() else 0.0
 
 
+def _smooth3(v: np.ndarray) -> np.ndarray:
+    """Each value as the median of it and its two neighbours (the ends stay)."""
+    return np.concatenate([v[:1], np.median(np.stack([v[:-2], v[1:-1], v[2:]]), axis=0), v[-1:]])
+
+
+def _pauses(t: np.ndarray, x: np.ndarray, y: np.ndarray, lim: FallLimits) -> bool:
+    """Whether a falling track stood still somewhere: `pause_s` or more without moving.
+
+    A bag or a sheet of paper may seem to hover for a moment (wind, seen from below), but it
+    drifts; a chain of hops between still blobs (lights, clutter, noise) moves only at the hops.
+    """
+    if len(y) < 3:
+        return False
+    xm, ym = _smooth3(x), _smooth3(y)
+    later = np.searchsorted(t, t + lim.pause_s)
+    ok = later < len(t)
+    moved = np.hypot(xm[ok] - xm[later[ok]], ym[ok] - ym[later[ok]])
+    return bool(np.any(moved < lim.pause_move_m))
+
+
 def judge_fall(
     t: np.ndarray, x: np.ndarray, y: np.ndarray, fps: float, limits: FallLimits | None = None
 ) -> tuple[FallVerdict, Release | None]:
@@ -142,8 +164,7 @@ def judge_fall(
     if len(ts) < lim.min_points:
         return FallVerdict(False, "too_short"), rel
     fall = rel.y_m - float(np.median(ys[-2:]))
-    below_slab = rel.y_m - np.floor(rel.y_m / lim.storey_m) * lim.storey_m + lim.clear_of_sill_m
-    if fall < max(lim.min_fall_m, below_slab):
+    if fall < lim.min_fall_m:
         return FallVerdict(False, "not_far_enough"), rel
     # The part traced back above the first sighting is inferred, not seen: what was seen must
     # fall far enough by itself (rain, insects and birds found mid-flight trace back far).
@@ -199,6 +220,12 @@ def judge_fall(
             return FallVerdict(False, "teleports"), rel  # the track hopped onto another blob
     if float(step.max()) > lim.max_jump_ratio * float(np.median(step)) + lim.jump_allowance_mps:
         return FallVerdict(False, "jumps"), rel  # the track hopped onto another blob
+    # Nor does a falling object brake: a heavy one keeps gaining speed, a light one sinks at
+    # its terminal speed. A blob that dropped fast and then sits still is a hop between blobs.
+    sink = -(ys[k:] - ys[:-k]) / np.maximum(ts[k:] - ts[:-k], 1e-3)
+    fastest = int(np.argmax(sink))
+    if sink[fastest] > lim.max_brake_from_mps and float(sink[-1]) < lim.max_brake_ratio * float(sink[fastest]):
+        return FallVerdict(False, "brakes"), rel
     # A falling object is still falling when judged: the median slope between the points of
     # its last half second (at top floors one pixel of jitter is ~0.2 m, and a blob that hopped
     # once and then sat still seems to sink between any two points across the hop).
@@ -206,6 +233,8 @@ def judge_fall(
     recent = -_median_slope(ts[last], ys[last])
     if recent < lim.min_mean_speed_mps:
         return FallVerdict(False, "stopped"), rel
+    if _pauses(ts, xs, ys, lim):
+        return FallVerdict(False, "pauses"), rel
     kind: Literal["heavy", "light"] = "heavy" if accel < -0.45 * G_MPS2 else "light"
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
     confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detectors.throwing.physics import G_MPS2, find_release, judge_fall
+from detectors.throwing.physics import G_MPS2, FallLimits, find_release, judge_fall
 
 FPS = 25.0
 
@@ -114,3 +114,49 @@ def test_track_hopping_from_a_still_blob_to_one_far_below_is_not_a_fall() -> Non
     y = y + np.random.default_rng(4).normal(0, 0.03, 20)
     x = np.where(np.arange(20) < 12, 8.0, 6.0)
     assert not judge_fall(t, x, y, FPS)[0].is_fall
+
+
+def test_heavy_fall_from_high_in_its_storey_is_judged_before_it_passes_the_slab() -> None:
+    # Released 1.4 m above its floor slab; 0.6 s later it has fallen ~1.65 m, not yet 0.3 m
+    # below the slab, and free fall this clean needs no more to be believed.
+    t, x, y = _track(16, y0=31.4, vy=0.0, ay=-G_MPS2, noise=0.02, seed=7)
+    verdict, release = judge_fall(t, x, y, FPS)
+    assert verdict.is_fall and verdict.kind == "heavy"
+    assert release is not None and abs(release.y_m - 31.4) < 0.25
+
+
+def test_drop_then_standing_still_is_a_hop_not_a_fall() -> None:
+    # A blob track that jumps down fast between two still blobs: no object brakes like that.
+    n_fall, n_still = 17, 6
+    t = np.arange(n_fall + n_still) / FPS
+    fallen = 20.0 - 0.5 * G_MPS2 * t[:n_fall] ** 2
+    y = np.concatenate([fallen, np.full(n_still, fallen[-1])])
+    y = y + np.random.default_rng(5).normal(0, 0.02, len(t))
+    x = np.full(len(t), 4.0)
+    verdict, _ = judge_fall(t, x, y, FPS)
+    assert not verdict.is_fall and verdict.reason == "brakes"
+
+
+def test_chain_of_still_blobs_with_hops_between_them_is_not_a_fall() -> None:
+    # Measured on a synthetic night scene (curtains, window lights): a blob found low after a
+    # hop, sitting still for over a second, then one more hop. Its steps average out to a
+    # slow fall, but nothing falling stands still that long.
+    f = [40, 46, 52, 53, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 67, 68, 69, 70, 71, 72, 73, 74, 76, 77, 78, 79]
+    still = [10.16, 10.15, 10.16, 10.24, 10.24, 10.24, 10.26, 10.24, 10.21, 10.24, 10.21, 10.24, 10.24]
+    y = np.array([11.83, 10.24, *still, *[10.24] * 12, 9.86, 9.86, 9.86, 9.86])
+    t = np.array([*f, 82, 83, 84, 86]) / FPS
+    x = np.full(len(t), 1.58)
+    assert judge_fall(t, x, y, FPS)[0].reason == "pauses"
+    assert judge_fall(t, x, y, FPS, FallLimits(pause_s=100.0))[0].is_fall  # the rule, not another
+
+
+def test_bag_that_seems_to_hover_while_drifting_is_still_a_light_throw() -> None:
+    # Seen from below, wind can hold a bag's apparent height for a moment; it still drifts.
+    n = 75
+    t = np.arange(n) / FPS
+    sink = np.where((t > 1.0) & (t < 2.0), 0.0, 1.4)  # no sinking for a whole second
+    y = 40.0 - np.cumsum(sink) / FPS
+    x = 9.0 + 0.6 * t + 0.15 * np.sin(2 * np.pi * 0.9 * t)
+    y = y + np.random.default_rng(8).normal(0, 0.03, n)
+    verdict, _ = judge_fall(t, x, y, FPS)
+    assert verdict.is_fall and verdict.kind == "light"
