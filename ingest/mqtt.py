@@ -92,8 +92,9 @@ class Inbox(queue.Queue[Inbound]):
             return [q.popleft() for _ in range(n)]
 
 
-class MqttClient:
-    """A paho client that queues inbound messages and acknowledges them on request."""
+class ClientState:
+    """What both MQTT clients keep beside their connection: the inbox, the connected flag and
+    when the last connect happened (for the processor's health file and the tests)."""
 
     def __init__(self, config: BrokerConfig, subscriptions: list[str],
                  on_published: Callable[[int], None] | None = None) -> None:
@@ -101,7 +102,23 @@ class MqttClient:
         self.subscriptions = subscriptions
         self.inbox = Inbox()
         self.connected = threading.Event()
+        self.connects = 0
+        self.connected_at = 0.0  # monotonic time of the last successful connect
         self._on_published = on_published
+
+    def _count_connect(self, session_present: bool) -> None:
+        self.connects += 1
+        self.connected_at = time.monotonic()
+        log.info("connected to %s:%s as %s (session present: %s)", self.config.host,
+                 self.config.port, self.config.client_id, session_present)
+
+
+class MqttClient(ClientState):
+    """A paho client that queues inbound messages and acknowledges them on request."""
+
+    def __init__(self, config: BrokerConfig, subscriptions: list[str],
+                 on_published: Callable[[int], None] | None = None) -> None:
+        super().__init__(config, subscriptions, on_published)
         self.client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
             client_id=config.client_id,
@@ -116,8 +133,6 @@ class MqttClient:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
-        self.connects = 0
-        self.connected_at = 0.0  # monotonic time of the last successful connect
 
     def start(self) -> None:
         """Connect in the background; paho reconnects with backoff on its own."""
@@ -151,10 +166,7 @@ class MqttClient:
         if reason.is_failure:
             log.error("broker %s:%s refused the connection: %s", self.config.host, self.config.port, reason)
             return
-        self.connects += 1
-        self.connected_at = time.monotonic()
-        log.info("connected to %s:%s as %s (session present: %s)", self.config.host,
-                 self.config.port, self.config.client_id, flags.session_present)
+        self._count_connect(flags.session_present)
         for topic in self.subscriptions:
             client.subscribe(topic, qos=1)
         self.connected.set()

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ingest.mqtt import BrokerConfig, Inbound, Inbox
+from ingest.mqtt import BrokerConfig, ClientState, Inbound
 
 log = logging.getLogger(__name__)
 
@@ -206,19 +206,13 @@ def split_packets(buf: bytearray, received_ms: int, inbound: list[Inbound],
 # ---- the client -----------------------------------------------------------------------------
 
 
-class NativeMqttClient:
+class NativeMqttClient(ClientState):
     """Connects in a background thread, queues inbound messages in `inbox` and acknowledges
     them on request; publishes QoS 1 and reports the broker's acks to `on_published(mid)`."""
 
     def __init__(self, config: BrokerConfig, subscriptions: list[str],
                  on_published: Callable[[int], None] | None = None) -> None:
-        self.config = config
-        self.subscriptions = subscriptions
-        self.inbox = Inbox()
-        self.connected = threading.Event()
-        self.connects = 0
-        self.connected_at = 0.0  # monotonic time of the last successful connect
-        self._on_published = on_published
+        super().__init__(config, subscriptions, on_published)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -352,10 +346,7 @@ class NativeMqttClient:
                       if pid in self._on_wire]
         if resend:
             self._send(b"".join(resend))
-        self.connects += 1
-        self.connected_at = time.monotonic()
-        log.info("connected to %s:%s as %s (session present: %s)", config.host, config.port,
-                 config.client_id, bool(flags & 1))
+        self._count_connect(bool(flags & 1))
         self.connected.set()
         self._pump()  # what was published while the handshake ran
         self._read(sock, buf, keepalive)

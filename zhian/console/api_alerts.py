@@ -212,25 +212,29 @@ def add_note(ctx: Ctx, user: Actor, alert: str, body: NoteIn) -> dict[str, Any]:
     return note
 
 
+def _mark(ctx: ConsoleContext, user: User, alert: str, action: str, note: tuple[str, str],
+          detail: dict[str, Any], **change: Any) -> dict[str, Any]:
+    """Set a mark on an alert, with a note (kind, text) in its history and the audit entry
+    `alert.<action>`."""
+    _view(ctx, alert)
+    marks = ctx.users.mark(alert, user.name, now_ms(), **change)
+    ctx.users.add_note(alert, user.name, *note, now_ms())
+    ctx.audit(user.name, f"alert.{action}", {"alert": alert, **detail})
+    _changed(ctx, alert)
+    return marks
+
+
 @router.post("/{alert}/assign", summary="Assign to a guard")
 def assign(ctx: Ctx, user: Actor, alert: str, body: AssignIn) -> dict[str, Any]:
     """Record who handles the alert; audited."""
-    _view(ctx, alert)
-    marks = ctx.users.mark(alert, user.name, now_ms(), assignee=body.assignee)
-    ctx.users.add_note(alert, user.name, "assign", body.assignee, now_ms())
-    ctx.audit(user.name, "alert.assign", {"alert": alert, "assignee": body.assignee})
-    _changed(ctx, alert)
-    return marks
+    return _mark(ctx, user, alert, "assign", ("assign", body.assignee), {"assignee": body.assignee},
+                 assignee=body.assignee)
 
 
 @router.post("/{alert}/false-positive", summary="Mark or unmark as a false alarm")
 def false_positive(ctx: Ctx, user: Actor, alert: str, body: FalsePositiveIn) -> dict[str, Any]:
     """Record the desk's judgement (kept for tuning rules); audited."""
-    _view(ctx, alert)
-    marks = ctx.users.mark(alert, user.name, now_ms(), false_positive=body.false_positive)
-    ctx.users.add_note(alert, user.name, "false_positive" if body.false_positive else "not_false_positive",
-                       body.reason or "", now_ms())
-    ctx.audit(user.name, "alert.false_positive", {"alert": alert, "false_positive": body.false_positive,
-                                                  "reason": body.reason or ""})
-    _changed(ctx, alert)
-    return marks
+    reason = body.reason or ""
+    kind = "false_positive" if body.false_positive else "not_false_positive"
+    return _mark(ctx, user, alert, "false_positive", (kind, reason),
+                 {"false_positive": body.false_positive, "reason": reason}, false_positive=body.false_positive)

@@ -78,7 +78,7 @@ def remove_user(name: str, ctx: Ctx, admin: Admin) -> dict[str, Any]:
         raise HTTPException(400, "you cannot remove your own account: ask another admin")
     try:
         ctx.users.remove_user(name)
-    except (UserError, PasswordError) as exc:
+    except UserError as exc:
         raise _user_error(exc) from None
     ctx.audit(admin.name, "user.remove", {"name": name})
     return {"name": name, "removed": True}
