@@ -105,20 +105,7 @@ def parse_ts_ms(value: Any) -> int:
     if type(value) is int:
         ms = value
     elif type(value) is str:
-        if not 19 <= len(value) <= 40 or value[10] not in "Tt" or value[4] != "-":
-            raise ValueError("not an RFC 3339 timestamp (like 2026-11-02T07:31:05.120+08:00)")
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            try:  # RFC 3339 also allows lower-case t and z
-                parsed = datetime.fromisoformat(value.upper())
-            except ValueError:
-                raise ValueError(
-                    "not an RFC 3339 timestamp (like 2026-11-02T07:31:05.120+08:00)"
-                ) from None
-        if parsed.tzinfo is None:
-            raise ValueError("RFC 3339 timestamp lacks its UTC offset")
-        ms = (parsed - _EPOCH) // _MS  # exact integer arithmetic, no float rounding
+        ms = _text_ms(value)
     elif type(value) is float:
         raise ValueError("epoch milliseconds must be an integer")
     else:
@@ -126,6 +113,79 @@ def parse_ts_ms(value: Any) -> int:
     if not MIN_TS_MS <= ms < MAX_TS_MS:
         raise ValueError("outside the years 2000..2100 (seconds instead of milliseconds?)")
     return ms
+
+
+_TS_SHAPE = "not an RFC 3339 timestamp (like 2026-11-02T07:31:05.120+08:00)"
+# The common shape, `YYYY-MM-DDTHH:MM:SS.fff` and an offset, is summed from tables: turning an
+# aware datetime into epoch ms (timedelta arithmetic through the offset) measured 0.7 µs of
+# parse_ts_ms's 1.05 µs, the lookups below about 0.5 µs in all. A table holds valid values
+# only, so what is not in one (a leap second, hour 24, a space) takes the general path, which
+# gives the same values and the same errors.
+_MILLIS = {f"{f:03d}": f for f in range(1000)}
+# "HH:MM:SS" -> ms into the day, filled as seen (at most 86,400 entries)
+_clock_ms: dict[str, int] = {}
+# "YYYY-MM-DDT" + offset -> epoch ms of that date's midnight at that offset, or None when the
+# general path rejects the date or the offset. Bounded: cleared when full (an entry per day).
+_midnights: dict[str, int | None] = {}
+_MIDNIGHTS_MAX = 4096
+
+
+def _text_ms(value: str) -> int:
+    """Epoch ms of RFC 3339 text (no range check)."""
+    if 24 <= len(value) <= 40 and value[19] == "." and value[23] in "+-Zz":
+        day = value[:11] + value[23:]
+        start = _midnights.get(day, 0)
+        if start == 0:  # not seen yet (or 1970's first midnight): the general path judges it
+            start = _midnight_of(value, day)
+        clock = value[11:19]
+        into = _clock_ms.get(clock)
+        if into is None:
+            into = _clock_of(clock)
+        millis = _MILLIS.get(value[20:23])
+        if start is not None and into is not None and millis is not None:
+            return start + into + millis
+    return _iso_ms(value)
+
+
+def _clock_of(clock: str) -> int | None:
+    """ms into the day of "HH:MM:SS" (00:00:00..23:59:59, ASCII digits), else None."""
+    hour, minute, second = clock[:2], clock[3:5], clock[6:]
+    if clock[2] != ":" or clock[5] != ":" or not (hour + minute + second).isascii() \
+            or not (hour + minute + second).isdigit():
+        return None
+    h, m, s = int(hour), int(minute), int(second)
+    if h > 23 or m > 59 or s > 59:
+        return None
+    into = _clock_ms[clock] = (h * 3600 + m * 60 + s) * 1000
+    return into
+
+
+def _midnight_of(value: str, day: str) -> int | None:
+    """Midnight of `value`'s date at its offset, as `_iso_ms` reads it (None: rejected)."""
+    try:
+        start: int | None = _iso_ms(value[:11] + "00:00:00.000" + value[23:])
+    except ValueError:
+        start = None
+    if len(_midnights) >= _MIDNIGHTS_MAX:
+        _midnights.clear()
+    _midnights[day] = start
+    return start
+
+
+def _iso_ms(value: str) -> int:
+    """Epoch ms of RFC 3339 text through datetime.fromisoformat (the general path)."""
+    if not 19 <= len(value) <= 40 or value[10] not in "Tt" or value[4] != "-":
+        raise ValueError(_TS_SHAPE)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:  # RFC 3339 also allows lower-case t and z
+            parsed = datetime.fromisoformat(value.upper())
+        except ValueError:
+            raise ValueError(_TS_SHAPE) from None
+    if parsed.tzinfo is None:
+        raise ValueError("RFC 3339 timestamp lacks its UTC offset")
+    return (parsed - _EPOCH) // _MS  # exact integer arithmetic, no float rounding
 
 
 # ---- data checks: each returns the normalised value or raises ValueError ------------------
@@ -304,14 +364,13 @@ def parse_event(obj: Any) -> Event:
     if type(eid) is not str or not 0 < len(eid) <= MAX_ID_LEN:
         raise _bad("id", f"must be a string of 1..{MAX_ID_LEN} characters, not "
                    + (f"{len(eid)} characters" if type(eid) is str else _kind(eid)))
-    if type(ts) is int and MIN_TS_MS <= ts < MAX_TS_MS:
-        ts_ms = ts
-    else:
-        try:
-            ts_ms = parse_ts_ms(ts)
-        except ValueError as exc:
-            raise RejectError("bad_ts", "ts", str(exc)) from None
-    if not _device_ok(device):
+    try:
+        ts_ms = ts if type(ts) is int else _text_ms(ts) if type(ts) is str else parse_ts_ms(ts)
+        if not MIN_TS_MS <= ts_ms < MAX_TS_MS:
+            ts_ms = parse_ts_ms(ts_ms)  # raises, with parse_ts_ms's words
+    except ValueError as exc:
+        raise RejectError("bad_ts", "ts", str(exc)) from None
+    if type(device) is not str or (device not in _valid_ids and not _device_ok(device)):
         raise _bad("device", "must match [a-z0-9][a-z0-9-]{0,39}")
     spec = DATA_SPECS.get(etype) if type(etype) is str else None
     if spec is None:

@@ -92,6 +92,10 @@ class CompiledRule:
         self._heard: Callable[[Any, Event], bool] | None = (
             getattr(self.constructs[0], "heard", None) if self._single else None)
         self._idx0 = self.constructs[0].idx
+        # a quiet construct's timers mostly move on (see `moved`); other rules' timers fire
+        self._move = getattr(self.constructs[0], "moved", None) if self._single else None
+        self.moved = self._moved if self._move is not None else None
+        self._idx0_timer = f"{self._idx0}:"  # the quiet construct's timers are named `{idx}:{key}`
         # the subjects a quiet rule's condition and clear can match, when both name some
         self._watched = frozenset().union(*(m.subjects or () for m in [self.constructs[0].matchers[0], self.clear_on]
                                             if m is not None))
@@ -301,6 +305,14 @@ class CompiledRule:
                 raise_early(self.info, st["a"], st.setdefault("e", {}), hit, _ref(event), out)
                 state = _compact(st)
         return state, out
+
+    def _moved(self, state: Any, key: str, name: str, deadline_ms: int) -> int | None:
+        """`moved` for the engine (see rules.engine): a quiet key's timer that `on_timer` would only
+        set again, later (the key was heard meanwhile), moved as `on_timer` moves it; its
+        new deadline, or None when `on_timer` must run."""
+        if state is None or self._move is None or not name.startswith(self._idx0_timer):
+            return None
+        return self._move(state["c"].get(self._idx0), name, deadline_ms)
 
     def on_timer(self, state: Any, key: str, name: str, deadline_ms: int) -> tuple[Any, list[Any]]:
         """Lifecycle timers (escalation, quiet clear) and construct timers (`{idx}:…`)."""

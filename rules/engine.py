@@ -93,7 +93,11 @@ class Processor(Protocol):
 #   step_for(event_type, device) -> StepFn | None
 # a `step` specialised for such events, that must give what `step` gives (None: `step`).
 # The engine asks once per (type, device) and caches the answers; tests/rules/test_dispatch.py
-# checks the pack's against `keys` and `step`.
+# checks the pack's against `keys` and `step`. A processor may also offer
+#   moved(state, key, name, deadline_ms) -> int | None
+# for a timer that, firing, would only be set again later with nothing else changed: it
+# makes that change to the state in place and returns the new deadline (None: `on_timer`).
+# The engine then counts the firing and re-arms the timer as `on_timer`'s SetTimer would.
 KeyOf = Callable[[Event], "str | None"]
 Route = str | KeyOf | None
 StepFn = Callable[[Any, Event, str], tuple[Any, list[Any]]]
@@ -179,6 +183,8 @@ class Engine:
         self._timer_slots: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (deadline, order)
         self._timer_order = 0
         self.early_raises = early_raises  # the live processor's choice; replays keep event order
+        self._moved: dict[str, Callable[[Any, str, str, int], int | None]] = {
+            p.name: p.moved for p in processors if getattr(p, "moved", None) is not None}  # type: ignore[attr-defined]
         self._early: dict[str, list[Processor]] = {}
         for p in processors:
             for t in getattr(p, "early_types", ()):
@@ -259,6 +265,14 @@ class Engine:
         del self._timer_slots[at_timer]
         self.counters.timers_fired += 1
         states = self._states[proc]
+        moved = self._moved.get(proc)
+        if moved is not None:
+            later = moved(states.get(key), key, name, deadline)
+            if later is not None:  # what on_timer's SetTimer(name, later) would do in _collect
+                self._timer_order = order = self._timer_order + 1
+                self._timer_slots[at_timer] = (later, order)
+                _heappush(self._timers, (later, order, proc, key, name))
+                return
         new, outputs = self._processors[proc].on_timer(states.get(key), key, name, deadline)
         if new is None:
             states.pop(key, None)

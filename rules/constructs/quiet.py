@@ -39,6 +39,7 @@ class QuietConstruct(Construct):
         self.from_start = spec.from_start
         self._by_device = ctx.key == "device"
         self._quiet_ms: dict[str, int | None] = {}  # per alert key with a timer (see _quiet_of)
+        self._subs: dict[str, str] = {}  # timer name -> alert key (see moved)
 
     def expected_keys(self) -> list[str]:
         """Registered devices (or watched subjects) the rule can name without hearing them."""
@@ -98,6 +99,24 @@ class QuietConstruct(Construct):
         evidence = [entry[LAST_ID]] if entry[LAST_ID] is not None else []
         facts = {"never_heard": entry[LAST] is None, "at_device": entry[DEVICE]}
         return cs, [Fire(deadline_ms, self._ident(sub), evidence, facts)], NONE
+
+    def moved(self, cs: Any, name: str, deadline_ms: int) -> int | None:
+        """`on_timer`'s first case alone, for the engine timer `name`: when its key was heard
+        since the timer was set, move the timer as `on_timer` would and return its new
+        deadline; otherwise None."""
+        sub = self._subs.get(name)
+        if sub is None:
+            sub = name.partition(":")[2]
+            if len(self._subs) < 65_536:  # a name per alert key: the registry's devices, the watchlist
+                self._subs[name] = sub
+        entry = cs.get(sub) if cs is not None else None
+        if entry is None or entry[LAST] is None:
+            return None
+        quiet = self._quiet_of(sub)
+        if quiet is None or entry[LAST] + quiet <= deadline_ms:
+            return None
+        due = entry[DUE] = entry[LAST] + quiet
+        return due
 
     def heard(self, cs: Any, event: Event) -> bool:
         """`step`'s hot path alone, for an event its condition accepts: when the event's device
