@@ -93,12 +93,13 @@ class CompiledRule:
             getattr(self.constructs[0], "heard", None) if self._single else None)
         self._idx0 = self.constructs[0].idx
         # a quiet construct's timers mostly move on (see `moved`); other rules' timers fire
-        self._move = getattr(self.constructs[0], "moved", None) if self._single else None
-        self.moved = self._moved if self._move is not None else None
-        self._idx0_timer = f"{self._idx0}:"  # the quiet construct's timers are named `{idx}:{key}`
+        move = getattr(self.constructs[0], "moved", None) if self._single else None
+        self.moved = self._moved_fn(move) if move is not None else None
+        self._heard_step = self._heard_step_fn(self._heard) if self._heard is not None else None
         # the subjects a quiet rule's condition and clear can match, when both name some
         self._watched = frozenset().union(*(m.subjects or () for m in [self.constructs[0].matchers[0], self.clear_on]
                                             if m is not None))
+        self._subjects_step = self._subjects_step_fn()
         # an event's alert key where it is not its engine key (see `step`)
         self._akey: Callable[[Event], str | None] | None = None
         if self._single or self._location is not None:
@@ -182,7 +183,7 @@ class CompiledRule:
             return self._idle_step
         if mine.subjects is not None and (clear is None or clear.subjects is not None):
             return self._subjects_step
-        if self._heard is not None and mine.always(event_type, device):
+        if self._heard_step is not None and mine.always(event_type, device):
             return self._heard_step
         return None
 
@@ -215,17 +216,27 @@ class CompiledRule:
             return state, _NOTHING
         return self.step(state, event, key)
 
-    def _subjects_step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
-        subject = event.subject
-        if (subject is None or subject.id not in self._watched) and state is not None and self._idx0 in state["c"]:
-            return state, _NOTHING  # neither its condition nor its clear concern this subject
-        return self.step(state, event, key)
+    # The two below run on nearly every event (a quiet rule sees them all): closures over
+    # what they read, which saves the attribute lookups of methods.
 
-    def _heard_step(self, state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
-        heard = self._heard
-        if heard is not None and state is not None and not state["a"] and heard(state["c"].get(self._idx0), event):
-            return state, _NOTHING
-        return self.step(state, event, key)
+    def _subjects_step_fn(self) -> StepFn:
+        watched, idx, step = self._watched, self._idx0, self.step
+
+        def subjects_step(state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+            subject = event.subject
+            if (subject is None or subject.id not in watched) and state is not None and idx in state["c"]:
+                return state, _NOTHING  # neither its condition nor its clear concern this subject
+            return step(state, event, key)
+        return subjects_step
+
+    def _heard_step_fn(self, heard: Callable[[Any, Event], bool]) -> StepFn:
+        idx, step = self._idx0, self.step
+
+        def heard_step(state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
+            if state is not None and not state["a"] and heard(state["c"].get(idx), event):
+                return state, _NOTHING
+            return step(state, event, key)
+        return heard_step
 
     # ---- processing ------------------------------------------------------------------
 
@@ -306,13 +317,18 @@ class CompiledRule:
                 state = _compact(st)
         return state, out
 
-    def _moved(self, state: Any, key: str, name: str, deadline_ms: int) -> int | None:
+    def _moved_fn(self, move: Callable[[Any, str, int], int | None]) -> Callable[[Any, str, str, int], int | None]:
         """`moved` for the engine (see rules.engine): a quiet key's timer that `on_timer` would only
         set again, later (the key was heard meanwhile), moved as `on_timer` moves it; its
         new deadline, or None when `on_timer` must run."""
-        if state is None or self._move is None or not name.startswith(self._idx0_timer):
-            return None
-        return self._move(state["c"].get(self._idx0), name, deadline_ms)
+        idx = self._idx0
+        prefix = f"{idx}:"  # the quiet construct's timers are named `{idx}:{key}`
+
+        def moved(state: Any, key: str, name: str, deadline_ms: int) -> int | None:
+            if state is None or not name.startswith(prefix):
+                return None
+            return move(state["c"].get(idx), name, deadline_ms)
+        return moved
 
     def on_timer(self, state: Any, key: str, name: str, deadline_ms: int) -> tuple[Any, list[Any]]:
         """Lifecycle timers (escalation, quiet clear) and construct timers (`{idx}:…`)."""

@@ -214,14 +214,23 @@ class Engine:
             self._apply(event, out)
             return out
         self._arrival += 1
-        _heappush(self._buffer, (ts, self._arrival, event))
+        buffer = self._buffer
+        _heappush(buffer, (ts, self._arrival, event))
         released = False
         if ts > self.max_ts_ms:
             self.max_ts_ms = ts
             watermark = ts - self.lateness_ms
             if watermark > self.watermark_ms:
                 self.watermark_ms = watermark
-                self._release(out)
+                # _release, inline (it runs on nearly every push)
+                timers = self._timers
+                while buffer and buffer[0][0] <= watermark:
+                    if timers and timers[0][0] < buffer[0][0]:
+                        self._fire_next(out)
+                    else:
+                        self._apply(_heappop(buffer)[2], out)
+                while timers and timers[0][0] <= watermark:
+                    self._fire_next(out)
                 released = ts <= watermark  # only without allowed lateness
         if self.early_raises and not released:  # still waiting its turn (replays skip this)
             early = self._early.get(event.type)

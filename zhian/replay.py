@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -133,14 +133,27 @@ def _replay(
                     on_reject(number, "", line, exc)
                 continue
         try:
-            batch: tuple[Event, ...] | list[Event] = (decode(topic, payload),)
+            event = decode(topic, payload)
         except RejectError as exc:
             outcome = pipeline.rejected(exc, topic)  # counts it; unknown devices feed rules
             if outcome.reject is not None and on_reject:
                 on_reject(number, topic, line, exc)
-            if not outcome.events:
+            batch: Sequence[Event] = outcome.events  # a vendor list, or an unknown device's internal event
+        else:
+            if type(received) is not int:  # the common case in short (the loop below does it all)
+                ids = seen.get(event.device)
+                if ids is None:
+                    ids = seen[event.device] = set()
+                elif event.id in ids:
+                    duplicates += 1
+                    continue
+                ids.add(event.id)
+                events += 1
+                emitted = engine.push(event)
+                if emitted:
+                    emit(emitted)
                 continue
-            batch = outcome.events  # a vendor list, or an unknown device's internal event
+            batch = (event,)
         for event in batch:
             if type(received) is int and event.ts_ms > received + ahead_ms:
                 ahead = RejectError("clock_ahead", "ts", f"event time is {(event.ts_ms - received) / 1000:.0f} s "
