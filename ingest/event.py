@@ -146,7 +146,7 @@ def _text_ms(value: str) -> int:
 def _hour_start(value: str, hour: str) -> int | None:
     """The start of `value`'s hour (00..23) at its offset, as `_iso_ms` reads it (None: rejected)."""
     start: int | None = None
-    if value[11:13] in _HOURS:
+    if value[11:13] in _HOURS:  # (Python 3.12 reads T24:00:00 as the next midnight, not 24:30)
         try:
             start = _iso_ms(value[:13] + ":00:00.000" + value[23:])
         except ValueError:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import ingest.event
 from ingest.errors import RejectError
-from ingest.event import EVENT_TYPES, parse_event, parse_ts_ms
+from ingest.event import DATA_SPECS, EVENT_TYPES, MAX_TS_MS, MIN_TS_MS, _iso_ms, parse_event, parse_ts_ms
 
 BASE = {"v": 1, "id": "gate-north-88121", "ts": "2026-11-02T07:31:05.120+08:00",
         "device": "gate-north", "type": "access.granted",
@@ -126,3 +129,95 @@ def test_vendor_extras_in_data_are_kept() -> None:
 def test_round_trip_through_to_dict() -> None:
     event = parse_event(BASE)
     assert parse_event(event.to_dict()) == event
+
+
+# ---- the fast paths give what the general ones give ----------------------------------------
+
+def ts_outcome(read: Any, value: Any) -> int | str:
+    """The epoch ms `read` makes of `value`, or its error message."""
+    try:
+        return int(read(value))
+    except ValueError as exc:
+        return str(exc)
+
+
+def general_ts(value: str) -> int:
+    """RFC 3339 text through datetime.fromisoformat alone, then the range check."""
+    ms = _iso_ms(value)
+    if not MIN_TS_MS <= ms < MAX_TS_MS:
+        return parse_ts_ms(ms)  # raises with the range message
+    return ms
+
+
+def two(lo: int, hi: int) -> st.SearchStrategy[str]:
+    return st.integers(lo, hi).map(lambda n: f"{n:02d}")
+
+
+# near the common shape YYYY-MM-DDTHH:MM:SS.fff+HH:MM, valid or just not
+near_rfc3339 = st.builds(
+    lambda *parts: "".join(parts),
+    st.sampled_from(["1999", "2000", "2026", "2028", "2099", "2100", "0001", "２０２６"]),
+    st.sampled_from(["-", "/"]), two(0, 13), st.sampled_from(["-", "-", "_"]), two(0, 32),
+    st.sampled_from(["T", "T", "t", " ", "x"]), two(0, 25), st.sampled_from([":", ":", "."]), two(0, 61),
+    st.sampled_from([":", ":", "-"]), two(0, 61), st.sampled_from([".", ".", ","]),
+    st.one_of(st.integers(0, 999).map(lambda n: f"{n:03d}"),
+              st.sampled_from(["12", "1234", "1a2", "١٢٣", " 12", "+12", "1_2"])),
+    st.sampled_from(["Z", "z", "+08:00", "-05:30", "+00:00", "-00:00", "+23:59", "+24:00", "+08", "+0800",
+                     "+08:00:30", "+08:00:30.5", "", "+8:00", "+08:60", "+08:00x", "Zz", "-14:00"]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(value=near_rfc3339, at=st.integers(0, 40), char=st.sampled_from(list("0123456789:+-.TZtz x٣")))
+def test_rfc3339_tables_agree_with_fromisoformat(value: str, at: int, char: str) -> None:
+    """Same epoch ms, or the same error, as the general path: first seen, seen again (its
+    hour cached), and with one character changed."""
+    mutated = value[:at] + char + value[at + 1:]
+    for text in (value, value, mutated, mutated):
+        assert ts_outcome(parse_ts_ms, text) == ts_outcome(general_ts, text), text
+
+
+def test_rfc3339_hour_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest.event, "_HOUR_STARTS_MAX", 5)
+    values = [f"2026-11-{day:02d}T{hour:02d}:59:59.999+08:00" for day in range(1, 4) for hour in range(24)]
+    for value in values + values:
+        assert parse_ts_ms(value) == general_ts(value)
+        assert len(ingest.event._hour_starts) <= 5
+
+
+MINIMAL_DATA = {"access.denied": {"reason": "expired"}, "object.detected": {"label": "ebike", "confidence": 0.9},
+                "charger.telemetry": {"port": 3}, "charger.alarm": {"kind": "smoke"}, "socket.power": {"power_w": 12},
+                "camera.tamper": {"kind": "moved"}, "throwing.detected": {"floor": 12, "column": 3, "confidence": 0.8}}
+FIELDS = sorted((etype, name) for etype, spec in DATA_SPECS.items() for name in spec)
+values = st.one_of(
+    st.integers(-(10**20), 10**20), st.floats(), st.booleans(), st.none(), st.text(max_size=45),
+    st.sampled_from([-0.0, 0, 1, 1.0, 1000, 1001, -60, -60.5, 400, 400.0001, 2**62, 2**62 + 1, 2**70,
+                     "in", "out", "sideways", "expired", "smoke", "moved", "", "x" * 40, "x" * 41, "x" * 64,
+                     [1, 2, 3, 4], [1, 2, 3], [1.5, True, 3, 4], ["a"] * 32, ["a"] * 33, {"a": 1}]),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(field=st.sampled_from(FIELDS), value=values)
+def test_data_fields_tested_inline_agree_with_their_checks(field: tuple[str, str], value: Any) -> None:
+    """A data field is accepted, normalised or rejected (same words) as its check says."""
+    etype, name = field
+    required, check = DATA_SPECS[etype][name]
+    data = {**MINIMAL_DATA.get(etype, {}), name: value, "vendor_extra": 1}
+    payload = with_(type=etype, subject=..., data=data)
+    if value is None:
+        want: Any = ("invalid", f"data.{name}", "missing") if required else ("ok", ...)
+    else:
+        try:
+            want = ("ok", check(value))
+        except ValueError as exc:
+            want = ("invalid", f"data.{name}", str(exc))
+    try:
+        event = parse_event(payload)
+    except RejectError as exc:
+        got: Any = (exc.reason, exc.field, exc.detail)
+    else:
+        got = ("ok", event.data.get(name, ...))
+        assert event.data["vendor_extra"] == 1
+    assert got == want
+    assert type(got[1]) is type(want[1])

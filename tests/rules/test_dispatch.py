@@ -221,3 +221,48 @@ def test_devices_past_the_route_cache_are_still_routed(monkeypatch: pytest.Monke
     got, engine = recorded(processors, stream)
     assert got == want
     assert all(len(by_device) <= 2 for by_device in engine._routes.values())
+
+
+def test_timers_moved_without_on_timer_change_nothing() -> None:
+    """A quiet rule's timers that only move on (`moved`) give the same outputs, counters and
+    snapshot, timers in the same order, as running `on_timer` for each of them."""
+    registry = load_registry(ROOT / "devices.yaml")
+    beating = [d.id for d in registry.devices][:12]
+    rng = random.Random(5)
+    stream = []
+    for minute in range(6 * 60):
+        for n, device in enumerate(beating):
+            # device 3 falls silent for an hour (raised, then cleared); device 7 beats erratically
+            if n == 3 and 60 <= minute < 120 or n == 7 and rng.random() < 0.6:
+                continue
+            ts = T0 + minute * 60_000 + rng.randint(0, 59_000)
+            stream.append(Event(f"{device}-{minute}", ts, device, "device.heartbeat", None, {"uptime_s": minute}))
+    stream.sort(key=lambda e: e.ts_ms)
+    moves = [0]
+
+    def run(processors: list[Any]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+        engine = Engine(processors)
+        out = []
+        for e in stream:
+            out += engine.push(e)
+        out += engine.flush()
+        return [(o.n, o.processor, o.key, o.ts_ms, o.output) for o in out], engine.snapshot()
+
+    moving = load_rules(registry)
+    for rule in moving:
+        if rule.moved is not None:
+            def counted(*args: Any, _moved: Any = rule.moved) -> Any:
+                later = _moved(*args)
+                moves[0] += later is not None
+                return later
+            rule.moved = counted
+    firing = load_rules(registry)
+    for rule in firing:
+        rule.moved = None  # every timer through on_timer
+    fast, fast_state = run([DeviceActivity(), *moving])
+    slow, slow_state = run([DeviceActivity(), *firing])
+    assert fast == slow
+    assert fast_state == slow_state  # including the order of its timers
+    assert moves[0] > 100 and fast_state["counters"]["timers_fired"] > moves[0]
+    assert {(o[1], o[4].state) for o in fast if hasattr(o[4], "state")} >= {
+        ("device_offline", "raised"), ("device_offline", "cleared")}
