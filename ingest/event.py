@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -188,7 +189,7 @@ def _kind(value: Any) -> str:
 # (_INTEGER, lo, hi) or (_TEXT, max_len, None). A value the inline test does not accept goes
 # through the check itself, which normalises it or says what is wrong.
 _NUMBER, _ONE_OF, _INTEGER, _TEXT, _CALL = range(5)
-_inline: dict[Check, tuple[int, Any, Any]] = {}
+_inline: weakref.WeakKeyDictionary[Check, tuple[int, Any, Any]] = weakref.WeakKeyDictionary()
 
 
 def one_of(*choices: str) -> Check:
@@ -239,17 +240,21 @@ def text(max_len: int) -> Check:
     return check
 
 
+_track_text = text(64)
+_coordinate = number()
+
+
 def track_id(value: Any) -> Any:
     if type(value) is int:
         return str(value)
-    return text(64)(value)
+    return _track_text(value)
 
 
 def bbox(value: Any) -> Any:
     if type(value) is not list or len(value) != 4:
         raise ValueError("must be [x1, y1, x2, y2]")
     for item in value:
-        number()(item)
+        _coordinate(item)
     return value
 
 
@@ -350,7 +355,7 @@ def parse_event(obj: Any) -> Event:
     """Validate one parsed payload against schema v1; raises RejectError naming the field."""
     if type(obj) is not dict:
         raise RejectError("invalid", None, f"payload must be a JSON object, not {_kind(obj)}")
-    if not obj.keys() <= _TOP_KEYS:
+    if not _TOP_KEYS.issuperset(obj):
         extra = sorted(str(k) for k in obj.keys() - _TOP_KEYS)[0]
         raise _bad(extra[:64], "unknown field (schema v1 allows v, id, ts, device, type, "
                    "subject, data)")
