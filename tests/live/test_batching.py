@@ -31,10 +31,10 @@ def processor(tmp_path: Path, linger_s: float, batch_max: int = 2000) -> LivePro
 
 
 def test_a_stream_is_gathered_into_one_batch_after_a_recent_one(tmp_path: Path) -> None:
-    live = processor(tmp_path, linger_s=1.0)
+    live = processor(tmp_path, linger_s=2.0)
     try:
         live.mqtt.inbox.put_many([message(1)])
-        assert [m.mid for m in live._drain(0.05)] == [1]  # the first after a quiet spell: at once
+        assert [m.mid for m in live._drain(0.05)] == [1]
         live.mqtt.inbox.put_many([message(2)])
         timer = later(0.2, live, [message(3), message(4)])
         # a batch began just now: the next one waits for what streams in meanwhile
@@ -45,15 +45,15 @@ def test_a_stream_is_gathered_into_one_batch_after_a_recent_one(tmp_path: Path) 
 
 
 def test_a_message_after_a_quiet_spell_does_not_wait(tmp_path: Path) -> None:
-    live = processor(tmp_path, linger_s=0.05)
+    live = processor(tmp_path, linger_s=5.0)
     try:
         live.mqtt.inbox.put_many([message(1)])
         live._drain(0.05)
-        time.sleep(0.1)  # longer than the linger: quiet
+        live._batch_started = time.monotonic() - 6.0  # as if that batch began before a quiet spell
         live.mqtt.inbox.put_many([message(2)])
-        timer = later(1.0, live, [message(3)])
+        timer = later(0.3, live, [message(3)])
         assert [m.mid for m in live._drain(0.05)] == [2]
-        timer.cancel()
+        timer.join()
+        assert [m.mid for m in live.mqtt.inbox.get_many(10, 0)] == [3]
     finally:
         live.store.close()
-
