@@ -11,10 +11,13 @@
 2. Latency: traffic at --rate events/s from the example compound, with a forced door every
    2 s; publish→alert time of each `door_forced` alert on the alerts topic, p50 and p99.
    A forced door is a one-event rule: raised on arrival (README "Event time", early raises).
+   Also zhian's CPU µs per event at that steady rate (all threads; --latency-client).
 3. With --stages: where the processing thread's CPU time goes (in-process, same backlog,
-   the client of --stages-client): decode, store, engine; then each half alone —
+   the client of --stages-client): decode, store, engine, and the mean messages per stored
+   batch (a commit costs about as much as 30 events); then each half alone —
    receive+decode+store+ack with the engine left out, and the engine fed from the stored log
    (as a recovery does) — which bounds what splitting the live path over two processes could reach.
+   `--stages-only` prints just this table.
 """
 
 from __future__ import annotations
@@ -173,13 +176,14 @@ def drain(tmp: Path, count: int) -> tuple[float, dict[str, tuple[float, float]]]
         broker.stop()
 
 
-def latency(tmp: Path, rate: int, seconds: float) -> list[float]:
-    """publish→alert seconds of door_forced alerts under `rate` events/s of background traffic."""
+def latency(tmp: Path, rate: int, seconds: float, client: str = "paho") -> tuple[list[float], float]:
+    """publish→alert seconds of door_forced alerts under `rate` events/s of background traffic,
+    and zhian's CPU µs per published event meanwhile (all its threads)."""
     broker = LocalBroker(tmp / "mq-latency").start()
     store = tmp / "latency.db"
     log = tmp / "latency.log"
     with log.open("ab") as out:
-        proc = subprocess.Popen(zhian_cmd(broker.port, store), stdout=out, stderr=out)
+        proc = subprocess.Popen(zhian_cmd(broker.port, store, client), stdout=out, stderr=out)
     try:
         wait_log(log, "connected to")
         sent: dict[str, float] = {}
@@ -204,7 +208,8 @@ def latency(tmp: Path, rate: int, seconds: float) -> list[float]:
         # cleared (on its close, in event order) before the door is forced again
         doors = [d.id for d in load_registry(DEVICES).devices if d.type == "door"]
         started = time.perf_counter()
-        n = 0
+        cpu_started = cpu_seconds(proc.pid)
+        n = published = 0
         while (elapsed := time.perf_counter() - started) < seconds:
             due = int(elapsed * rate)
             while n < due:
@@ -222,15 +227,18 @@ def latency(tmp: Path, rate: int, seconds: float) -> list[float]:
                     closed = {"v": 1, "id": f"{eid}-c", "ts": int(time.time() * 1000) + 500, "device": door,
                               "type": "door.closed"}
                     pub.publish(f"zhian/cyl/{door}/events", orjson.dumps(closed), qos=1)
+                    published += 2
             time.sleep(0.002)
+        published += n
         deadline = time.perf_counter() + 15
-        while len(arrived) < len(sent) and time.perf_counter() < deadline:
+        while (len(arrived) < len(sent) or count_events(store) < published) and time.perf_counter() < deadline:
             time.sleep(0.05)
+        cpu_us = (cpu_seconds(proc.pid) - cpu_started) / max(1, published) * 1e6
         pub.loop_stop()
         pub.disconnect()
         watcher.loop_stop()
         watcher.disconnect()
-        return sorted(arrived[k] - sent[k] for k in arrived)
+        return sorted(arrived[k] - sent[k] for k in arrived), cpu_us
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
@@ -257,6 +265,7 @@ def staged_drain(tmp: Path, count: int, with_engine: bool, client: str) -> tuple
         publish_all(broker.port, traffic(count, int(time.time() * 1000) - 8 * 86_400_000))
         live = LiveProcessor(load_registry(DEVICES), broker_config, config)
         spent: dict[str, float] = collections.defaultdict(float)
+        calls: dict[str, int] = collections.defaultdict(int)
         applied = [0]
 
         def timed(name: str, step: Callable[..., Any]) -> Callable[..., Any]:
@@ -266,6 +275,7 @@ def staged_drain(tmp: Path, count: int, with_engine: bool, client: str) -> tuple
                     return step(*args)
                 finally:
                     spent[name] += time.thread_time() - t
+                    calls[name] += 1
             return run
 
         def count_only(fresh: list[Any], rejected: bool) -> None:
@@ -285,6 +295,7 @@ def staged_drain(tmp: Path, count: int, with_engine: bool, client: str) -> tuple
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         stop.set()
         runner.join()
+        spent["batches"] = calls["store"]
         return elapsed, cpu, spent, config.store_path
     finally:
         broker.stop()
@@ -300,10 +311,13 @@ def stages(tmp: Path, count: int, client: str) -> list[tuple[str, float]]:
            ("  CPU µs/event: decode and validate", other / count * 1e6),
            ("  CPU µs/event: store (SQLite log)", spent["store"] / count * 1e6),
            ("  CPU µs/event: acknowledge", spent["ack"] / count * 1e6),
-           ("  CPU µs/event: engine, rule pack, outbox", spent["engine"] / count * 1e6)]
-    elapsed, cpu, _, store = staged_drain(tmp, count, False, client)
+           ("  CPU µs/event: engine, rule pack, outbox", spent["engine"] / count * 1e6),
+           ("  messages per stored batch (mean)", count / max(1.0, spent["batches"]))]
+    elapsed, cpu, spent, store = staged_drain(tmp, count, False, client)
     out.append(("front half alone: receive, decode, store, ack", count / elapsed))
     out.append(("  events per CPU-second (all threads)", count / cpu))
+    out.append(("  CPU µs/event: store (SQLite log)", spent["store"] / count * 1e6))
+    out.append(("  messages per stored batch (mean)", count / max(1.0, spent["batches"])))
     back = LiveProcessor(load_registry(DEVICES), BrokerConfig(port=1), LiveConfig(store_path=store, cameras=False))
     started, cpu_started = time.perf_counter(), time.process_time()
     back.recover()
@@ -320,30 +334,39 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=50_000, help="backlog size for the drain test")
     parser.add_argument("--rate", type=int, default=2000, help="events/s for the latency test")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the latency test")
+    parser.add_argument("--latency-client", choices=CLIENTS, default="paho", help="MQTT client of the latency test")
     parser.add_argument("--stages", action="store_true", help="also time the stages of the live path")
     parser.add_argument("--stages-client", choices=CLIENTS, default="paho", help="MQTT client of the --stages drains")
+    parser.add_argument("--stages-only", action="store_true",
+                        help="only the --stages table (no reference drain, no latency test)")
     args = parser.parse_args()
+    reference, rates, lat, lat_cpu_us = 0.0, {}, [], 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        reference, rates = drain(Path(tmp), args.events)
-        lat = latency(Path(tmp), args.rate, args.seconds)
-        rows = stages(Path(tmp), args.events, args.stages_client) if args.stages else []
+        if not args.stages_only:
+            reference, rates = drain(Path(tmp), args.events)
+            lat, lat_cpu_us = latency(Path(tmp), args.rate, args.seconds, args.latency_client)
+        rows = stages(Path(tmp), args.events, args.stages_client) if args.stages or args.stages_only else []
     print(f"machine: {machine()}")
     print(f"{'measure':52} {'value':>14} {'vs reference':>13}")
-    print(f"{'reference: mosquitto_sub drains the QoS-1 backlog':52} {reference:>10,.0f} ev/s {1.0:>12.2f}x")
+    if reference:
+        print(f"{'reference: mosquitto_sub drains the QoS-1 backlog':52} {reference:>10,.0f} ev/s {1.0:>12.2f}x")
     for client, (zhian, per_cpu_s) in rates.items():
         label = f"zhian run ({client} client) drains it, stored + acked"
         print(f"{label:52} {zhian:>10,.0f} ev/s {zhian / reference:>12.2f}x")
         print(f"{'  events per CPU-second (all threads)':52} {per_cpu_s:>10,.0f} ev/s")
-    if lat:
+    if args.stages_only:
+        pass
+    elif lat:
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        label = f"publish→alert door_forced at {args.rate} ev/s"
+        label = f"publish→alert door_forced at {args.rate} ev/s ({args.latency_client})"
         print(f"{label + ', p50':52} {statistics.median(lat) * 1000:>11,.0f} ms")
         print(f"{label + ', p99':52} {p99 * 1000:>11,.0f} ms   ({len(lat)} alerts)")
+        print(f"{'  zhian CPU µs per event meanwhile (all threads)':52} {lat_cpu_us:>11,.1f} µs")
     else:
         print("publish→alert: no door_forced alert arrived")
     for label, value in rows:
-        unit = "µs" if "µs/event" in label else "ev/s"
-        print(f"{label:52} {value:>10,.1f} {unit}" if unit == "µs" else f"{label:52} {value:>10,.0f} {unit}")
+        unit = "µs" if "µs/event" in label else "" if "per stored batch" in label else "ev/s"
+        print(f"{label:52} {value:>10,.1f} {unit}" if unit != "ev/s" else f"{label:52} {value:>10,.0f} {unit}")
     return 0
 
 

@@ -151,15 +151,24 @@ def properties(raw: bytes) -> dict[int, Any]:
     return out
 
 
-def split_packets(buf: bytearray, received_ms: int, inbound: list[Inbound],
-                  other: list[tuple[int, bytes]]) -> int:
+TOPIC_CACHE_MAX = 4096  # distinct topics remembered as text (a compound has one per device)
+_new_inbound = tuple.__new__  # Inbound(...) without its Python-level __new__: the hot loop
+
+
+def split_packets(buf: bytes, received_ms: int, inbound: list[Inbound],
+                  other: list[tuple[int, bytes]], topics: dict[bytes, str] | None = None) -> int:
     """Cut the complete packets off the front of `buf`: PUBLISHes go to `inbound`, every other
     packet to `other` as (first byte, body). Returns how many bytes were consumed.
+    `topics` caches the text of topics seen before (a topic's bytes -> its text).
 
-    The hot loop of live ingest: kept flat, with no call per message beyond slicing."""
+    The hot loop of live ingest: kept flat, with no call per message beyond slicing (`buf` is
+    bytes, so that a payload is one slice, one copy)."""
     pos = 0
     end = len(buf)
     append = inbound.append
+    if topics is None:
+        topics = {}
+    topic_text = topics.get
     while end - pos >= 2:
         first = buf[pos]
         # remaining length, inlined (one or two bytes for almost every event)
@@ -183,7 +192,12 @@ def split_packets(buf: bytearray, received_ms: int, inbound: list[Inbound],
         if first >> 4 == PUBLISH:
             qos = (first >> 1) & 3
             j = i + 2 + (buf[i] << 8 | buf[i + 1])
-            topic = buf[i + 2:j].decode("utf-8", "replace")
+            raw_topic = buf[i + 2:j]
+            topic = topic_text(raw_topic)
+            if topic is None:
+                topic = raw_topic.decode("utf-8", "replace")
+                if len(topics) < TOPIC_CACHE_MAX:
+                    topics[raw_topic] = topic
             mid = 0
             if qos:
                 mid = buf[j] << 8 | buf[j + 1]
@@ -196,9 +210,9 @@ def split_packets(buf: bytearray, received_ms: int, inbound: list[Inbound],
                 if got is None:
                     raise ProtocolError("malformed PUBLISH properties")
                 j = got[1] + got[0]
-            append(Inbound(topic, bytes(buf[j:stop]), mid, qos, received_ms))
+            append(_new_inbound(Inbound, (topic, buf[j:stop], mid, qos, received_ms)))
         else:
-            other.append((first, bytes(buf[i:stop])))
+            other.append((first, buf[i:stop]))
         pos = stop
     return pos
 
@@ -225,6 +239,7 @@ class NativeMqttClient(ClientState):
         self._send_quota = 65_535
         self._next_pid = 0
         self._out_lock = threading.Lock()
+        self._topics: dict[bytes, str] = {}  # see split_packets
 
     def start(self) -> None:
         """Connect in the background; reconnects with backoff on its own."""
@@ -327,9 +342,8 @@ class NativeMqttClient(ClientState):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock
         self._send(connect_packet(config))
-        buf = bytearray()
         keepalive = float(config.keepalive_s)
-        got = self._read_until(sock, buf, CONNACK, 10.0)
+        got, buf = self._read_until(sock, CONNACK, 10.0)
         flags, reason = got[0], got[1]
         props = properties(bytes(got[3:3 + got[2]])) if len(got) > 2 and got[2] < 0x80 else {}
         if reason >= 0x80:
@@ -351,21 +365,22 @@ class NativeMqttClient(ClientState):
         self._pump()  # what was published while the handshake ran
         self._read(sock, buf, keepalive)
 
-    def _read_until(self, sock: socket.socket, buf: bytearray, kind: int, timeout_s: float) -> bytes:
-        """Body of the first packet of `kind` (the handshake); messages that follow it in the
-        same read are queued, other packets handled."""
+    def _read_until(self, sock: socket.socket, kind: int, timeout_s: float) -> tuple[bytes, bytes]:
+        """Body of the first packet of `kind` (the handshake) and the bytes read after it;
+        messages that follow it in the same read are queued, other packets handled."""
         deadline = time.monotonic() + timeout_s
+        buf = b""
         while True:
             inbound: list[Inbound] = []
             other: list[tuple[int, bytes]] = []
-            used = split_packets(buf, int(time.time() * 1000), inbound, other)
-            del buf[:used]
+            used = split_packets(buf, int(time.time() * 1000), inbound, other, self._topics)
+            buf = buf[used:]
             if inbound:
                 self.inbox.put_many(inbound)
             for index, (first, body) in enumerate(other):
                 if first >> 4 == kind:
                     self._handle(other[index + 1:])
-                    return body
+                    return body, buf
                 if first >> 4 == DISCONNECT:
                     raise ProtocolError(f"broker disconnected (reason 0x{body[0] if body else 0:02x})")
             left = deadline - time.monotonic()
@@ -376,10 +391,11 @@ class NativeMqttClient(ClientState):
                 raise ProtocolError("connection closed during the handshake")
             buf += data
 
-    def _read(self, sock: socket.socket, buf: bytearray, keepalive: float) -> None:
+    def _read(self, sock: socket.socket, buf: bytes, keepalive: float) -> None:
         last_heard = time.monotonic()
         ping_sent = 0.0
         put_many = self.inbox.put_many
+        topics = self._topics
         while not self._stop.is_set():
             ready = select.select([sock], [], [], 0.5)[0]
             now = time.monotonic()
@@ -389,11 +405,12 @@ class NativeMqttClient(ClientState):
                     raise ProtocolError("connection closed by the broker")
                 last_heard = now
                 ping_sent = 0.0
-                buf += data
+                # the part of a packet left from the last read (small) goes in front: one copy
+                buf = buf + data if buf else data
                 inbound: list[Inbound] = []
                 other: list[tuple[int, bytes]] = []
-                used = split_packets(buf, int(time.time() * 1000), inbound, other)
-                del buf[:used]
+                used = split_packets(buf, int(time.time() * 1000), inbound, other, topics)
+                buf = buf[used:]
                 if inbound:
                     put_many(inbound)
                 if other:

@@ -40,13 +40,17 @@ def test_split_packets_whatever_the_read_boundaries() -> None:
               + publish_v5("zhian/cyl/gate-south/events", big, 65_535, props=b"\x01\x01")
               + bytes((0xD0, 0)))
     for step in (1, 3, 1000, len(stream)):
-        buf = bytearray()
+        buf = b""
         inbound: list[Inbound] = []
         other: list[tuple[int, bytes]] = []
+        topics: dict[bytes, str] = {}
         for i in range(0, len(stream), step):
             buf += stream[i:i + step]
-            del buf[:split_packets(buf, 42, inbound, other)]
+            buf = buf[split_packets(buf, 42, inbound, other, topics):]
         assert buf == b""
+        assert topics == {b"zhian/cyl/gate-north/events": "zhian/cyl/gate-north/events",
+                          b"zhian/cyl/gate-south/events": "zhian/cyl/gate-south/events"}
+        assert all(type(m.payload) is bytes and type(m) is Inbound for m in inbound)
         assert [(m.topic, m.payload, m.mid, m.qos, m.received_ms) for m in inbound] == [
             ("zhian/cyl/gate-north/events", b'{"v":1}', 7, 1, 42), ("zhian/cyl/gate-south/events", big, 65_535, 1, 42)]
         assert other == [(0x40, b"\x00\x09"), (0xD0, b"")]
@@ -54,7 +58,7 @@ def test_split_packets_whatever_the_read_boundaries() -> None:
 
 def test_malformed_remaining_length_is_a_protocol_error() -> None:
     with pytest.raises(ProtocolError, match="remaining length"):
-        split_packets(bytearray(b"\x30\xff\xff\xff\xff\x01" + b"\0" * 10), 0, [], [])
+        split_packets(b"\x30\xff\xff\xff\xff\x01" + b"\0" * 10, 0, [], [])
 
 
 def test_connect_and_connack_properties() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.errors import ZhianError
 from ingest.event import Event
-from zhian.store import Rejected, Store, StoreError, StoreFull, is_space_error
+from zhian.store import INSERT_ROWS, Rejected, Store, StoreError, StoreFull, is_space_error
 
 T0 = 1_793_575_865_000
 
@@ -77,6 +77,27 @@ def test_duplicates_anywhere_in_a_batch_keep_every_other_event_with_its_own_sequ
         (3, "gate-south", "gate-south-1"), (4, "gate-north", "gate-north-1"), (5, "gate-north", "gate-north-2")]
     stored = store.db.execute("SELECT seq, device, id FROM events ORDER BY seq").fetchall()
     assert [(seq, e.device, e.id) for seq, e in fresh] == stored[2:], "returned sequences are the stored ones"
+
+
+def test_a_batch_of_many_insert_statements_keeps_log_order_sequences_and_bodies(tmp_path: Path) -> None:
+    store = Store(tmp_path / "z.db")
+    store.append([beat("gate-north", n) for n in (5, 70, 140)], [])
+    # several statements' worth of rows (INSERT_ROWS each), duplicates in the first, a middle
+    # and the last statement, and a last statement that is not full
+    numbers = [1000 + i for i in range(3 * INSERT_ROWS + 5)]
+    numbers[0] = 5  # stored before
+    numbers[INSERT_ROWS + 3] = 70  # stored before
+    numbers[2 * INSERT_ROWS] = 1001  # a repeat of an earlier row of this batch
+    numbers[-1] = 140  # stored before
+    batch = [beat("gate-north", n) for n in numbers]
+    fresh, dups = store.append(batch, [])
+    expected = [n for i, n in enumerate(numbers) if n not in (5, 70, 140) and n not in numbers[:i]]
+    assert dups == len(numbers) - len(expected) == 4
+    assert [e.id for _, e in fresh] == [f"gate-north-{n}" for n in expected]
+    assert [seq for seq, _ in fresh] == list(range(4, 4 + len(expected)))
+    stored = [(seq, e.to_dict()) for seq, e in store.events_after(3)]
+    assert stored == [(seq, e.to_dict()) for seq, e in fresh], "bodies read back in log order"
+    assert store.counters()["events"] == 3 + len(expected)
 
 
 OLD_EVENTS = """CREATE TABLE events (
