@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import cv2
@@ -45,6 +46,9 @@ class ForegroundParams:
     # costs the tracker a track. An object is dropped at most on the frame it first shows.
     sparkle_max_area: int = 16  # after the 3x3 dilation: a raw cluster of about four pixels
     sparkle_reach_px: int = 8  # farther than a small (hence slow or short-blurred) object moves in a frame
+    # Blobs of this many frames before count: an object missed for a frame (dark glass, a
+    # tumbling sheet seen edge-on) is not a sparkle when it shows again.
+    sparkle_memory_frames: int = 2
 
 
 class ForegroundExtractor:
@@ -69,7 +73,8 @@ class ForegroundExtractor:
         self._frames = 0
         self._cells_bg: np.ndarray | None = None
         self._floor: float | None = None
-        self._last_boxes = np.zeros((0, 4), np.int32)  # (x0, y0, x1, y1) of the previous frame's blobs
+        # (x0, y0, x1, y1) of the blobs of the last few frames, the latest last
+        self._last_boxes: deque[np.ndarray] = deque(maxlen=max(1, self.params.sparkle_memory_frames))
         # Every full-size intermediate is written into an array kept from frame to frame:
         # fresh ones cost a page fault per 4 KiB on every frame, as much as the arithmetic.
         self._f32 = [np.empty(shape, np.float32) for _ in range(4)]  # frame, shifted, gain-normalised, diff
@@ -163,13 +168,15 @@ class ForegroundExtractor:
         clipped = np.minimum(diff, np.float32(60.0), out=diff)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha, mask=calm)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha / 4, mask=mask)
-        last_boxes, self._last_boxes = self._last_boxes, np.zeros((0, 4), np.int32)
+        last_boxes = np.concatenate(self._last_boxes) if self._last_boxes else np.zeros((0, 4), np.int32)
         if not cv2.countNonZero(mask):
+            self._last_boxes.append(np.zeros((0, 4), np.int32))
             return Blobs.empty()  # nothing moved: spare the labelling
         count, _, stats, centroids = cv2.connectedComponentsWithStats(
             mask, labels=self._u16, connectivity=8, ltype=cv2.CV_16U
         )
         if count <= 1:
+            self._last_boxes.append(np.zeros((0, 4), np.int32))
             return Blobs.empty()
         stats, centroids = stats[1:], centroids[1:]
         if len(stats) > self.params.max_blobs:
@@ -178,7 +185,7 @@ class ForegroundExtractor:
         disturbed = len(stats) > self.params.max_blobs // 2
         boxes = stats[:, :4].copy()
         boxes[:, 2:] += boxes[:, :2]  # (x, y, w, h) -> (x0, y0, x1, y1), x1 and y1 exclusive
-        self._last_boxes = boxes
+        self._last_boxes.append(boxes)
         area = stats[:, cv2.CC_STAT_AREA]
         sparkle = _unheralded(boxes, area, last_boxes, self.params.sparkle_max_area, self.params.sparkle_reach_px)
         if sparkle.any():

@@ -69,3 +69,18 @@ def test_a_larger_object_is_found_on_its_first_frame() -> None:
     img[100:104, 50:53] = 250  # 4x3: dilated to 6x5 = 30 pixels
     blobs = fg.apply(img)
     assert blobs.area.tolist() == [30]
+
+
+def test_an_object_missed_for_a_frame_is_not_a_sparkle_when_it_shows_again() -> None:
+    rng = np.random.default_rng(50003)
+    frames = _frames(rng, 36)
+    fg = ForegroundExtractor(SHAPE)
+    for frame in frames[:30]:
+        fg.apply(frame)
+    seen = []
+    for k, frame in enumerate(frames[30:36]):
+        img = frame.copy()
+        if k != 3:  # hidden on the fourth frame (behind dark glass)
+            img[60 + 2 * k : 62 + 2 * k, 70:72] = 250
+        seen.append(len(fg.apply(img).area))
+    assert seen == [0, 1, 1, 0, 1, 1]
