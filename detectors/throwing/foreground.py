@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import cv2
@@ -40,6 +41,14 @@ class ForegroundParams:
     max_foreground_fraction: float = 0.08  # beyond this the frame is a global disturbance
     restart_after_frames: int = 5
     max_blobs: int = 400
+    # Sparkle: a tiny blob with nothing in the frame before anywhere near it is a speck of
+    # sensor noise or a twinkling hot pixel; at night they are half of all blobs, and every one
+    # costs the tracker a track. An object is dropped at most on the frame it first shows.
+    sparkle_max_area: int = 16  # after the 3x3 dilation: a raw cluster of about four pixels
+    sparkle_reach_px: int = 8  # farther than a small (hence slow or short-blurred) object moves in a frame
+    # Blobs of this many frames before count: an object missed for a frame (dark glass, a
+    # tumbling sheet seen edge-on) is not a sparkle when it shows again.
+    sparkle_memory_frames: int = 2
 
 
 class ForegroundExtractor:
@@ -64,6 +73,8 @@ class ForegroundExtractor:
         self._frames = 0
         self._cells_bg: np.ndarray | None = None
         self._floor: float | None = None
+        # (x0, y0, x1, y1) of the blobs of the last few frames, the latest last
+        self._last_boxes: deque[np.ndarray] = deque(maxlen=max(1, self.params.sparkle_memory_frames))
         # Every full-size intermediate is written into an array kept from frame to frame:
         # fresh ones cost a page fault per 4 KiB on every frame, as much as the arithmetic.
         self._f32 = [np.empty(shape, np.float32) for _ in range(4)]  # frame, shifted, gain-normalised, diff
@@ -157,23 +168,53 @@ class ForegroundExtractor:
         clipped = np.minimum(diff, np.float32(60.0), out=diff)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha, mask=calm)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha / 4, mask=mask)
+        last_boxes = np.concatenate(self._last_boxes) if self._last_boxes else np.zeros((0, 4), np.int32)
         if not cv2.countNonZero(mask):
+            self._last_boxes.append(np.zeros((0, 4), np.int32))
             return Blobs.empty()  # nothing moved: spare the labelling
         count, _, stats, centroids = cv2.connectedComponentsWithStats(
             mask, labels=self._u16, connectivity=8, ltype=cv2.CV_16U
         )
         if count <= 1:
+            self._last_boxes.append(np.zeros((0, 4), np.int32))
             return Blobs.empty()
         stats, centroids = stats[1:], centroids[1:]
         if len(stats) > self.params.max_blobs:
             keep = np.argsort(stats[:, cv2.CC_STAT_AREA])[-self.params.max_blobs :]
             stats, centroids = stats[keep], centroids[keep]
+        disturbed = len(stats) > self.params.max_blobs // 2
+        boxes = stats[:, :4].copy()
+        boxes[:, 2:] += boxes[:, :2]  # (x, y, w, h) -> (x0, y0, x1, y1), x1 and y1 exclusive
+        self._last_boxes.append(boxes)
+        area = stats[:, cv2.CC_STAT_AREA]
+        sparkle = _unheralded(boxes, area, last_boxes, self.params.sparkle_max_area, self.params.sparkle_reach_px)
+        if sparkle.any():
+            stats, centroids, area = stats[~sparkle], centroids[~sparkle], area[~sparkle]
         return Blobs(
             xy=centroids.astype(np.float64),
             wh=stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]].astype(int),
-            area=stats[:, cv2.CC_STAT_AREA].astype(int),
-            disturbed=len(stats) > self.params.max_blobs // 2,
+            area=area.astype(int),
+            disturbed=disturbed,
         )
+
+
+def _unheralded(boxes: np.ndarray, area: np.ndarray, last: np.ndarray, max_area: int, reach: int) -> np.ndarray:
+    """Which blobs (boxes (N, 4) as x0, y0, x1, y1) are at most `max_area` pixels and lie
+    farther than `reach` pixels from every box of the previous frame `last` (M, 4)."""
+    small = np.nonzero(area <= max_area)[0]
+    alone = np.zeros(len(boxes), dtype=bool)
+    if not len(small):
+        return alone
+    if not len(last):
+        alone[small] = True
+        return alone
+    b = boxes[small]
+    # The gap between two boxes along an axis; negative when they overlap on it.
+    gap_x = np.maximum(b[:, None, 0], last[None, :, 0]) - np.minimum(b[:, None, 2], last[None, :, 2])
+    gap_y = np.maximum(b[:, None, 1], last[None, :, 1]) - np.minimum(b[:, None, 3], last[None, :, 3])
+    near = (np.maximum(gap_x, gap_y) < reach).any(axis=1)
+    alone[small[~near]] = True
+    return alone
 
 
 def _translate(img: np.ndarray, dx: int, dy: int, out: np.ndarray | None = None) -> np.ndarray:

@@ -28,26 +28,42 @@ class ShakeEstimator:
 
     def __init__(self, shape: tuple[int, int]) -> None:
         h, w = shape
+        # The correlation window: a size the FFT likes, a quarter of the image or a little less.
         self._small = (max(16, w // (16 * SCALE) * 16), max(16, h // (16 * SCALE) * 16))
-        self._scale = (w / self._small[0], h / self._small[1])
+        # The reduced image is the whole image shrunk by exactly SCALE (its last few rows and
+        # columns trimmed): INTER_AREA then averages whole blocks, five times faster than at a
+        # fractional factor. The window is its centre. Tiny images are shrunk onto the window.
+        if w // SCALE >= self._small[0] and h // SCALE >= self._small[1]:
+            self._reduced = (w // SCALE, h // SCALE)
+            self._trim = (self._reduced[0] * SCALE, self._reduced[1] * SCALE)
+        else:
+            self._reduced, self._trim = self._small, (w, h)
+        self._scale = (self._trim[0] / self._reduced[0], self._trim[1] / self._reduced[1])
+        ox, oy = (self._reduced[0] - self._small[0]) // 2, (self._reduced[1] - self._small[1]) // 2
+        self._crop = (slice(oy, oy + self._small[1]), slice(ox, ox + self._small[0]))
         wy = np.hanning(self._small[1]).astype(np.float32)
         wx = np.hanning(self._small[0]).astype(np.float32)
         self._window = wy[:, None] * wx[None, :]
 
     def reduce(self, gray: np.ndarray) -> np.ndarray:
-        """The image at the estimator's reduced size (others may reuse it)."""
-        return cv2.resize(gray, self._small, interpolation=cv2.INTER_AREA).astype(np.float32)
+        """The image shrunk by the estimator's factor, as float32 (others may reuse it)."""
+        trimmed = gray[: self._trim[1], : self._trim[0]]
+        return cv2.resize(trimmed, self._reduced, interpolation=cv2.INTER_AREA).astype(np.float32, copy=False)
+
+    def _window_of(self, reduced: np.ndarray) -> np.ndarray:
+        return reduced[self._crop]
 
     def spectrum(self, small: np.ndarray) -> np.ndarray:
-        """The windowed spectrum of a reduced image, ready for `shift`."""
+        """The windowed spectrum of a reduced image's correlation window, ready for `shift`."""
         return np.fft.rfft2((small - small.mean()) * self._window)
 
     def shrink(self, gray: np.ndarray) -> np.ndarray:
         """The spectrum of a full-size image."""
-        return self.spectrum(self.reduce(gray))
+        return self.spectrum(self._window_of(self.reduce(gray)))
 
-    def reference(self, small: np.ndarray) -> Reference:
+    def reference(self, reduced: np.ndarray) -> Reference:
         """A reduced image (from `reduce`) prepared as the reference of later `measure` calls."""
+        small = np.ascontiguousarray(self._window_of(reduced))
         gy, gx = np.gradient(small)
         w = self._window.ravel()
         # The frame is modelled as the reference moved by a fraction of a sample and lit a
@@ -57,8 +73,9 @@ class ShakeEstimator:
         normal = weighted @ cols.T.astype(np.float64)
         return Reference(self.spectrum(small), small, weighted.astype(np.float32), np.linalg.pinv(normal))
 
-    def measure(self, reference: Reference, small: np.ndarray) -> tuple[float, float]:
-        """(dx, dy) in full-size pixels that moves the reference onto the reduced frame `small`."""
+    def measure(self, reference: Reference, reduced: np.ndarray) -> tuple[float, float]:
+        """(dx, dy) in full-size pixels that moves the reference onto the reduced frame (from `reduce`)."""
+        small = self._window_of(reduced)
         peak = self._peak(reference.spectrum, self.spectrum(small))
         if peak is None:  # no clear peak (a blank or flashing frame): assume still
             return 0.0, 0.0
