@@ -7,6 +7,7 @@ down. Birds, insects, leaves, rain and swinging laundry each break one of these 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,6 +41,10 @@ class FallLimits:
     min_mean_speed_mps: float = 0.5
     max_throw_down_mps: float = 2.0  # a throw may start downwards, but not fast
     min_points_found_fast: int = 9  # sightings of a fall found already fast before it is believed
+    # ... and its acceleration must be known to this much (standard error) to be gravity's: at
+    # the top of a tall facade a few frames show no curvature, and a bird or a leaf found there
+    # sinking fast fits any parabola.
+    max_accel_error_g: float = 0.4
     max_across_mps: float = 2.5  # sideways speed of a fall found already fast (a hand pushes less)
     max_jump_ratio: float = 3.0  # one step much faster than the typical step is a mismatch
     jump_allowance_mps: float = 3.0
@@ -102,18 +107,34 @@ def find_release(t: np.ndarray, x: np.ndarray, y: np.ndarray, onset_drop_m: floa
     return Release(float(t[0]), float(x[0]), float(y[0]), onset)
 
 
+def accel_error(tau: np.ndarray, y: np.ndarray, coeffs: np.ndarray) -> float:
+    """Standard error (m/s²) of the acceleration of the parabola `coeffs` fitted to (tau, y)."""
+    design = np.column_stack([tau * tau, tau, np.ones_like(tau)])
+    resid = y - design @ coeffs
+    var = float(resid @ resid) / max(len(y) - 3, 1)
+    try:
+        inv = np.linalg.inv(design.T @ design)
+    except np.linalg.LinAlgError:
+        return math.inf
+    return 2.0 * math.sqrt(max(var * float(inv[0, 0]), 0.0))
+
+
 def _fell_from_rest(
-    ts: np.ndarray, xs: np.ndarray, rel: Release, accel: float, start_speed: float, lim: FallLimits
+    ts: np.ndarray, xs: np.ndarray, ys: np.ndarray, rel: Release, coeffs: np.ndarray, start_speed: float, lim: FallLimits
 ) -> bool:
     """Whether a track first seen fast is an object lost at its window and found mid-fall.
 
     Its speed must be what gravity gives since the back-traced release, its acceleration a
-    fall's, and it must go down rather than across (birds and rain arriving at speed do not).
+    fall's (and measured well enough to say so), and it must go down rather than across
+    (birds and rain arriving at speed do not).
     """
     since = float(ts[0] - rel.t_s)
+    accel = float(2 * coeffs[0])
     if since <= 0 or not -lim.max_accel_g * G_MPS2 <= accel <= -0.5 * G_MPS2:
         return False
     if len(ts) < lim.min_points_found_fast:  # a few blobs of rain or a diving bird fit a parabola too
+        return False
+    if accel_error(ts - ts[0], ys, coeffs) > lim.max_accel_error_g * G_MPS2:
         return False
     across = abs(float(xs[-1] - xs[0])) / max(float(ts[-1] - ts[0]), 1e-3)
     if across > lim.max_across_mps:
@@ -187,7 +208,7 @@ def judge_fall(
     tau = ts - ts[0]
     coeffs = np.polyfit(tau, ys, 2)
     accel = float(2 * coeffs[0])
-    if start_speed > lim.max_start_speed_mps and not _fell_from_rest(ts, xs, rel, accel, start_speed, lim):
+    if start_speed > lim.max_start_speed_mps and not _fell_from_rest(ts, xs, ys, rel, coeffs, start_speed, lim):
         return FallVerdict(False, "arrived_moving"), rel
     if float(ys.max()) - rel.y_m > lim.max_toss_m:
         return FallVerdict(False, "climbs"), rel
