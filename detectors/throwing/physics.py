@@ -33,6 +33,9 @@ class FallLimits:
     max_toss_m: float = 2.0  # an upward toss before the fall
     max_drift_ratio: float = 1.5  # net sideways drift per metre of fall (paper in wind drifts a lot)
     drift_allowance_m: float = 2.0
+    # Paper flutters less than half a metre either side of its drift line (rms about 0.3 m);
+    # a leaf swings farther, a bird turns.
+    max_sway_m: float = 0.3
     max_weave_ratio: float = 0.8  # sideways back-and-forth per metre of fall (insects weave)
     weave_allowance_m: float = 1.5
     max_fit_rms_m: float = 0.25
@@ -120,7 +123,13 @@ def accel_error(tau: np.ndarray, y: np.ndarray, coeffs: np.ndarray) -> float:
 
 
 def _fell_from_rest(
-    ts: np.ndarray, xs: np.ndarray, ys: np.ndarray, rel: Release, coeffs: np.ndarray, start_speed: float, lim: FallLimits
+    ts: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    rel: Release,
+    coeffs: np.ndarray,
+    start_speed: float,
+    lim: FallLimits,
 ) -> bool:
     """Whether a track first seen fast is an object lost at its window and found mid-fall.
 
@@ -170,6 +179,15 @@ def _pauses(t: np.ndarray, x: np.ndarray, y: np.ndarray, lim: FallLimits) -> boo
     ok = later < len(t)
     moved = np.hypot(xm[ok] - xm[later[ok]], ym[ok] - ym[later[ok]])
     return bool(np.any(moved < lim.pause_move_m))
+
+
+def _swerves(tau: np.ndarray, x: np.ndarray, kind: str, lim: FallLimits) -> bool:
+    """Whether a fall's sideways motion is too fast or too far off a straight line for its kind."""
+    slope, offset = np.polyfit(tau, x, 1)
+    rms = float(np.sqrt(np.mean((slope * tau + offset - x) ** 2)))
+    if kind == "heavy":
+        return abs(float(slope)) > lim.max_across_mps or rms > lim.max_fit_rms_m
+    return rms > lim.max_sway_m
 
 
 def judge_fall(
@@ -257,6 +275,10 @@ def judge_fall(
     if _pauses(ts, xs, ys, lim):
         return FallVerdict(False, "pauses"), rel
     kind: Literal["heavy", "light"] = "heavy" if accel < -0.45 * G_MPS2 else "light"
+    # A heavy object keeps the sideways speed the hand gave it (air barely acts on it): a
+    # straight, slow sideways line. A leaf or a bird swerving while it sinks is neither.
+    if _swerves(tau, xs, kind, lim):
+        return FallVerdict(False, "swerves"), rel
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
     confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))
     return FallVerdict(True, kind, kind, round(min(confidence, 0.99), 3), accel), rel

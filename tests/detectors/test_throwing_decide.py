@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from detectors.throwing.physics import G_MPS2, judge_fall
+from detectors.throwing.tracker import Tracker
 
 FPS = 25.0
 
@@ -31,3 +32,46 @@ def test_object_found_fast_with_its_acceleration_measured_is_a_fall(seed: int) -
     verdict, release = judge_fall(t, x, y, FPS)
     assert verdict.is_fall and verdict.kind == "heavy"
     assert release is not None and abs(release.y_m - 41.0) < 1.5
+
+
+def test_leaf_swinging_wide_while_it_sinks_is_not_a_fall() -> None:
+    # A leaf sinks at a steady speed like paper, but swings most of a metre either side.
+    t = np.arange(30) / FPS + 6.0
+    y = 20.0 - 2.5 * (t - t[0])
+    x = 10.0 + 0.8 * np.sin(2 * np.pi * 0.6 * (t - t[0]))
+    verdict, _ = judge_fall(t, x, y, FPS)
+    assert not verdict.is_fall and verdict.reason == "swerves"
+
+
+def test_paper_fluttering_a_little_about_its_drift_is_still_a_fall() -> None:
+    t = np.arange(30) / FPS + 6.0
+    speed = 1.8 * (1 - np.exp(-(t - t[0]) / 0.2))
+    y = 20.0 - np.cumsum(speed) / FPS
+    x = 10.0 + 0.8 * (t - t[0]) + 0.25 * np.sin(2 * np.pi * 1.0 * (t - t[0]))
+    verdict, _ = judge_fall(t, x, y, FPS)
+    assert verdict.is_fall and verdict.kind == "light"
+
+
+def test_heavy_fall_moving_sideways_faster_than_a_hand_pushes_is_not_a_throw() -> None:
+    # Gravity's parabola downwards, but 4 m/s across: a bird stooping, not a dropped object.
+    t = np.arange(16) / FPS + 3.0
+    tau = t - t[0]
+    y = 25.0 - 0.5 * G_MPS2 * tau**2
+    x = 6.0 + 4.0 * tau
+    verdict, _ = judge_fall(t, x, y, FPS)
+    assert not verdict.is_fall and verdict.reason == "swerves"
+
+
+def test_a_blob_split_off_a_moving_object_is_that_object_s_continuation() -> None:
+    tracker = Tracker()
+    for frame in range(8):
+        y = 100.0 + 3.0 * frame
+        tracker.update(frame, np.array([[200.0, y]]), np.array([20]), np.array([True]), np.array([False]))
+    mover = tracker.tracks[0]
+    assert mover.eligible and mover.is_mover()
+    # It breaks into two blobs (a tumbling bag): the second is no new throw, but its history
+    # is the object's.
+    blobs = np.array([[200.0, 124.0], [212.0, 126.0]])
+    tracker.update(8, blobs, np.array([20, 20]), np.array([True, True]), np.array([False, False]))
+    split = next(t for t in tracker.tracks if t is not mover)
+    assert not split.eligible and split.parent is mover
