@@ -48,6 +48,8 @@ class FallLimits:
     # the top of a tall facade a few frames show no curvature, and a bird or a leaf found there
     # sinking fast fits any parabola.
     max_accel_error_g: float = 0.4
+    min_found_accel_g: float = 0.7  # a heavy fall seen only mid-way gains speed at least this fast
+    max_light_sink_mps: float = 4.5  # faster than any bag or sheet of paper sinks
     max_across_mps: float = 2.5  # sideways speed of a fall found already fast (a hand pushes less)
     max_jump_ratio: float = 3.0  # one step much faster than the typical step is a mismatch
     jump_allowance_mps: float = 3.0
@@ -66,6 +68,7 @@ class Release:
     x_m: float
     y_m: float
     onset: int  # index of the first point of the fall
+    traced: bool = False  # first seen already falling: put back along its parabola, not seen
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def find_release(t: np.ndarray, x: np.ndarray, y: np.ndarray, onset_drop_m: floa
         # First seen already falling: go back along the parabola to where it was at rest.
         tau0 = float(np.clip(-c1 / (2 * c2), -MAX_BACKTRACK_S, 0.0))
         y0 = max(float(c0 + c1 * tau0 + c2 * tau0 * tau0), float(y[0]))
-        return Release(float(t[0] + tau0), float(x[0]), y0, onset)
+        return Release(float(t[0] + tau0), float(x[0]), y0, onset, traced=tau0 < 0)
     return Release(float(t[0]), float(x[0]), float(y[0]), onset)
 
 
@@ -277,6 +280,17 @@ def judge_fall(
     kind: Literal["heavy", "light"] = "heavy" if accel < -0.45 * G_MPS2 else "light"
     # A heavy object keeps the sideways speed the hand gave it (air barely acts on it): a
     # straight, slow sideways line. A leaf or a bird swerving while it sinks is neither.
+    # First seen already falling, a heavy object shows gravity from its first sighting on
+    # (with a hold or a slow start seen, those blunt the fit): it is believed once its
+    # acceleration is shown to be at least `min_found_accel_g` (two standard errors). A bird
+    # gliding down gains speed more slowly, and one diving at the top of a tall facade shows
+    # no acceleration the pixels can measure.
+    if kind == "heavy" and rel.traced and accel + 2 * accel_error(tau, ys, coeffs) > -lim.min_found_accel_g * G_MPS2:
+        return FallVerdict(False, "gentle"), rel
+    # A bag or a sheet of paper soon sinks at its slow terminal speed; sinking faster while
+    # gaining speed slower than gravity is a bird gliding down.
+    if kind == "light" and recent > lim.max_light_sink_mps:
+        return FallVerdict(False, "gentle"), rel
     if _swerves(tau, xs, kind, lim):
         return FallVerdict(False, "swerves"), rel
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)

@@ -25,7 +25,7 @@ def test_leaf_found_sinking_fast_at_the_top_of_a_tall_facade_is_not_a_fall() -> 
 def test_object_found_fast_with_its_acceleration_measured_is_a_fall(seed: int) -> None:
     # The same place and pixel noise, but seen long enough that gravity shows.
     rng = np.random.default_rng(seed)
-    t = np.arange(14) / FPS + 4.4
+    t = np.arange(18) / FPS + 4.4
     tau = t - 4.0  # released 0.4 s before it was first seen
     y = 41.0 - 0.5 * G_MPS2 * tau**2 + rng.normal(0, 0.08, len(t))
     x = 7.3 + rng.normal(0, 0.08, len(t))
@@ -75,3 +75,26 @@ def test_a_blob_split_off_a_moving_object_is_that_object_s_continuation() -> Non
     tracker.update(8, blobs, np.array([20, 20]), np.array([True, True]), np.array([False, False]))
     split = next(t for t in tracker.tracks if t is not mover)
     assert not split.eligible and split.parent is mover
+
+
+def _glide(n: int, v0: float, accel: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / FPS + 3.5
+    tau = t - t[0]
+    y = 23.4 - v0 * tau - 0.5 * accel * tau**2 + rng.normal(0, 0.03, n)
+    x = 5.5 + 1.0 * tau + rng.normal(0, 0.03, n)
+    return t, x, y
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bird_gliding_down_gaining_speed_at_half_gravity_is_not_a_heavy_fall(seed: int) -> None:
+    # First seen already sinking at 3.4 m/s and gaining speed at half of gravity, steadily:
+    # a dropped object would gain it twice as fast, a bag would not gain it at all.
+    verdict, _ = judge_fall(*_glide(20, 3.4, 0.48 * G_MPS2, seed), FPS)
+    assert not verdict.is_fall and verdict.reason == "gentle"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sinking_faster_than_a_bag_without_gravity_s_acceleration_is_not_a_light_fall(seed: int) -> None:
+    verdict, _ = judge_fall(*_glide(24, 3.0, 0.4 * G_MPS2, seed), FPS)
+    assert not verdict.is_fall and verdict.reason == "gentle"
