@@ -105,6 +105,22 @@ class Track:
             return False
         return math.hypot(self.xy[-1][0] - self.xy[0][0], self.xy[-1][1] - self.xy[0][1]) >= 8.0
 
+    def travels(self) -> bool:
+        """A mover that is going somewhere: its latest sightings go one way, step after step.
+
+        Laundry swinging about its peg and a still blob that hopped once onto a passing object
+        are movers by their ends, but nothing found near them continues them.
+        """
+        if not self.is_mover():
+            return False
+        n = len(self.frames)
+        k = min(n, 50)  # two seconds: a full swing of slow laundry
+        pts = self.xy[-k:]
+        path = sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(pts, pts[1:], strict=False))
+        net = math.hypot(pts[-1][0] - pts[0][0], pts[-1][1] - pts[0][1])
+        steps = sum(math.hypot(b[0] - a[0], b[1] - a[1]) >= 1.0 for a, b in zip(pts[-5:], pts[-4:], strict=False))
+        return net >= 0.5 * path and steps >= 3
+
 
 @dataclass(frozen=True)
 class TrackerParams:
@@ -286,7 +302,7 @@ class Tracker:
         # Alive movers count even when matched this frame: a tumbling bag or sheet of paper
         # breaks into two blobs, and the second one is not a new throw.
         movers = [t for _, t in self._lost] + [t for t in self.tracks if t.is_mover()]
-        movers = [t for t in movers if frame - t.frames[-1] <= t.memory(self.params)]
+        movers = [t for t in movers if frame - t.frames[-1] <= t.memory(self.params) and t.travels()]
         if not movers:
             return movers, np.full(len(xy), -1, dtype=np.int64)
         pred = np.array([t.drift(frame) for t in movers])

@@ -98,3 +98,33 @@ def test_bird_gliding_down_gaining_speed_at_half_gravity_is_not_a_heavy_fall(see
 def test_sinking_faster_than_a_bag_without_gravity_s_acceleration_is_not_a_light_fall(seed: int) -> None:
     verdict, _ = judge_fall(*_glide(24, 3.0, 0.4 * G_MPS2, seed), FPS)
     assert not verdict.is_fall and verdict.reason == "gentle"
+
+
+def _laundry(tracker: Tracker, frames: int) -> None:
+    """A cloth swinging about its peg, found before the scene settled (not eligible)."""
+    for frame in range(frames):
+        x = 300.0 + 14.0 * np.sin(2 * np.pi * frame / 20)
+        tracker.update(frame, np.array([[x, 200.0]]), np.array([30]), np.array([False]), np.array([False]))
+
+
+def test_an_object_dropped_next_to_swinging_laundry_may_still_be_a_throw() -> None:
+    tracker = Tracker()
+    _laundry(tracker, 25)  # ends on the swing's far side, 14 px from where it began
+    cloth = tracker.tracks[0]
+    assert cloth.is_mover() and not cloth.travels()
+    blobs = np.array([[300.0 + 14.0 * np.sin(2 * np.pi * 25 / 20), 200.0], [300.0, 214.0]])
+    tracker.update(25, blobs, np.array([30, 20]), np.array([False, True]), np.array([False, False]))
+    dropped = next(t for t in tracker.tracks if t is not cloth)
+    assert dropped.eligible and dropped.parent is None
+
+
+def test_a_bird_flying_on_still_vetoes_a_blob_found_where_it_is_heading() -> None:
+    tracker = Tracker()
+    for frame in range(10):
+        tracker.update(frame, np.array([[100.0 + 6 * frame, 150.0]]), np.array([30]), np.array([False]), None)
+    bird = tracker.tracks[0]
+    assert bird.travels()
+    blobs = np.array([[160.0, 150.0], [172.0, 152.0]])
+    tracker.update(10, blobs, np.array([30, 20]), np.array([False, True]), np.array([False, False]))
+    found = next(t for t in tracker.tracks if t is not bird)
+    assert not found.eligible and found.parent is bird
