@@ -35,6 +35,7 @@ class Track:
     _state: tuple[float, ...] = (0.0,) * 10
     _mover: bool | None = None
     _slow: bool | None = None
+    _travels: bool | None = None
 
     def add(self, frame: int, x: float, y: float, area: int) -> None:
         """Append an observation."""
@@ -56,7 +57,7 @@ class Track:
                     min(max((v[1] - v0[1]) / g1, -clip), clip),
                 )
             self._v = v
-        self._mover = self._slow = None
+        self._mover = self._slow = self._travels = None
         vx, vy = self._v
         self._state = (x, y, frame, n, vx, vy, self._a[0], self._a[1], math.hypot(vx, vy), self.size)
 
@@ -111,8 +112,11 @@ class Track:
         Laundry swinging about its peg and a still blob that hopped once onto a passing object
         are movers by their ends, but nothing found near them continues them.
         """
-        if not self.is_mover():
-            return False
+        if self._travels is None:
+            self._travels = self.is_mover() and self._goes_one_way()
+        return self._travels
+
+    def _goes_one_way(self) -> bool:
         n = len(self.frames)
         k = min(n, 50)  # two seconds: a full swing of slow laundry
         pts = self.xy[-k:]
