@@ -193,6 +193,11 @@ class ThrowingDetector:
         """The fragment whose fall `track` continues, if one ended shortly before it began."""
         assert self.geometry is not None
         f0 = track.frames[0]
+        parent = track.parent
+        if parent is not None and parent.eligible and parent.frames[0] < f0 and not track.eligible:
+            # Born as the continuation of an object's own track (split off it, or found again
+            # where it was heading): that track's history before this one began is its history.
+            return parent, f0
         # Only a fragment going steadily down can continue a fall; one that hops between
         # still blobs (lights, curtains) now and then is clutter, not an object found again.
         ys = [y for _, y in track.xy]

@@ -7,6 +7,7 @@ down. Birds, insects, leaves, rain and swinging laundry each break one of these 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,6 +33,9 @@ class FallLimits:
     max_toss_m: float = 2.0  # an upward toss before the fall
     max_drift_ratio: float = 1.5  # net sideways drift per metre of fall (paper in wind drifts a lot)
     drift_allowance_m: float = 2.0
+    # Paper flutters less than half a metre either side of its drift line (rms about 0.3 m);
+    # a leaf swings farther, a bird turns.
+    max_sway_m: float = 0.3
     max_weave_ratio: float = 0.8  # sideways back-and-forth per metre of fall (insects weave)
     weave_allowance_m: float = 1.5
     max_fit_rms_m: float = 0.25
@@ -40,6 +44,12 @@ class FallLimits:
     min_mean_speed_mps: float = 0.5
     max_throw_down_mps: float = 2.0  # a throw may start downwards, but not fast
     min_points_found_fast: int = 9  # sightings of a fall found already fast before it is believed
+    # ... and its acceleration must be known to this much (standard error) to be gravity's: at
+    # the top of a tall facade a few frames show no curvature, and a bird or a leaf found there
+    # sinking fast fits any parabola.
+    max_accel_error_g: float = 0.4
+    min_found_accel_g: float = 0.7  # a heavy fall seen only mid-way gains speed at least this fast
+    max_light_sink_mps: float = 4.5  # faster than any bag or sheet of paper sinks
     max_across_mps: float = 2.5  # sideways speed of a fall found already fast (a hand pushes less)
     max_jump_ratio: float = 3.0  # one step much faster than the typical step is a mismatch
     jump_allowance_mps: float = 3.0
@@ -58,6 +68,7 @@ class Release:
     x_m: float
     y_m: float
     onset: int  # index of the first point of the fall
+    traced: bool = False  # first seen already falling: put back along its parabola, not seen
 
 
 @dataclass(frozen=True)
@@ -98,22 +109,44 @@ def find_release(t: np.ndarray, x: np.ndarray, y: np.ndarray, onset_drop_m: floa
         # First seen already falling: go back along the parabola to where it was at rest.
         tau0 = float(np.clip(-c1 / (2 * c2), -MAX_BACKTRACK_S, 0.0))
         y0 = max(float(c0 + c1 * tau0 + c2 * tau0 * tau0), float(y[0]))
-        return Release(float(t[0] + tau0), float(x[0]), y0, onset)
+        return Release(float(t[0] + tau0), float(x[0]), y0, onset, traced=tau0 < 0)
     return Release(float(t[0]), float(x[0]), float(y[0]), onset)
 
 
+def accel_error(tau: np.ndarray, y: np.ndarray, coeffs: np.ndarray) -> float:
+    """Standard error (m/s²) of the acceleration of the parabola `coeffs` fitted to (tau, y)."""
+    design = np.column_stack([tau * tau, tau, np.ones_like(tau)])
+    resid = y - design @ coeffs
+    var = float(resid @ resid) / max(len(y) - 3, 1)
+    try:
+        inv = np.linalg.inv(design.T @ design)
+    except np.linalg.LinAlgError:
+        return math.inf
+    return 2.0 * math.sqrt(max(var * float(inv[0, 0]), 0.0))
+
+
 def _fell_from_rest(
-    ts: np.ndarray, xs: np.ndarray, rel: Release, accel: float, start_speed: float, lim: FallLimits
+    ts: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    rel: Release,
+    coeffs: np.ndarray,
+    start_speed: float,
+    lim: FallLimits,
 ) -> bool:
     """Whether a track first seen fast is an object lost at its window and found mid-fall.
 
     Its speed must be what gravity gives since the back-traced release, its acceleration a
-    fall's, and it must go down rather than across (birds and rain arriving at speed do not).
+    fall's (and measured well enough to say so), and it must go down rather than across
+    (birds and rain arriving at speed do not).
     """
     since = float(ts[0] - rel.t_s)
+    accel = float(2 * coeffs[0])
     if since <= 0 or not -lim.max_accel_g * G_MPS2 <= accel <= -0.5 * G_MPS2:
         return False
     if len(ts) < lim.min_points_found_fast:  # a few blobs of rain or a diving bird fit a parabola too
+        return False
+    if accel_error(ts - ts[0], ys, coeffs) > lim.max_accel_error_g * G_MPS2:
         return False
     across = abs(float(xs[-1] - xs[0])) / max(float(ts[-1] - ts[0]), 1e-3)
     if across > lim.max_across_mps:
@@ -149,6 +182,15 @@ def _pauses(t: np.ndarray, x: np.ndarray, y: np.ndarray, lim: FallLimits) -> boo
     ok = later < len(t)
     moved = np.hypot(xm[ok] - xm[later[ok]], ym[ok] - ym[later[ok]])
     return bool(np.any(moved < lim.pause_move_m))
+
+
+def _swerves(tau: np.ndarray, x: np.ndarray, kind: str, lim: FallLimits) -> bool:
+    """Whether a fall's sideways motion is too fast or too far off a straight line for its kind."""
+    slope, offset = np.polyfit(tau, x, 1)
+    rms = float(np.sqrt(np.mean((slope * tau + offset - x) ** 2)))
+    if kind == "heavy":
+        return abs(float(slope)) > lim.max_across_mps or rms > lim.max_fit_rms_m
+    return rms > lim.max_sway_m
 
 
 def judge_fall(
@@ -187,7 +229,7 @@ def judge_fall(
     tau = ts - ts[0]
     coeffs = np.polyfit(tau, ys, 2)
     accel = float(2 * coeffs[0])
-    if start_speed > lim.max_start_speed_mps and not _fell_from_rest(ts, xs, rel, accel, start_speed, lim):
+    if start_speed > lim.max_start_speed_mps and not _fell_from_rest(ts, xs, ys, rel, coeffs, start_speed, lim):
         return FallVerdict(False, "arrived_moving"), rel
     if float(ys.max()) - rel.y_m > lim.max_toss_m:
         return FallVerdict(False, "climbs"), rel
@@ -236,6 +278,21 @@ def judge_fall(
     if _pauses(ts, xs, ys, lim):
         return FallVerdict(False, "pauses"), rel
     kind: Literal["heavy", "light"] = "heavy" if accel < -0.45 * G_MPS2 else "light"
+    # A heavy object keeps the sideways speed the hand gave it (air barely acts on it): a
+    # straight, slow sideways line. A leaf or a bird swerving while it sinks is neither.
+    # First seen already falling, a heavy object shows gravity from its first sighting on
+    # (with a hold or a slow start seen, those blunt the fit): it is believed once its
+    # acceleration is shown to be at least `min_found_accel_g` (two standard errors). A bird
+    # gliding down gains speed more slowly, and one diving at the top of a tall facade shows
+    # no acceleration the pixels can measure.
+    if kind == "heavy" and rel.traced and accel + 2 * accel_error(tau, ys, coeffs) > -lim.min_found_accel_g * G_MPS2:
+        return FallVerdict(False, "gentle"), rel
+    # A bag or a sheet of paper soon sinks at its slow terminal speed; sinking faster while
+    # gaining speed slower than gravity is a bird gliding down.
+    if kind == "light" and recent > lim.max_light_sink_mps:
+        return FallVerdict(False, "gentle"), rel
+    if _swerves(tau, xs, kind, lim):
+        return FallVerdict(False, "swerves"), rel
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
     confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))
     return FallVerdict(True, kind, kind, round(min(confidence, 0.99), 3), accel), rel

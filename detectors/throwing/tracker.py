@@ -22,6 +22,9 @@ class Track:
     may_grow: bool = False
     misses: int = 0
     alarmed: bool = False
+    # The moving track a new one was found to continue at its birth (it is not a new throw
+    # but that mover again, split off or re-found): its history is this track's history.
+    parent: Track | None = None
     size: float = 0.0  # smoothed blob area in pixels
     # Motion per frame from the last three sightings, refreshed on every `add`.
     _v: tuple[float, float] = (0.0, 0.0)
@@ -32,6 +35,7 @@ class Track:
     _state: tuple[float, ...] = (0.0,) * 10
     _mover: bool | None = None
     _slow: bool | None = None
+    _travels: bool | None = None
 
     def add(self, frame: int, x: float, y: float, area: int) -> None:
         """Append an observation."""
@@ -53,7 +57,7 @@ class Track:
                     min(max((v[1] - v0[1]) / g1, -clip), clip),
                 )
             self._v = v
-        self._mover = self._slow = None
+        self._mover = self._slow = self._travels = None
         vx, vy = self._v
         self._state = (x, y, frame, n, vx, vy, self._a[0], self._a[1], math.hypot(vx, vy), self.size)
 
@@ -101,6 +105,25 @@ class Track:
         if n < 5 or n < 0.6 * span:
             return False
         return math.hypot(self.xy[-1][0] - self.xy[0][0], self.xy[-1][1] - self.xy[0][1]) >= 8.0
+
+    def travels(self) -> bool:
+        """A mover that is going somewhere: its latest sightings go one way, step after step.
+
+        Laundry swinging about its peg and a still blob that hopped once onto a passing object
+        are movers by their ends, but nothing found near them continues them.
+        """
+        if self._travels is None:
+            self._travels = self.is_mover() and self._goes_one_way()
+        return self._travels
+
+    def _goes_one_way(self) -> bool:
+        n = len(self.frames)
+        k = min(n, 50)  # two seconds: a full swing of slow laundry
+        pts = self.xy[-k:]
+        path = sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(pts, pts[1:], strict=False))
+        net = math.hypot(pts[-1][0] - pts[0][0], pts[-1][1] - pts[0][1])
+        steps = sum(math.hypot(b[0] - a[0], b[1] - a[1]) >= 1.0 for a, b in zip(pts[-5:], pts[-4:], strict=False))
+        return net >= 0.5 * path and steps >= 3
 
 
 @dataclass(frozen=True)
@@ -178,13 +201,16 @@ class Tracker:
             fresh = self._revive(frame, xy, area, fresh, updated)
         if len(fresh):
             big = too_big[fresh] if too_big is not None else np.zeros(len(fresh), dtype=bool)
-            veto = self._continues_mover(frame, xy[fresh]) & (may_start[fresh] | big)
+            movers, nearest = self._continues_mover(frame, xy[fresh])
+            veto = (nearest >= 0) & (may_start[fresh] | big)
             for k, b_index in enumerate(fresh.tolist()):
                 track = Track(id=self._next_id)
                 self._next_id += 1
                 track.add(frame, float(xy[b_index, 0]), float(xy[b_index, 1]), int(area[b_index]))
                 track.eligible = bool(may_start[b_index]) and not bool(veto[k])
                 track.may_grow = bool(big[k]) and not bool(veto[k])
+                if nearest[k] >= 0:
+                    track.parent = movers[int(nearest[k])]
                 self.tracks.append(track)
         return updated, ended
 
@@ -274,19 +300,22 @@ class Tracker:
         ratio[dy < -4.0] = np.inf
         return ratio
 
-    def _continues_mover(self, frame: int, xy: np.ndarray) -> np.ndarray:
-        """Which new blobs continue or split off something already moving (lost or alive)."""
+    def _continues_mover(self, frame: int, xy: np.ndarray) -> tuple[list[Track], np.ndarray]:
+        """The movers (lost or alive) and, per new blob, the index of the one it continues or
+        split off (the nearest to its expected place), or -1."""
         # Alive movers count even when matched this frame: a tumbling bag or sheet of paper
         # breaks into two blobs, and the second one is not a new throw.
         movers = [t for _, t in self._lost] + [t for t in self.tracks if t.is_mover()]
-        movers = [t for t in movers if frame - t.frames[-1] <= t.memory(self.params)]
+        movers = [t for t in movers if frame - t.frames[-1] <= t.memory(self.params) and t.travels()]
         if not movers:
-            return np.zeros(len(xy), dtype=bool)
+            return movers, np.full(len(xy), -1, dtype=np.int64)
         pred = np.array([t.drift(frame) for t in movers])
         gaps = np.array([frame - t.frames[-1] for t in movers], dtype=np.float64)
         d = np.hypot(pred[:, 0:1] - xy[None, :, 0], pred[:, 1:2] - xy[None, :, 1])
         radius = np.minimum(8.0 + 3.0 * gaps, self.params.veto_radius_px) + self.params.veto_margin_px
-        return np.any(d <= radius[:, None], axis=0)
+        nearest = np.argmin(d / radius[:, None], axis=0)
+        near = d[nearest, np.arange(len(xy))] <= radius[nearest]
+        return movers, np.where(near, nearest, -1)
 
     def flush(self) -> list[Track]:
         """End every track (end of the video)."""
