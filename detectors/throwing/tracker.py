@@ -210,7 +210,7 @@ class Tracker:
                 track.eligible = bool(may_start[b_index]) and not bool(veto[k])
                 track.may_grow = bool(big[k]) and not bool(veto[k])
                 if nearest[k] >= 0:
-                    track.parent = movers[int(nearest[k])]
+                    adopt(track, movers[int(nearest[k])])
                 self.tracks.append(track)
         return updated, ended
 
@@ -321,6 +321,15 @@ class Tracker:
         """End every track (end of the video)."""
         ended, self.tracks = self.tracks, []
         return ended
+
+
+def adopt(track: Track, parent: Track) -> None:
+    """Make `parent` the mover `track` continues. Only a track's own parent is ever read (when
+    its link is looked for, early in its life, long over for the parent's parent), so the
+    line is cut there: else laundry swinging all day would keep every track it spawned alive."""
+    track.parent = parent
+    if parent.parent is not None:
+        parent.parent.parent = None
 
 
 def _predict(state: np.ndarray, frame: int) -> np.ndarray:

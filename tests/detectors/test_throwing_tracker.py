@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import cv2
 import numpy as np
 
 from detectors.throwing.stabilise import ShakeEstimator
-from detectors.throwing.tracker import Track, Tracker, _predict
+from detectors.throwing.tracker import Track, Tracker, _predict, adopt
 
 
 def _step(tracker: Tracker, frame: int, x: float, y: float, start: bool, big: bool = False) -> None:
@@ -100,3 +103,25 @@ def test_shake_of_a_still_noisy_camera_is_nothing_and_of_a_shaken_one_the_neares
         moved = cv2.warpAffine(wall, np.float32([[1, 0, dx], [0, 1, dy]]), (240, 400), borderMode=cv2.BORDER_REPLICATE)
         mx, my = shake.measure(reference, shake.reduce(moved + rng.normal(0, 3, wall.shape).astype(np.float32)))
         assert abs(mx - dx) <= 0.6 and abs(my - dy) <= 0.6, (dx, dy, mx, my)
+
+
+def test_a_line_of_tracks_each_continuing_the_one_before_does_not_keep_them_all_alive() -> None:
+    # A mover re-found again and again (laundry swinging all night) spawns track after track,
+    # each continuing the one before; the first ones must not live as long as the last one.
+    first = Track(id=0)
+    first.add(0, 100.0, 100.0, 20)
+    oldest = weakref.ref(first)
+    last = first
+    for n in range(1, 50):
+        track = Track(id=n)
+        track.add(n, 100.0, 100.0 + n, 20)
+        adopt(track, last)
+        assert track.parent is last  # what the link search reads is kept
+        last = track
+    del first, track
+    gc.collect()
+    assert oldest() is None
+    depth, up = 0, last
+    while up.parent is not None:
+        depth, up = depth + 1, up.parent
+    assert depth <= 2
