@@ -277,10 +277,8 @@ class Engine:
         moved = self._moved.get(proc)
         if moved is not None:
             later = moved(states.get(key), key, name, deadline)
-            if later is not None:  # what on_timer's SetTimer(name, later) would do in _collect
-                self._timer_order = order = self._timer_order + 1
-                self._timer_slots[at_timer] = (later, order)
-                _heappush(self._timers, (later, order, proc, key, name))
+            if later is not None:  # as on_timer's SetTimer(name, later) would
+                self._arm(proc, key, name, later)
                 return
         new, outputs = self._processors[proc].on_timer(states.get(key), key, name, deadline)
         if new is None:
@@ -364,14 +362,18 @@ class Engine:
         counters = self.counters
         for output in outputs:
             if isinstance(output, SetTimer):
-                self._timer_order += 1
-                self._timer_slots[(proc, key, output.name)] = (output.deadline_ms, self._timer_order)
-                _heappush(self._timers, (output.deadline_ms, self._timer_order, proc, key, output.name))
+                self._arm(proc, key, output.name, output.deadline_ms)
             elif isinstance(output, CancelTimer):
                 self._timer_slots.pop((proc, key, output.name), None)
             else:
                 counters.emitted += 1
                 out.append(Emitted(counters.emitted, proc, key, ts_ms, output))
+
+    def _arm(self, proc: str, key: str, name: str, deadline_ms: int) -> None:
+        """Set (or replace) a processor's timer: the slot says which heap entry is current."""
+        self._timer_order = order = self._timer_order + 1
+        self._timer_slots[(proc, key, name)] = (deadline_ms, order)
+        _heappush(self._timers, (deadline_ms, order, proc, key, name))
 
     # ---- snapshots -------------------------------------------------------------------
 

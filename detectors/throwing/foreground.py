@@ -168,7 +168,6 @@ class ForegroundExtractor:
         clipped = np.minimum(diff, np.float32(60.0), out=diff)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha, mask=calm)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha / 4, mask=mask)
-        last_boxes = np.concatenate(self._last_boxes) if self._last_boxes else np.zeros((0, 4), np.int32)
         if not cv2.countNonZero(mask):
             self._last_boxes.append(np.zeros((0, 4), np.int32))
             return Blobs.empty()  # nothing moved: spare the labelling
@@ -185,6 +184,7 @@ class ForegroundExtractor:
         disturbed = len(stats) > self.params.max_blobs // 2
         boxes = stats[:, :4].copy()
         boxes[:, 2:] += boxes[:, :2]  # (x, y, w, h) -> (x0, y0, x1, y1), x1 and y1 exclusive
+        last_boxes = np.concatenate(self._last_boxes) if self._last_boxes else np.zeros((0, 4), np.int32)
         self._last_boxes.append(boxes)
         area = stats[:, cv2.CC_STAT_AREA]
         sparkle = _unheralded(boxes, area, last_boxes, self.params.sparkle_max_area, self.params.sparkle_reach_px)

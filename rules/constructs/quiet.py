@@ -39,7 +39,6 @@ class QuietConstruct(Construct):
         self.from_start = spec.from_start
         self._by_device = ctx.key == "device"
         self._quiet_ms: dict[str, int | None] = {}  # per alert key with a timer (see _quiet_of)
-        self._subs: dict[str, str] = {}  # timer name -> alert key (see moved)
 
     def expected_keys(self) -> list[str]:
         """Registered devices (or watched subjects) the rule can name without hearing them."""
@@ -104,11 +103,7 @@ class QuietConstruct(Construct):
         """`on_timer`'s first case alone, for the engine timer `name`: when its key was heard
         since the timer was set, move the timer as `on_timer` would and return its new
         deadline; otherwise None."""
-        sub = self._subs.get(name)
-        if sub is None:
-            sub = name.partition(":")[2]
-            if len(self._subs) < 65_536:  # a name per alert key: the registry's devices, the watchlist
-                self._subs[name] = sub
+        sub = name.partition(":")[2]  # the timer of alert key `sub` is named `{idx}:{sub}`
         entry = cs.get(sub) if cs is not None else None
         if entry is None or entry[LAST] is None:
             return None

@@ -38,17 +38,25 @@ def _frames(rng: np.random.Generator, n: int) -> list[np.ndarray]:
     return [np.clip(wall + rng.normal(0, 2.0, SHAPE), 0, 255).astype(np.uint8) for _ in range(n)]
 
 
-def test_a_lone_speck_makes_no_blob_but_a_small_moving_object_does() -> None:
-    rng = np.random.default_rng(50001)
-    frames = _frames(rng, 40)
+WARM_UP = 30  # frames for the extractor to learn the background and its noise
+
+
+def _warmed(seed: int, n: int) -> tuple[ForegroundExtractor, list[np.ndarray]]:
+    """An extractor that has learnt the first WARM_UP of `n` frames, and the frames after those."""
+    frames = _frames(np.random.default_rng(seed), n)
     fg = ForegroundExtractor(SHAPE)
-    for frame in frames[:30]:  # learn the background and its noise
+    for frame in frames[:WARM_UP]:
         fg.apply(frame)
-    speck = frames[30].copy()
+    return fg, frames[WARM_UP:]
+
+
+def test_a_lone_speck_makes_no_blob_but_a_small_moving_object_does() -> None:
+    fg, frames = _warmed(50001, 40)
+    speck = frames[0].copy()
     speck[100:102, 50:52] = 250  # a 2x2 sparkle: dilated to 4x4 = 16 pixels
     assert len(fg.apply(speck).area) == 0
     found = []
-    for k, frame in enumerate(frames[31:37]):
+    for k, frame in enumerate(frames[1:7]):
         img = frame.copy()
         y = 40 + 3 * k  # a 2x2 object falling 3 px a frame
         img[y : y + 2, 120:122] = 250
@@ -60,25 +68,17 @@ def test_a_lone_speck_makes_no_blob_but_a_small_moving_object_does() -> None:
 
 
 def test_a_larger_object_is_found_on_its_first_frame() -> None:
-    rng = np.random.default_rng(50002)
-    frames = _frames(rng, 32)
-    fg = ForegroundExtractor(SHAPE)
-    for frame in frames[:30]:
-        fg.apply(frame)
-    img = frames[30].copy()
+    fg, frames = _warmed(50002, 32)
+    img = frames[0].copy()
     img[100:104, 50:53] = 250  # 4x3: dilated to 6x5 = 30 pixels
     blobs = fg.apply(img)
     assert blobs.area.tolist() == [30]
 
 
 def test_an_object_missed_for_a_frame_is_not_a_sparkle_when_it_shows_again() -> None:
-    rng = np.random.default_rng(50003)
-    frames = _frames(rng, 36)
-    fg = ForegroundExtractor(SHAPE)
-    for frame in frames[:30]:
-        fg.apply(frame)
+    fg, frames = _warmed(50003, 36)
     seen = []
-    for k, frame in enumerate(frames[30:36]):
+    for k, frame in enumerate(frames):
         img = frame.copy()
         if k != 3:  # hidden on the fourth frame (behind dark glass)
             img[60 + 2 * k : 62 + 2 * k, 70:72] = 250

@@ -118,6 +118,16 @@ def expected(processors: list[Processor], event: Event) -> list[tuple[str, str]]
             for key in p.keys(event)]
 
 
+def run_engine(processors: list[Any], stream: list[Event]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """Every output of `stream` through a fresh engine (flushed at the end), and its final snapshot."""
+    engine = Engine(processors)
+    out = []
+    for e in stream:
+        out += engine.push(e)
+    out += engine.flush()
+    return [(o.n, o.processor, o.key, o.ts_ms, o.output) for o in out], engine.snapshot()
+
+
 @pytest.mark.parametrize("devices", [TEST_DEVICES, ROOT / "devices.yaml"], ids=["testing", "example"])
 def test_dispatch_runs_exactly_what_keys_asks_for(devices: Path, tmp_path: Path) -> None:
     registry = load_registry(devices)
@@ -194,16 +204,8 @@ def test_routed_and_specialised_steps_change_nothing(devices: Path, tmp_path: Pa
             stream.append(Event(f"{d.id}-{i}", T0 + i * 15_000, d.device, d.type, None, d.data))
     stream.append(Event("last", T0 + len(base) * 15_000 + 40 * 3_600_000, "desk-x", "device.heartbeat"))
 
-    def run(processors: list[Any]) -> tuple[list[tuple[Any, ...]], dict[Any, Any]]:
-        engine = Engine(processors)
-        out = []
-        for e in stream:
-            out += engine.push(e)
-        out += engine.flush()
-        return [(o.n, o.processor, o.key, o.ts_ms, o.output) for o in out], engine.snapshot()
-
-    fast, fast_state = run([*load_rules(registry, tmp_path), DeviceActivity()])
-    slow, slow_state = run([Generic(p) for p in [*load_rules(registry, tmp_path), DeviceActivity()]])
+    fast, fast_state = run_engine([*load_rules(registry, tmp_path), DeviceActivity()], stream)
+    slow, slow_state = run_engine([Generic(p) for p in [*load_rules(registry, tmp_path), DeviceActivity()]], stream)
     assert fast == slow
     assert fast_state == slow_state
     # alerts of the quiet rules were raised, and cleared, along the way
@@ -240,14 +242,6 @@ def test_timers_moved_without_on_timer_change_nothing() -> None:
     stream.sort(key=lambda e: e.ts_ms)
     moves = [0]
 
-    def run(processors: list[Any]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-        engine = Engine(processors)
-        out = []
-        for e in stream:
-            out += engine.push(e)
-        out += engine.flush()
-        return [(o.n, o.processor, o.key, o.ts_ms, o.output) for o in out], engine.snapshot()
-
     moving = load_rules(registry)
     for rule in moving:
         if rule.moved is not None:
@@ -259,8 +253,8 @@ def test_timers_moved_without_on_timer_change_nothing() -> None:
     firing = load_rules(registry)
     for rule in firing:
         rule.moved = None  # every timer through on_timer
-    fast, fast_state = run([DeviceActivity(), *moving])
-    slow, slow_state = run([DeviceActivity(), *firing])
+    fast, fast_state = run_engine([DeviceActivity(), *moving], stream)
+    slow, slow_state = run_engine([DeviceActivity(), *firing], stream)
     assert fast == slow
     assert fast_state == slow_state  # including the order of its timers
     assert moves[0] > 100 and fast_state["counters"]["timers_fired"] > moves[0]
