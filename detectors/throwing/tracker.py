@@ -72,9 +72,12 @@ class Track:
         px = x + vx * gap + 0.5 * ax * gap * gap
         py = y + vy * gap + 0.5 * ay * gap * gap
         # Something that has sat still for long (a light, clutter) gets a tight gate, so it
-        # does not snatch the blob of an object passing close by.
-        base = 3.0 if len(self.frames) >= 10 and abs(vx) + abs(vy) < 0.5 else 5.0
-        return px, py, base + 0.35 * math.hypot(vx, vy) * gap + 1.5 * gap
+        # does not snatch the blob of an object passing close by; and the gate does not widen
+        # while it is unseen: a light or a sill blob that fades comes back where it was, and a
+        # blob found farther off after the gap is something else (an object leaving it).
+        if len(self.frames) >= 10 and abs(vx) + abs(vy) < 0.5:
+            return px, py, 3.0 + 0.35 * math.hypot(vx, vy) * gap + 1.5
+        return px, py, 5.0 + 0.35 * math.hypot(vx, vy) * gap + 1.5 * gap
 
     def drift(self, frame: int) -> tuple[float, float]:
         """Where the track would be at `frame` at its average speed over the last few sightings."""
@@ -340,6 +343,6 @@ def _predict(state: np.ndarray, frame: int) -> np.ndarray:
     px = x + vx * gap + 0.5 * ax * gap * gap
     py = y + vy * gap + 0.5 * ay * gap * gap
     still = (n >= 10) & (np.abs(vx) + np.abs(vy) < 0.5)
-    gate = np.where(still, 3.0, 5.0) + 0.35 * speed * gap + 1.5 * gap
+    gate = np.where(still, 3.0 + 0.35 * speed * gap + 1.5, 5.0 + 0.35 * speed * gap + 1.5 * gap)
     once = n == 1
     return np.column_stack([np.where(once, x, px), np.where(once, y, py), np.where(once, 6.0 + 3.0 * gap, gate)])
