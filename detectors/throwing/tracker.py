@@ -140,6 +140,9 @@ class TrackerParams:
     veto_radius_px: float = 30.0  # extrapolations grow wild; beyond this a track vouches for nothing
     max_area_ratio: float = 4.0  # a blob this many times bigger or smaller is something else
     max_first_step_px: float = 50.0  # a fast fall near the camera moves this far in one frame
+    # A thing moving this fast (px/frame) does not stop dead on a blob that sat still: see `_pairs`.
+    fast_mover_px: float = 3.0
+    still_px: float = 2.0  # a blob this close to one of the frame before sat still (centroid jitter)
 
 
 class Tracker:
@@ -150,6 +153,7 @@ class Tracker:
         self.tracks: list[Track] = []
         self._next_id = 1
         self._lost: list[tuple[int, Track]] = []  # (frame lost, moving track)
+        self._prev: tuple[int, np.ndarray] = (-2, np.zeros((0, 2)))  # the last frame's blobs
 
     def update(
         self,
@@ -215,6 +219,7 @@ class Tracker:
                 if nearest[k] >= 0:
                     adopt(track, movers[int(nearest[k])])
                 self.tracks.append(track)
+        self._prev = (frame, xy)
         return updated, ended
 
     def _revive(
@@ -287,7 +292,40 @@ class Tracker:
         big = np.maximum(blob / size, size / np.maximum(blob, 1))
         ratio[(big > self.params.max_area_ratio) & (np.maximum(blob, size) > 60)] = np.inf
         inside = ratio <= 1.0
-        return ti[inside], bi[inside], ratio[inside]
+        ti, bi, ratio = ti[inside], bi[inside], ratio[inside]
+        # A fast track does not stop dead on a blob that sat there already a frame ago (an
+        # object held at its window, a sill): that blob is something else, which keeps its own
+        # track. Else every bird or chance chain of noise coasting by takes it in turn, and
+        # the object never gets a track of its own. Landing is the track's own blob again.
+        fast = state[ti, 8] >= self.params.fast_mover_px
+        if fast.any():
+            keep = ~fast
+            keep[fast] = ~self._sat_still(frame, state[ti[fast]], xy[bi[fast]])
+            ti, bi, ratio = ti[keep], bi[keep], ratio[keep]
+        return ti, bi, ratio
+
+    def _sat_still(self, frame: int, state: np.ndarray, xy: np.ndarray) -> np.ndarray:
+        """Per (track, blob) pair: the blob was already there last frame and the track was not."""
+        last, prev = self._prev
+        if last != frame - 1 or not len(prev):
+            return np.zeros(len(xy), dtype=bool)
+        away = np.hypot(xy[:, 0] - state[:, 0], xy[:, 1] - state[:, 1]) > 2.0 * self.params.still_px
+        out = np.zeros(len(xy), dtype=bool)
+        if not away.any():
+            return out
+        # Each blob once, against last frame's blobs in its band of rows only (hundreds at night).
+        pts, back = np.unique(xy[away], axis=0, return_inverse=True)
+        reach = self.params.still_px
+        order = np.argsort(prev[:, 1], kind="stable")
+        rows = prev[order, 1]
+        lo = np.searchsorted(rows, pts[:, 1] - reach, side="left")
+        counts = np.searchsorted(rows, pts[:, 1] + reach, side="right") - lo
+        qi = np.repeat(np.arange(len(pts)), counts)
+        pi = order[np.arange(len(qi)) + np.repeat(lo - (np.cumsum(counts) - counts), counts)]
+        close = np.abs(pts[qi, 0] - prev[pi, 0]) + np.abs(pts[qi, 1] - prev[pi, 1]) <= reach
+        sat = np.bincount(qi[close], minlength=len(pts)) > 0
+        out[away] = sat[back.ravel()]
+        return out
 
     def _fall_gate(self, frame: int, pred: np.ndarray, xy: np.ndarray) -> np.ndarray:
         """Gate ratios of blobs `xy` (N, 2) for tracks seen once predicted at `pred` (N, 2+), pairwise.
