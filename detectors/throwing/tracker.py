@@ -300,31 +300,32 @@ class Tracker:
         fast = state[ti, 8] >= self.params.fast_mover_px
         if fast.any():
             keep = ~fast
-            keep[fast] = ~self._sat_still(frame, state[ti[fast]], xy[bi[fast]])
+            keep[fast] = ~self._sat_still(frame, state[ti[fast]], bi[fast], xy)
             ti, bi, ratio = ti[keep], bi[keep], ratio[keep]
         return ti, bi, ratio
 
-    def _sat_still(self, frame: int, state: np.ndarray, xy: np.ndarray) -> np.ndarray:
-        """Per (track, blob) pair: the blob was already there last frame and the track was not."""
+    def _sat_still(self, frame: int, state: np.ndarray, blobs: np.ndarray, xy: np.ndarray) -> np.ndarray:
+        """Per (track, blob) pair (track `state` rows, indices `blobs` into `xy`): the blob was
+        already there last frame and the track was not."""
         last, prev = self._prev
-        if last != frame - 1 or not len(prev):
-            return np.zeros(len(xy), dtype=bool)
-        away = np.hypot(xy[:, 0] - state[:, 0], xy[:, 1] - state[:, 1]) > 2.0 * self.params.still_px
-        out = np.zeros(len(xy), dtype=bool)
-        if not away.any():
-            return out
+        pts = xy[blobs]
+        away = np.hypot(pts[:, 0] - state[:, 0], pts[:, 1] - state[:, 1]) > 2.0 * self.params.still_px
+        if last != frame - 1 or not len(prev) or not away.any():
+            return np.zeros(len(blobs), dtype=bool)
         # Each blob once, against last frame's blobs in its band of rows only (hundreds at night).
-        pts, back = np.unique(xy[away], axis=0, return_inverse=True)
+        ids, back = np.unique(blobs[away], return_inverse=True)
+        q = xy[ids]
         reach = self.params.still_px
         order = np.argsort(prev[:, 1], kind="stable")
         rows = prev[order, 1]
-        lo = np.searchsorted(rows, pts[:, 1] - reach, side="left")
-        counts = np.searchsorted(rows, pts[:, 1] + reach, side="right") - lo
-        qi = np.repeat(np.arange(len(pts)), counts)
+        lo = np.searchsorted(rows, q[:, 1] - reach, side="left")
+        counts = np.searchsorted(rows, q[:, 1] + reach, side="right") - lo
+        qi = np.repeat(np.arange(len(q)), counts)
         pi = order[np.arange(len(qi)) + np.repeat(lo - (np.cumsum(counts) - counts), counts)]
-        close = np.abs(pts[qi, 0] - prev[pi, 0]) + np.abs(pts[qi, 1] - prev[pi, 1]) <= reach
-        sat = np.bincount(qi[close], minlength=len(pts)) > 0
-        out[away] = sat[back.ravel()]
+        close = np.abs(q[qi, 0] - prev[pi, 0]) + np.abs(q[qi, 1] - prev[pi, 1]) <= reach
+        sat = np.bincount(qi[close], minlength=len(q)) > 0
+        out = np.zeros(len(blobs), dtype=bool)
+        out[away] = sat[back]
         return out
 
     def _fall_gate(self, frame: int, pred: np.ndarray, xy: np.ndarray) -> np.ndarray:
