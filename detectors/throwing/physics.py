@@ -24,6 +24,13 @@ class FallLimits:
 
     min_points: int = 6
     min_fall_m: float = 1.5  # laundry and curtains swing less than this
+    # ... unless the object is seen leaving rest with gravity's acceleration: from the lowest
+    # floors the ground (and its clutter) comes before 1.5 m of fall can be seen, but nothing
+    # swinging, gliding or fluttering gains speed downwards at about g for this far.
+    min_gravity_fall_m: float = 0.8
+    min_gravity_points: int = 7  # sightings over which that acceleration is measured
+    min_gravity_accel_g: float = 0.6  # a heavy object barely feels drag over the first metres
+    max_gravity_error_g: float = 0.3  # standard error of that acceleration
     min_coverage: float = 0.55  # seen in this share of the frames of its fall (not a chance chain)
     recent_frames: int = 6  # and in recent_min_points of its last recent_frames frames
     recent_min_points: int = 4
@@ -154,6 +161,27 @@ def _fell_from_rest(
     return start_speed <= lim.max_start_speed_mps + lim.max_accel_g * G_MPS2 * since
 
 
+def _gains_speed_like_gravity(ts: np.ndarray, ys: np.ndarray, lim: FallLimits) -> bool:
+    """Whether a short fall accelerates downwards as only gravity does, measured well.
+
+    Laundry and curtains swing (a pendulum gains speed downwards at g only at the very top
+    of its swing, and only for a few centimetres), leaves and paper sink at a steady slow
+    speed, birds flap or glide. An object going down at every sighting while it gains speed
+    at about g, with that acceleration known to a fraction of g, is a dropped object even over
+    less than the usual fall (often all there is to see between a low window and the ground).
+    """
+    if len(ts) < lim.min_gravity_points:
+        return False
+    tau = ts - ts[0]
+    coeffs = np.polyfit(tau, ys, 2)
+    accel = float(2 * coeffs[0])
+    if not -lim.max_accel_g * G_MPS2 <= accel <= -lim.min_gravity_accel_g * G_MPS2:
+        return False
+    if accel_error(tau, ys, coeffs) > lim.max_gravity_error_g * G_MPS2:
+        return False
+    return bool(np.all(np.diff(ys) < 0.0))
+
+
 def _median_slope(t: np.ndarray, y: np.ndarray) -> float:
     """The median of the slopes between all pairs of points (robust to a hop or an outlier)."""
     if len(t) < 2:
@@ -206,11 +234,14 @@ def judge_fall(
     if len(ts) < lim.min_points:
         return FallVerdict(False, "too_short"), rel
     fall = rel.y_m - float(np.median(ys[-2:]))
-    if fall < lim.min_fall_m:
+    need = lim.min_fall_m
+    if lim.min_gravity_fall_m <= fall < need and _gains_speed_like_gravity(ts, ys, lim):
+        need = lim.min_gravity_fall_m
+    if fall < need:
         return FallVerdict(False, "not_far_enough"), rel
     # The part traced back above the first sighting is inferred, not seen: what was seen must
     # fall far enough by itself (rain, insects and birds found mid-flight trace back far).
-    if float(y[0]) - float(np.median(ys[-2:])) < lim.min_fall_m:
+    if float(y[0]) - float(np.median(ys[-2:])) < need:
         return FallVerdict(False, "not_far_enough"), rel
     for seg in (t, ts):  # a chance chain of rain or noise blobs is patchy somewhere
         if len(seg) < lim.min_coverage * ((seg[-1] - seg[0]) * fps + 1):
