@@ -234,14 +234,13 @@ def judge_fall(
     if len(ts) < lim.min_points:
         return FallVerdict(False, "too_short"), rel
     fall = rel.y_m - float(np.median(ys[-2:]))
-    need = lim.min_fall_m
-    if lim.min_gravity_fall_m <= fall < need and _gains_speed_like_gravity(ts, ys, lim):
-        need = lim.min_gravity_fall_m
-    if fall < need:
-        return FallVerdict(False, "not_far_enough"), rel
     # The part traced back above the first sighting is inferred, not seen: what was seen must
     # fall far enough by itself (rain, insects and birds found mid-flight trace back far).
-    if float(y[0]) - float(np.median(ys[-2:])) < need:
+    seen = float(y[0]) - float(np.median(ys[-2:]))
+    need = lim.min_fall_m
+    if min(fall, seen) < need and seen >= lim.min_gravity_fall_m and _gains_speed_like_gravity(ts, ys, lim):
+        need = lim.min_gravity_fall_m
+    if fall < need or seen < need:
         return FallVerdict(False, "not_far_enough"), rel
     for seg in (t, ts):  # a chance chain of rain or noise blobs is patchy somewhere
         if len(seg) < lim.min_coverage * ((seg[-1] - seg[0]) * fps + 1):
