@@ -28,6 +28,13 @@ class FallLimits:
     # floors the ground (and its clutter) comes before 1.5 m of fall can be seen, but nothing
     # swinging, gliding or fluttering gains speed downwards at about g for this far.
     min_gravity_fall_m: float = 0.8
+    # ... or unless it was seen at rest first and then left that place for good: laundry and
+    # curtains swing about where they hang and come back, which `min_fall_from_rest_m` of
+    # steady sinking away from the resting point already rules out for them.
+    min_fall_from_rest_m: float = 1.0
+    # A released object is seen going down bit by bit; a blob that hops most of that way
+    # between two sightings and then sits still is a chain of still blobs (lights, clutter).
+    max_step_share: float = 0.35
     min_gravity_points: int = 7  # sightings over which that acceleration is measured
     min_gravity_accel_g: float = 0.6  # a heavy object barely feels drag over the first metres
     max_gravity_error_g: float = 0.3  # standard error of that acceleration
@@ -76,6 +83,7 @@ class Release:
     y_m: float
     onset: int  # index of the first point of the fall
     traced: bool = False  # first seen already falling: put back along its parabola, not seen
+    held: bool = False  # seen at rest before it fell (held out of the window, or slow to start)
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,8 @@ def find_release(t: np.ndarray, x: np.ndarray, y: np.ndarray, onset_drop_m: floa
             c2, c1, _ = np.polyfit(t[lo:hi] - t[rest_end], y[lo:hi], 2)
             if c2 < -0.5:
                 t_rel = float(np.clip(t[rest_end] - c1 / (2 * c2), t[0], t[rest_end]))
-        return Release(t_rel, float(np.median(x[: rest_end + 1])), float(np.median(y[: rest_end + 1])), onset)
+        x_rest, y_rest = float(np.median(x[: rest_end + 1])), float(np.median(y[: rest_end + 1]))
+        return Release(t_rel, x_rest, y_rest, onset, held=True)
     n = min(len(t), 12)
     tau = t[:n] - t[0]
     if n >= 4:
@@ -182,6 +191,11 @@ def _gains_speed_like_gravity(ts: np.ndarray, ys: np.ndarray, lim: FallLimits) -
     return bool(np.all(np.diff(ys) < 0.0))
 
 
+def _leaves_steadily(ys: np.ndarray, fall: float, lim: FallLimits) -> bool:
+    """Whether a fall was seen a little at a time, with no single step a large share of it."""
+    return float(np.max(np.abs(np.diff(ys)), initial=0.0)) <= lim.max_step_share * fall
+
+
 def _median_slope(t: np.ndarray, y: np.ndarray) -> float:
     """The median of the slopes between all pairs of points (robust to a hop or an outlier)."""
     if len(t) < 2:
@@ -240,6 +254,8 @@ def judge_fall(
     need = lim.min_fall_m
     if min(fall, seen) < need and seen >= lim.min_gravity_fall_m and _gains_speed_like_gravity(ts, ys, lim):
         need = lim.min_gravity_fall_m
+    elif rel.held and fall >= lim.min_fall_from_rest_m and _leaves_steadily(ys, fall, lim):
+        need = min(need, lim.min_fall_from_rest_m)
     if fall < need or seen < need:
         return FallVerdict(False, "not_far_enough"), rel
     for seg in (t, ts):  # a chance chain of rain or noise blobs is patchy somewhere
