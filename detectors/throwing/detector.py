@@ -304,7 +304,9 @@ class ThrowingDetector:
             return None
         metric = self.geometry.to_metric(pts)
         t = np.asarray(frames, dtype=np.float64) / self.fps
-        verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits)
+        # The pixel's size where the fall began (the coarsest part of its path: higher up).
+        m_per_px = 1.0 / float(self.geometry.px_per_m(pts[:1])[0])
+        verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
         # A track born on a stray blob (a raindrop, noise) just before the object appeared
         # starts with a hop; judged without those first points it may be a clean fall.
         skip = 0
@@ -312,7 +314,9 @@ class ThrowingDetector:
             skip += 1
             if len(t) - skip < self._limits.min_points:
                 break
-            verdict, release = judge_fall(t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits)
+            verdict, release = judge_fall(
+                t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
+            )
         if not verdict.is_fall or release is None:
             return None
         track.alarmed = True

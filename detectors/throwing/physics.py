@@ -35,6 +35,13 @@ class FallLimits:
     # A released object is seen going down bit by bit; a blob that hops most of that way
     # between two sightings and then sits still is a chain of still blobs (lights, clutter).
     max_step_share: float = 0.35
+    # Both allowances are for falls that span many pixels: at the top of a tall facade one
+    # pixel is 0.1-0.15 m, and a jittering insect or light "sinks" a few pixels by chance.
+    min_fall_px: float = 10.0
+    # There a path's shape (a swerve, a turn across the facade) shows only after a while: a fall
+    # is watched this long before it is believed when a pixel is `coarse_m_per_px` or more.
+    coarse_m_per_px: float = 0.1
+    min_watch_coarse_s: float = 0.4
     min_gravity_points: int = 7  # sightings over which that acceleration is measured
     min_gravity_accel_g: float = 0.6  # a heavy object barely feels drag over the first metres
     max_gravity_error_g: float = 0.3  # standard error of that acceleration
@@ -236,9 +243,17 @@ def _swerves(tau: np.ndarray, x: np.ndarray, kind: str, lim: FallLimits) -> bool
 
 
 def judge_fall(
-    t: np.ndarray, x: np.ndarray, y: np.ndarray, fps: float, limits: FallLimits | None = None
+    t: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    fps: float,
+    limits: FallLimits | None = None,
+    m_per_px: float = 0.0,
 ) -> tuple[FallVerdict, Release | None]:
-    """Decide whether a track (times in s, facade metres, `fps` frames/s) is an object falling from a window."""
+    """Decide whether a track (times in s, facade metres, `fps` frames/s) is an object falling from a window.
+
+    `m_per_px` is the size of a pixel where the track is (0: fine enough not to matter).
+    """
     lim = limits or FallLimits()
     if len(t) < lim.min_points:
         return FallVerdict(False, "too_short"), None
@@ -252,12 +267,17 @@ def judge_fall(
     # fall far enough by itself (rain, insects and birds found mid-flight trace back far).
     seen = float(y[0]) - float(np.median(ys[-2:]))
     need = lim.min_fall_m
-    if min(fall, seen) < need and seen >= lim.min_gravity_fall_m and _gains_speed_like_gravity(ts, ys, lim):
-        need = lim.min_gravity_fall_m
-    elif rel.held and fall >= lim.min_fall_from_rest_m and _leaves_steadily(ys, fall, lim):
-        need = min(need, lim.min_fall_from_rest_m)
+    fewest_m = lim.min_fall_px * m_per_px
+    short_m = max(lim.min_gravity_fall_m, fewest_m)
+    from_rest_m = max(lim.min_fall_from_rest_m, fewest_m)
+    if min(fall, seen) < need and seen >= short_m and _gains_speed_like_gravity(ts, ys, lim):
+        need = short_m
+    elif rel.held and fall >= from_rest_m and _leaves_steadily(ys, fall, lim):
+        need = min(need, from_rest_m)
     if fall < need or seen < need:
         return FallVerdict(False, "not_far_enough"), rel
+    if m_per_px >= lim.coarse_m_per_px and float(ts[-1] - ts[0]) < lim.min_watch_coarse_s:
+        return FallVerdict(False, "too_short"), rel
     for seg in (t, ts):  # a chance chain of rain or noise blobs is patchy somewhere
         if len(seg) < lim.min_coverage * ((seg[-1] - seg[0]) * fps + 1):
             return FallVerdict(False, "gappy"), rel
