@@ -35,6 +35,7 @@ class FallLimits:
     # A released object is seen going down bit by bit; a blob that hops most of that way
     # between two sightings and then sits still is a chain of still blobs (lights, clutter).
     max_step_share: float = 0.35
+    min_steady_coverage: float = 0.8  # ... and is seen in most frames of its fall
     # Both allowances are for falls that span many pixels: at the top of a tall facade one
     # pixel is 0.1-0.15 m, and a jittering insect or light "sinks" a few pixels by chance.
     min_fall_px: float = 10.0
@@ -198,8 +199,14 @@ def _gains_speed_like_gravity(ts: np.ndarray, ys: np.ndarray, lim: FallLimits) -
     return bool(np.all(np.diff(ys) < 0.0))
 
 
-def _leaves_steadily(ys: np.ndarray, fall: float, lim: FallLimits) -> bool:
-    """Whether a fall was seen a little at a time, with no single step a large share of it."""
+def _leaves_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits) -> bool:
+    """Whether a fall was seen a little at a time: in most of its frames, no step a large share of it.
+
+    An object let go in front of the facade stays in view as it sinks; a chance chain of
+    night noise or a bird glimpsed between lights is seen in patches.
+    """
+    if len(ts) < lim.min_steady_coverage * ((ts[-1] - ts[0]) * fps + 1):
+        return False
     return float(np.max(np.abs(np.diff(ys)), initial=0.0)) <= lim.max_step_share * fall
 
 
@@ -272,7 +279,7 @@ def judge_fall(
     from_rest_m = max(lim.min_fall_from_rest_m, fewest_m)
     if min(fall, seen) < need and seen >= short_m and _gains_speed_like_gravity(ts, ys, lim):
         need = short_m
-    elif rel.held and fall >= from_rest_m and _leaves_steadily(ys, fall, lim):
+    elif rel.held and fall >= from_rest_m and _leaves_steadily(ts, ys, fall, fps, lim):
         need = min(need, from_rest_m)
     if fall < need or seen < need:
         return FallVerdict(False, "not_far_enough"), rel
