@@ -304,7 +304,9 @@ class ThrowingDetector:
             return None
         metric = self.geometry.to_metric(pts)
         t = np.asarray(frames, dtype=np.float64) / self.fps
-        verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits)
+        # The pixel's size where the fall began (the coarsest part of its path: higher up).
+        m_per_px = 1.0 / float(self.geometry.px_per_m(pts[:1])[0])
+        verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
         # A track born on a stray blob (a raindrop, noise) just before the object appeared
         # starts with a hop; judged without those first points it may be a clean fall.
         skip = 0
@@ -312,11 +314,13 @@ class ThrowingDetector:
             skip += 1
             if len(t) - skip < self._limits.min_points:
                 break
-            verdict, release = judge_fall(t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits)
+            verdict, release = judge_fall(
+                t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
+            )
         if not verdict.is_fall or release is None:
             return None
         track.alarmed = True
-        if self._continues_alarm(chain[0][0]):
+        if self._continues_alarm(chain[0][0], verdict.kind):
             return None
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
@@ -344,7 +348,7 @@ class ThrowingDetector:
         for key in [k for k, c in self._alarmed.items() if c[-1][0].frames[-1] < horizon]:
             del self._alarmed[key]
 
-    def _continues_alarm(self, track: Track) -> bool:
+    def _continues_alarm(self, track: Track, kind: str) -> bool:
         """Whether a new fall starts where an alarmed object just was (one object, one alarm)."""
         f0, (x0, y0) = track.frames[0], track.xy[0]
         window = int(DEDUPE_S * self.fps)
@@ -354,7 +358,9 @@ class ThrowingDetector:
             for f, (x, y) in zip(other.frames, other.xy, strict=True):
                 if f0 - window <= f <= f0 + 2 and math.hypot(x - x0, y - y0) <= DEDUPE_PX:
                     return True
-        return self._continues_light(f0, x0, y0)
+        # A bag or a sheet of paper found again sinks at its slow terminal speed; a fall that
+        # gains speed as gravity gives it (heavy) is another object, wherever it starts.
+        return kind == "light" and self._continues_light(f0, x0, y0)
 
     def _continues_light(self, f0: int, x0: float, y0: float) -> bool:
         """Whether a fall starting at frame f0, image point (x0, y0) is an alarmed light object again."""

@@ -24,6 +24,28 @@ class FallLimits:
 
     min_points: int = 6
     min_fall_m: float = 1.5  # laundry and curtains swing less than this
+    # ... unless the object is seen leaving rest with gravity's acceleration: from the lowest
+    # floors the ground (and its clutter) comes before 1.5 m of fall can be seen, but nothing
+    # swinging, gliding or fluttering gains speed downwards at about g for this far.
+    min_gravity_fall_m: float = 0.8
+    # ... or unless it was seen at rest first and then left that place for good: laundry and
+    # curtains swing about where they hang and come back, which `min_fall_from_rest_m` of
+    # steady sinking away from the resting point already rules out for them.
+    min_fall_from_rest_m: float = 1.0
+    # A released object is seen going down bit by bit; a blob that hops most of that way
+    # between two sightings and then sits still is a chain of still blobs (lights, clutter).
+    max_step_share: float = 0.35
+    min_steady_coverage: float = 0.8  # ... and is seen in most frames of its fall
+    # Both allowances are for falls that span many pixels: at the top of a tall facade one
+    # pixel is 0.1-0.15 m, and a jittering insect or light "sinks" a few pixels by chance.
+    min_fall_px: float = 10.0
+    # There a path's shape (a swerve, a turn across the facade) shows only after a while: a fall
+    # is watched this long before it is believed when a pixel is `coarse_m_per_px` or more.
+    coarse_m_per_px: float = 0.1
+    min_watch_coarse_s: float = 0.4
+    min_gravity_points: int = 7  # sightings over which that acceleration is measured
+    min_gravity_accel_g: float = 0.6  # a heavy object barely feels drag over the first metres
+    max_gravity_error_g: float = 0.3  # standard error of that acceleration
     min_coverage: float = 0.55  # seen in this share of the frames of its fall (not a chance chain)
     recent_frames: int = 6  # and in recent_min_points of its last recent_frames frames
     recent_min_points: int = 4
@@ -69,6 +91,7 @@ class Release:
     y_m: float
     onset: int  # index of the first point of the fall
     traced: bool = False  # first seen already falling: put back along its parabola, not seen
+    held: bool = False  # seen at rest before it fell (held out of the window, or slow to start)
 
 
 @dataclass(frozen=True)
@@ -98,7 +121,8 @@ def find_release(t: np.ndarray, x: np.ndarray, y: np.ndarray, onset_drop_m: floa
             c2, c1, _ = np.polyfit(t[lo:hi] - t[rest_end], y[lo:hi], 2)
             if c2 < -0.5:
                 t_rel = float(np.clip(t[rest_end] - c1 / (2 * c2), t[0], t[rest_end]))
-        return Release(t_rel, float(np.median(x[: rest_end + 1])), float(np.median(y[: rest_end + 1])), onset)
+        x_rest, y_rest = float(np.median(x[: rest_end + 1])), float(np.median(y[: rest_end + 1]))
+        return Release(t_rel, x_rest, y_rest, onset, held=True)
     n = min(len(t), 12)
     tau = t[:n] - t[0]
     if n >= 4:
@@ -154,6 +178,38 @@ def _fell_from_rest(
     return start_speed <= lim.max_start_speed_mps + lim.max_accel_g * G_MPS2 * since
 
 
+def _gains_speed_like_gravity(ts: np.ndarray, ys: np.ndarray, lim: FallLimits) -> bool:
+    """Whether a short fall accelerates downwards as only gravity does, measured well.
+
+    Laundry and curtains swing (a pendulum gains speed downwards at g only at the very top
+    of its swing, and only for a few centimetres), leaves and paper sink at a steady slow
+    speed, birds flap or glide. An object going down at every sighting while it gains speed
+    at about g, with that acceleration known to a fraction of g, is a dropped object even over
+    less than the usual fall (often all there is to see between a low window and the ground).
+    """
+    if len(ts) < lim.min_gravity_points:
+        return False
+    tau = ts - ts[0]
+    coeffs = np.polyfit(tau, ys, 2)
+    accel = float(2 * coeffs[0])
+    if not -lim.max_accel_g * G_MPS2 <= accel <= -lim.min_gravity_accel_g * G_MPS2:
+        return False
+    if accel_error(tau, ys, coeffs) > lim.max_gravity_error_g * G_MPS2:
+        return False
+    return bool(np.all(np.diff(ys) < 0.0))
+
+
+def _leaves_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits) -> bool:
+    """Whether a fall was seen a little at a time: in most of its frames, no step a large share of it.
+
+    An object let go in front of the facade stays in view as it sinks; a chance chain of
+    night noise or a bird glimpsed between lights is seen in patches.
+    """
+    if len(ts) < lim.min_steady_coverage * ((ts[-1] - ts[0]) * fps + 1):
+        return False
+    return float(np.max(np.abs(np.diff(ys)), initial=0.0)) <= lim.max_step_share * fall
+
+
 def _median_slope(t: np.ndarray, y: np.ndarray) -> float:
     """The median of the slopes between all pairs of points (robust to a hop or an outlier)."""
     if len(t) < 2:
@@ -194,9 +250,17 @@ def _swerves(tau: np.ndarray, x: np.ndarray, kind: str, lim: FallLimits) -> bool
 
 
 def judge_fall(
-    t: np.ndarray, x: np.ndarray, y: np.ndarray, fps: float, limits: FallLimits | None = None
+    t: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    fps: float,
+    limits: FallLimits | None = None,
+    m_per_px: float = 0.0,
 ) -> tuple[FallVerdict, Release | None]:
-    """Decide whether a track (times in s, facade metres, `fps` frames/s) is an object falling from a window."""
+    """Decide whether a track (times in s, facade metres, `fps` frames/s) is an object falling from a window.
+
+    `m_per_px` is the size of a pixel where the track is (0: fine enough not to matter).
+    """
     lim = limits or FallLimits()
     if len(t) < lim.min_points:
         return FallVerdict(False, "too_short"), None
@@ -206,12 +270,21 @@ def judge_fall(
     if len(ts) < lim.min_points:
         return FallVerdict(False, "too_short"), rel
     fall = rel.y_m - float(np.median(ys[-2:]))
-    if fall < lim.min_fall_m:
-        return FallVerdict(False, "not_far_enough"), rel
     # The part traced back above the first sighting is inferred, not seen: what was seen must
     # fall far enough by itself (rain, insects and birds found mid-flight trace back far).
-    if float(y[0]) - float(np.median(ys[-2:])) < lim.min_fall_m:
+    seen = float(y[0]) - float(np.median(ys[-2:]))
+    need = lim.min_fall_m
+    fewest_m = lim.min_fall_px * m_per_px
+    short_m = max(lim.min_gravity_fall_m, fewest_m)
+    from_rest_m = max(lim.min_fall_from_rest_m, fewest_m)
+    if min(fall, seen) < need and seen >= short_m and _gains_speed_like_gravity(ts, ys, lim):
+        need = short_m
+    elif rel.held and fall >= from_rest_m and _leaves_steadily(ts, ys, fall, fps, lim):
+        need = min(need, from_rest_m)
+    if fall < need or seen < need:
         return FallVerdict(False, "not_far_enough"), rel
+    if m_per_px >= lim.coarse_m_per_px and float(ts[-1] - ts[0]) < lim.min_watch_coarse_s:
+        return FallVerdict(False, "too_short"), rel
     for seg in (t, ts):  # a chance chain of rain or noise blobs is patchy somewhere
         if len(seg) < lim.min_coverage * ((seg[-1] - seg[0]) * fps + 1):
             return FallVerdict(False, "gappy"), rel
