@@ -257,7 +257,7 @@ def staged_drain(tmp: Path, count: int, with_engine: bool, client: str) -> tuple
     broker = LocalBroker(tmp / f"mq-stages-{with_engine}").start()
     try:
         client_id = "bench-stages"
-        config = LiveConfig(store_path=tmp / f"stages-{with_engine}.db", cameras=False)
+        config = LiveConfig(store_path=tmp / f"stages-{with_engine}.db", cameras=False, tune_gc=True)
         broker_config = BrokerConfig(port=broker.port, client_id=client_id, client=client)
         live = LiveProcessor(load_registry(DEVICES), broker_config, config)
         stop = threading.Event()  # the session first, then the backlog it queues

@@ -91,6 +91,10 @@ class LiveConfig:
     camera_check_every_s: float = 2.0  # how often camera health is looked at (a stall is logged)
     store_retry_first_s: float = 0.5  # first wait before writing again to a full disk
     store_retry_max_s: float = 10.0  # longest wait between retries while the disk is full
+    # Tune the process's garbage collector for the loop (`tune_gc`): for the process that
+    # runs one processor for its life (`zhian run`), not for a library user or a test that
+    # builds many in one process (a freeze keeps what they built out of the collections).
+    tune_gc: bool = False
 
 
 Held = tuple[list[Inbound], list[tuple[Event, int]], list[Rejected]]  # messages, events, rejects
@@ -189,7 +193,8 @@ class LiveProcessor:
     def run(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
         """Recover, connect, then process until stopped; snapshot on the way out."""
         self.recover()
-        tune_gc()
+        if self.config.tune_gc:
+            tune_gc()
         if self.drain is not None:
             self.drain.start()
         self.mqtt.start()

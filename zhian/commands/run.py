@@ -90,7 +90,7 @@ def build(args: argparse.Namespace, broker_address: str) -> LiveProcessor:
                         snapshot_every_s=args.snapshot_every, health_file=args.health_file,
                         influx=influx_target(args), influx_backoff_cap_s=args.influx_retry_max,
                         metrics_every_s=args.metrics_every, idle_after_s=args.idle_after,
-                        devices_file=args.devices, cameras=not args.no_cameras)
+                        devices_file=args.devices, cameras=not args.no_cameras, tune_gc=True)
     return LiveProcessor(registry, broker, config)
 
 
