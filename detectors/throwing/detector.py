@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -46,6 +47,9 @@ LINK_AFTER_POINTS = 3  # a fragment is linked to the one before it once its dire
 TRIM_POINTS = 3  # a track may have picked up this many stray blobs before the object appeared
 
 
+# A hand pushes an object out of a window at up to this speed towards the camera; seen on the
+# facade plane it moves away from the camera's foot: see `FacadeGeometry.towards_camera_shift`.
+OUTWARD_MPS = 2.5
 ALL = 2**62  # a fragment's end frame when all of it counts
 Fragment = tuple[Track, int]  # a track's points before the given frame
 Chain = list[Fragment]
@@ -90,6 +94,7 @@ class ThrowingDetector:
         self._fg_params = foreground
         self._tracker = Tracker(tracking)
         self._limits = limits or FallLimits()
+        self._limits_by_push: dict[tuple[float, float], FallLimits] = {}
         self.geometry: FacadeGeometry | None = None
         self._fg: ForegroundExtractor | None = None
         self._roi = (0, 0, 0, 0)
@@ -306,7 +311,8 @@ class ThrowingDetector:
         t = np.asarray(frames, dtype=np.float64) / self.fps
         # The pixel's size where the fall began (the coarsest part of its path: higher up).
         m_per_px = 1.0 / float(self.geometry.px_per_m(pts[:1])[0])
-        verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
+        limits = self._limits_at(metric[0])
+        verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, limits, m_per_px)
         # A track born on a stray blob (a raindrop, noise) just before the object appeared
         # starts with a hop; judged without those first points it may be a clean fall.
         skip = 0
@@ -314,9 +320,7 @@ class ThrowingDetector:
             skip += 1
             if len(t) - skip < self._limits.min_points:
                 break
-            verdict, release = judge_fall(
-                t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
-            )
+            verdict, release = judge_fall(t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, limits, m_per_px)
         if not verdict.is_fall or release is None:
             return None
         track.alarmed = True
@@ -342,6 +346,19 @@ class ThrowingDetector:
             kind=verdict.kind,
             release_px=(float(release_px[0]), float(release_px[1])),
         )
+
+    def _limits_at(self, xy_m: np.ndarray) -> FallLimits:
+        """The fall limits for a path that starts at facade point `xy_m`: with the apparent
+        velocity a push towards the camera gives it there (`FallLimits.outward_mps`), rounded to
+        0.25 m/s so that the few variants are made once."""
+        assert self.geometry is not None
+        shift = OUTWARD_MPS * self.geometry.towards_camera_shift(xy_m)[0]
+        key = (round(4 * float(shift[0])) / 4, round(4 * float(shift[1])) / 4)
+        limits = self._limits_by_push.get(key)
+        if limits is None:
+            limits = replace(self._limits, outward_mps=key)
+            self._limits_by_push[key] = limits
+        return limits
 
     def _forget_old_alarms(self, frame_index: int) -> None:
         horizon = frame_index - KEEP_ALARMED_S * self.fps
