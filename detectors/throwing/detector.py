@@ -35,6 +35,7 @@ BORDER_PX = 6  # blobs touching the watched rectangle's border came from outside
 WARMUP_S = 1.0  # no alarm before the background and noise model have settled
 DEDUPE_S = 0.5  # a fall found where an alarmed object was this recently is that object
 DEDUPE_PX = 40.0
+DEDUPE_BELOW_S = 0.2
 # A bag or a sheet of paper drifts down for many seconds and is often lost and found again;
 # a fall that begins below where one was last seen, within its reach, is that object again.
 LIGHT_MEMORY_S = 12.0
@@ -371,6 +372,13 @@ class ThrowingDetector:
         window = int(DEDUPE_S * self.fps)
         for other in (c[-1][0] for c in self._alarmed.values()):
             if other is track or other.frames[-1] < f0 - window:
+                continue
+            # A fall never climbs back: once the alarmed object was seen well below where the
+            # new fall begins, a while before it began, the new one is another object thrown
+            # after it (a second throw from the same column), not the first one found again.
+            # (A while before: an alarmed track's last sightings may be a hop onto a stray blob.)
+            before = bisect_left(other.frames, f0 - round(DEDUPE_BELOW_S * self.fps) + 1) - 1
+            if before >= 0 and other.xy[before][1] - y0 > DEDUPE_PX:
                 continue
             for f, (x, y) in zip(other.frames, other.xy, strict=True):
                 if f0 - window <= f <= f0 + 2 and math.hypot(x - x0, y - y0) <= DEDUPE_PX:

@@ -14,6 +14,7 @@ from detectors.throwing.detector import ThrowingDetector
 from detectors.throwing.geometry import FacadeGeometry
 from detectors.throwing.physics import G_MPS2, FallLimits, _wall_speed, judge_fall
 from detectors.throwing.synth.world import calibration_corners, make_building, make_camera
+from detectors.throwing.tracker import Track
 from ingest.registry import Facade
 
 FPS = 25.0
@@ -100,3 +101,25 @@ def test_a_distant_view_adds_little() -> None:
     low = det._limits_at(np.array([0.5 * det.geometry.column_m, 0.5 * det.geometry.storey_m]))
     high = det._limits_at(np.array([0.5 * det.geometry.column_m, 16.5 * 3.0]))
     assert abs(low.outward_mps[1]) < high.outward_mps[1]
+
+
+def _track(track_id: int, frames: range, xy: list[tuple[float, float]]) -> Track:
+    track = Track(track_id)
+    for f, (x, y) in zip(frames, xy, strict=True):
+        track.add(f, x, y, 20)
+    return track
+
+
+def test_a_fall_beginning_above_where_an_alarmed_object_already_fell_is_another_throw() -> None:
+    det = ThrowingDetector(TALL, FPS)
+    det._start(0, np.zeros((720, 1280), np.uint8))
+    # A heavy object alarmed on its way down column 1, last seen at the bottom at frame 124.
+    heavy = _track(1, range(100, 125), [(560.0, 300.0 + 0.7 * k * k) for k in range(25)])
+    det._alarmed[heavy.id] = [(heavy, 2**62)]
+    # 0.36 s later a sheet of paper leaves a low window of the same column, where the heavy
+    # object passed 0.1 s before its last sighting: the heavy one never climbs back there.
+    paper = _track(2, range(133, 143), [(565.0, 602.0 + 0.5 * k) for k in range(10)])
+    assert not det._continues_alarm(paper, "light")
+    # The heavy object itself, found again below its last sighting, is still one alarm.
+    again = _track(3, range(126, 136), [(561.0, 720.0 + 3 * k) for k in range(10)])
+    assert det._continues_alarm(again, "heavy")
