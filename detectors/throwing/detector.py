@@ -45,7 +45,10 @@ KEEP_ALARMED_S = 30.0  # how long an alarmed trajectory stays available for evid
 MAX_BEFORE_S = 2.5  # an earlier fragment is this short: a fall, or an object held out briefly
 MAX_CHAIN = 6  # fragments of one fall linked together (each gap is short, so a fall has few)
 LINK_AFTER_POINTS = 3  # a fragment is linked to the one before it once its direction is known
-TRIM_POINTS = 3  # a track may have picked up this many stray blobs before the object appeared
+# A track may have picked up this many stray blobs before the object appeared: something
+# fast crossing the window as the object leaves it (a raindrop's streak pieces, a bird, shake
+# residue) leaves a chain of a few frames, and up to a quarter second of it is cut off.
+TRIM_POINTS = 6
 
 
 # A hand pushes an object out of a window at up to this speed towards the camera; seen on the

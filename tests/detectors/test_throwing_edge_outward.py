@@ -123,3 +123,21 @@ def test_a_fall_beginning_above_where_an_alarmed_object_already_fell_is_another_
     # The heavy object itself, found again below its last sighting, is still one alarm.
     again = _track(3, range(126, 136), [(561.0, 720.0 + 3 * k) for k in range(10)])
     assert det._continues_alarm(again, "heavy")
+
+
+def test_a_fall_whose_track_began_on_a_short_chain_of_stray_blobs_is_found() -> None:
+    det = ThrowingDetector(TALL, FPS)
+    det._start(0, np.zeros((720, 1280), np.uint8))
+    assert det.geometry is not None
+    # Five frames of something passing fast (a raindrop, a bird's wing) lead the track into a
+    # bag that then sinks steadily at about 1.5 m/s for two seconds: the first five points are
+    # a hop in, not part of the fall.
+    stray = [(700.0 - 12 * k, 200.0 + 25 * k) for k in range(5)]
+    start = np.array([[640.0, 330.0]])
+    g = det.geometry
+    metric0 = g.to_metric(start)[0]
+    sink = [metric0 + np.array([-0.1 * k / FPS, -1.5 * k / FPS]) for k in range(50)]
+    bag = [tuple(g.to_image(np.array([m / np.array([g.column_m, g.storey_m])]))[0]) for m in sink]
+    track = _track(1, range(100, 155), [*stray, *[(float(x), float(y)) for x, y in bag]])
+    detection = det._judge([(track, 2**62)])
+    assert detection is not None and detection.kind == "light"
