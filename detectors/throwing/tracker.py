@@ -275,12 +275,7 @@ class Tracker:
         radius = pred[:, 2]
         up = np.where(young, np.maximum(radius, 4.0), radius) + 1e-6
         down = np.where(young, np.maximum(radius, self.params.max_first_step_px), radius) + 1e-6
-        order = np.argsort(xy[:, 1], kind="stable")
-        rows = xy[order, 1]
-        lo = np.searchsorted(rows, pred[:, 1] - up, side="left")
-        counts = np.searchsorted(rows, pred[:, 1] + down, side="right") - lo
-        ti = np.repeat(np.arange(len(pred)), counts)
-        bi = order[np.arange(len(ti)) + np.repeat(lo - (np.cumsum(counts) - counts), counts)]
+        ti, bi = _band_pairs(pred[:, 1], up, down, xy[:, 1])
         p, b = pred[ti], xy[bi]
         ratio = np.hypot(p[:, 0] - b[:, 0], p[:, 1] - b[:, 1]) / p[:, 2]
         once = young[ti]
@@ -316,12 +311,7 @@ class Tracker:
         ids, back = np.unique(blobs[away], return_inverse=True)
         q = xy[ids]
         reach = self.params.still_px
-        order = np.argsort(prev[:, 1], kind="stable")
-        rows = prev[order, 1]
-        lo = np.searchsorted(rows, q[:, 1] - reach, side="left")
-        counts = np.searchsorted(rows, q[:, 1] + reach, side="right") - lo
-        qi = np.repeat(np.arange(len(q)), counts)
-        pi = order[np.arange(len(qi)) + np.repeat(lo - (np.cumsum(counts) - counts), counts)]
+        qi, pi = _band_pairs(q[:, 1], reach, reach, prev[:, 1])
         close = np.abs(q[qi, 0] - prev[pi, 0]) + np.abs(q[qi, 1] - prev[pi, 1]) <= reach
         sat = np.bincount(qi[close], minlength=len(q)) > 0
         out = np.zeros(len(blobs), dtype=bool)
@@ -385,3 +375,20 @@ def _predict(state: np.ndarray, frame: int) -> np.ndarray:
     gate = np.where(still, 3.0 + 0.35 * speed * gap + 1.5, 5.0 + 0.35 * speed * gap + 1.5 * gap)
     once = n == 1
     return np.column_stack([np.where(once, x, px), np.where(once, y, py), np.where(once, 6.0 + 3.0 * gap, gate)])
+
+
+def _band_pairs(
+    qy: np.ndarray, up: np.ndarray | float, down: np.ndarray | float, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) with y[j] within [qy[i] - up, qy[i] + down], grouped by i.
+
+    The points are sorted by row once and each query's band is found by binary search, so
+    the cost follows the pairs found, not queries x points (hundreds of blobs at night).
+    """
+    order = np.argsort(y, kind="stable")
+    rows = y[order]
+    lo = np.searchsorted(rows, qy - up, side="left")
+    counts = np.searchsorted(rows, qy + down, side="right") - lo
+    qi = np.repeat(np.arange(len(qy)), counts)
+    pj = order[np.arange(len(qi)) + np.repeat(lo - (np.cumsum(counts) - counts), counts)]
+    return qi, pj
