@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -35,7 +34,6 @@ BORDER_PX = 6  # blobs touching the watched rectangle's border came from outside
 WARMUP_S = 1.0  # no alarm before the background and noise model have settled
 DEDUPE_S = 0.5  # a fall found where an alarmed object was this recently is that object
 DEDUPE_PX = 40.0
-DEDUPE_BELOW_S = 0.2
 # A bag or a sheet of paper drifts down for many seconds and is often lost and found again;
 # a fall that begins below where one was last seen, within its reach, is that object again.
 LIGHT_MEMORY_S = 12.0
@@ -45,15 +43,9 @@ KEEP_ALARMED_S = 30.0  # how long an alarmed trajectory stays available for evid
 MAX_BEFORE_S = 2.5  # an earlier fragment is this short: a fall, or an object held out briefly
 MAX_CHAIN = 6  # fragments of one fall linked together (each gap is short, so a fall has few)
 LINK_AFTER_POINTS = 3  # a fragment is linked to the one before it once its direction is known
-# A track may have picked up this many stray blobs before the object appeared: something
-# fast crossing the window as the object leaves it (a raindrop's streak pieces, a bird, shake
-# residue) leaves a chain of a few frames, and up to a quarter second of it is cut off.
-TRIM_POINTS = 6
+TRIM_POINTS = 3  # a track may have picked up this many stray blobs before the object appeared
 
 
-# A hand pushes an object out of a window at up to this speed towards the camera; seen on the
-# facade plane it moves away from the camera's foot: see `FacadeGeometry.towards_camera_shift`.
-OUTWARD_MPS = 2.5
 ALL = 2**62  # a fragment's end frame when all of it counts
 Fragment = tuple[Track, int]  # a track's points before the given frame
 Chain = list[Fragment]
@@ -98,7 +90,6 @@ class ThrowingDetector:
         self._fg_params = foreground
         self._tracker = Tracker(tracking)
         self._limits = limits or FallLimits()
-        self._limits_by_push: dict[tuple[float, float], FallLimits] = {}
         self.geometry: FacadeGeometry | None = None
         self._fg: ForegroundExtractor | None = None
         self._roi = (0, 0, 0, 0)
@@ -315,8 +306,7 @@ class ThrowingDetector:
         t = np.asarray(frames, dtype=np.float64) / self.fps
         # The pixel's size where the fall began (the coarsest part of its path: higher up).
         m_per_px = 1.0 / float(self.geometry.px_per_m(pts[:1])[0])
-        limits = self._limits_at(metric[0])
-        verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, limits, m_per_px)
+        verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
         # A track born on a stray blob (a raindrop, noise) just before the object appeared
         # starts with a hop; judged without those first points it may be a clean fall.
         skip = 0
@@ -324,7 +314,9 @@ class ThrowingDetector:
             skip += 1
             if len(t) - skip < self._limits.min_points:
                 break
-            verdict, release = judge_fall(t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, limits, m_per_px)
+            verdict, release = judge_fall(
+                t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
+            )
         if not verdict.is_fall or release is None:
             return None
         track.alarmed = True
@@ -351,19 +343,6 @@ class ThrowingDetector:
             release_px=(float(release_px[0]), float(release_px[1])),
         )
 
-    def _limits_at(self, xy_m: np.ndarray) -> FallLimits:
-        """The fall limits for a path that starts at facade point `xy_m`: with the apparent
-        velocity a push towards the camera gives it there (`FallLimits.outward_mps`), rounded to
-        0.25 m/s so that the few variants are made once."""
-        assert self.geometry is not None
-        shift = OUTWARD_MPS * self.geometry.towards_camera_shift(xy_m)[0]
-        key = (round(4 * float(shift[0])) / 4, round(4 * float(shift[1])) / 4)
-        limits = self._limits_by_push.get(key)
-        if limits is None:
-            limits = replace(self._limits, outward_mps=key)
-            self._limits_by_push[key] = limits
-        return limits
-
     def _forget_old_alarms(self, frame_index: int) -> None:
         horizon = frame_index - KEEP_ALARMED_S * self.fps
         for key in [k for k, c in self._alarmed.items() if c[-1][0].frames[-1] < horizon]:
@@ -375,13 +354,6 @@ class ThrowingDetector:
         window = int(DEDUPE_S * self.fps)
         for other in (c[-1][0] for c in self._alarmed.values()):
             if other is track or other.frames[-1] < f0 - window:
-                continue
-            # A fall never climbs back: once the alarmed object was seen well below where the
-            # new fall begins, a while before it began, the new one is another object thrown
-            # after it (a second throw from the same column), not the first one found again.
-            # (A while before: an alarmed track's last sightings may be a hop onto a stray blob.)
-            before = bisect_left(other.frames, f0 - round(DEDUPE_BELOW_S * self.fps) + 1) - 1
-            if before >= 0 and other.xy[before][1] - y0 > DEDUPE_PX:
                 continue
             for f, (x, y) in zip(other.frames, other.xy, strict=True):
                 if f0 - window <= f <= f0 + 2 and math.hypot(x - x0, y - y0) <= DEDUPE_PX:

@@ -104,18 +104,6 @@ class FacadeGeometry:
         xy = np.asarray(xy_m, dtype=np.float64).reshape(-1, 2)
         return cam[:2] + (xy - cam[:2]) * scale
 
-    def towards_camera_shift(self, xy_m: np.ndarray) -> np.ndarray:
-        """How a point seen at facade point `xy_m` appears to move on the facade plane, in metres
-        per metre it moves towards the camera (N, 2).
-
-        The ray from the camera through the point meets the wall at c + (p - c) c_z / (c_z - z):
-        a point `dz` nearer the camera is seen `dz (p - c) / c_z` farther from the camera's foot.
-        High up, seen steeply from close below, a push out of a window shows as a climb.
-        """
-        cam = self.camera_m
-        xy = np.asarray(xy_m, dtype=np.float64).reshape(-1, 2)
-        return (xy - cam[:2]) / max(float(cam[2]), 1.0)
-
     # --- questions the detector asks ------------------------------------------------------
 
     def window_of(self, xy_m: np.ndarray) -> WindowCell:

@@ -51,11 +51,6 @@ class FallLimits:
     recent_min_points: int = 4
     recent_stopped_s: float = 0.45  # the window over which it must still be going down
     max_start_speed_mps: float = 4.5  # a throw starts from a hand; birds and rain arrive fast
-    # The apparent in-plane velocity (m/s) of an object pushed out of the window towards the
-    # camera at the fastest a hand does: the plane projection moves it away from the camera's
-    # foot (up, high on the facade). Motion along it, up to that much, is not counted as start
-    # speed (see `FacadeGeometry.towards_camera_shift`); (0, 0) for a distant camera.
-    outward_mps: tuple[float, float] = (0.0, 0.0)
     max_rise_m: float = 0.4  # once falling, it never climbs back (birds pull out of dives)
     max_toss_m: float = 2.0  # an upward toss before the fall
     max_drift_ratio: float = 1.5  # net sideways drift per metre of fall (paper in wind drifts a lot)
@@ -230,17 +225,6 @@ def _smooth3(v: np.ndarray) -> np.ndarray:
     return np.concatenate([v[:1], np.median(np.stack([v[:-2], v[1:-1], v[2:]]), axis=0), v[-1:]])
 
 
-def _wall_speed(vx: np.ndarray, vy: np.ndarray, lim: FallLimits) -> np.ndarray:
-    """Speeds of in-plane velocities after taking out what a push towards the camera explains:
-    their component along `lim.outward_mps`, up to its full length (none against it)."""
-    ox, oy = lim.outward_mps
-    o2 = ox * ox + oy * oy
-    if o2 <= 0.0:
-        return np.hypot(vx, vy)
-    share = np.clip((vx * ox + vy * oy) / o2, 0.0, 1.0)
-    return np.hypot(vx - share * ox, vy - share * oy)
-
-
 def _pauses(t: np.ndarray, x: np.ndarray, y: np.ndarray, lim: FallLimits) -> bool:
     """Whether a falling track stood still somewhere: `pause_s` or more without moving.
 
@@ -253,13 +237,7 @@ def _pauses(t: np.ndarray, x: np.ndarray, y: np.ndarray, lim: FallLimits) -> boo
     later = np.searchsorted(t, t + lim.pause_s)
     ok = later < len(t)
     moved = np.hypot(xm[ok] - xm[later[ok]], ym[ok] - ym[later[ok]])
-    # Standing still means still half-way too. A toss rises and comes back to the same height
-    # (2 v / g later: 0.8 s at 3.9 m/s); seen on the facade plane from below, a push out of a
-    # high window adds an apparent climb of its outward speed times the view slope (see
-    # `FacadeGeometry.towards_camera_shift`), so a gentle push from the top floors is such a toss.
-    mid = np.searchsorted(t, t + lim.pause_s / 2)[ok]
-    away = np.hypot(xm[ok] - xm[mid], ym[ok] - ym[mid])
-    return bool(np.any((moved < lim.pause_move_m) & (away < lim.pause_move_m)))
+    return bool(np.any(moved < lim.pause_move_m))
 
 
 def _swerves(tau: np.ndarray, x: np.ndarray, kind: str, lim: FallLimits) -> bool:
@@ -320,7 +298,7 @@ def judge_fall(
         return FallVerdict(False, "too_slow"), rel
     k = min(2, len(ts) - 1)
     dt0 = max(float(ts[k] - ts[0]), 1e-3)
-    start_speed = float(_wall_speed(np.array([xs[k] - xs[0]]) / dt0, np.array([ys[k] - ys[0]]) / dt0, lim)[0])
+    start_speed = float(np.hypot(xs[k] - xs[0], ys[k] - ys[0]) / dt0)
     tau = ts - ts[0]
     coeffs = np.polyfit(tau, ys, 2)
     accel = float(2 * coeffs[0])
@@ -344,13 +322,9 @@ def judge_fall(
         return FallVerdict(False, "powered"), rel
     # Speeds over three sightings: one pixel of jitter at the top floors is already 2-3 m/s.
     k = min(3, len(ts) - 1)
-    # Free fall is from the highest point reached: after a toss (or the apparent climb of a push
-    # towards the camera) that is above the release.
-    top = np.maximum(np.maximum.accumulate(ys)[k:], rel.y_m)
-    drop = np.maximum(top - ys[k:], 0.0)
-    dts = np.maximum(ts[k:] - ts[:-k], 1e-3)
-    vx, vy = (xs[k:] - xs[:-k]) / dts, (ys[k:] - ys[:-k]) / dts
-    if np.any(_wall_speed(vx, vy, lim) > 1.4 * np.sqrt(2 * G_MPS2 * drop) + lim.max_start_speed_mps):
+    drop = np.maximum(rel.y_m - ys[k:], 0.0)
+    step = np.hypot(xs[k:] - xs[:-k], ys[k:] - ys[:-k]) / np.maximum(ts[k:] - ts[:-k], 1e-3)
+    if np.any(step > 1.4 * np.sqrt(2 * G_MPS2 * drop) + lim.max_start_speed_mps):
         return FallVerdict(False, "faster_than_falling"), rel
     # Nothing falls faster than free fall from the last moment it was seen at rest height.
     near_top = np.nonzero(y >= rel.y_m - REST_RADIUS_M)[0]
@@ -359,7 +333,6 @@ def judge_fall(
         reach = 0.5 * lim.max_accel_g * G_MPS2 * since**2 + lim.max_throw_down_mps * since + 0.3
         if np.any(rel.y_m - y > reach):
             return FallVerdict(False, "teleports"), rel  # the track hopped onto another blob
-    step = np.hypot(vx, vy)  # steps compared with each other: as seen
     if float(step.max()) > lim.max_jump_ratio * float(np.median(step)) + lim.jump_allowance_mps:
         return FallVerdict(False, "jumps"), rel  # the track hopped onto another blob
     # Nor does a falling object brake: a heavy one keeps gaining speed, a light one sinks at
