@@ -11,7 +11,8 @@ frames/s the bench prints CPU-time frames/s (time.process_time of this process):
 machine shared with other jobs that is the honest per-core rate. The facade calibration
 comes from VIDEO's truth file (NAME.json, as `zhian throwing-synth` writes) or else from the
 demo camera of devices.yaml. With `--gray` the source hands out grey frames (the decoder's
-luma plane, see `FrameSource`) for both measurements.
+luma plane, see `FrameSource`) for both measurements. Both measurements decode alike, on
+`--decode-threads` FFmpeg threads (default 1, as `FrameSource` does; 0 lets FFmpeg choose).
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ from detectors.throwing.source import FrameSource  # noqa: E402
 from ingest.registry import Facade, load_registry  # noqa: E402
 
 
-def decode_only(video: str, limit: int, gray: bool = False) -> tuple[int, float, float]:
+def decode_only(video: str, limit: int, gray: bool = False, threads: int | None = 1) -> tuple[int, float, float]:
     """Frames decoded, wall seconds and CPU seconds taken."""
     started, cpu = time.perf_counter(), time.process_time()
     n = 0
-    with FrameSource(video, gray=gray) as source:
+    with FrameSource(video, gray=gray, decode_threads=threads) as source:
         for _index, _frame in source:
             n += 1
             if n >= limit:
@@ -45,11 +46,13 @@ def decode_only(video: str, limit: int, gray: bool = False) -> tuple[int, float,
     return n, time.perf_counter() - started, time.process_time() - cpu
 
 
-def decode_detect(video: str, facade: Facade, limit: int, gray: bool = False) -> tuple[int, float, float, int]:
+def decode_detect(
+    video: str, facade: Facade, limit: int, gray: bool = False, threads: int | None = 1
+) -> tuple[int, float, float, int]:
     """Frames decoded and run through the detector, wall and CPU seconds taken, detections."""
     started, cpu = time.perf_counter(), time.process_time()
     n = found = 0
-    with FrameSource(video, gray=gray) as source:
+    with FrameSource(video, gray=gray, decode_threads=threads) as source:
         detector = ThrowingDetector(facade, source.fps, "bench")
         for index, frame in source:
             found += len(detector.process(index, frame))
@@ -95,25 +98,31 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="measure each video this many times")
     parser.add_argument("--keep", metavar="DIR", help="render the synthetic scenes here and reuse them")
     parser.add_argument("--gray", action="store_true", help="grey frames from the source (the decoder's luma plane)")
+    parser.add_argument(
+        "--decode-threads", type=int, default=1, help="FFmpeg decoder threads for both measures (0: FFmpeg's choice)"
+    )
     args = parser.parse_args()
+    threads = args.decode_threads or None
     cv2.setNumThreads(args.threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     videos = args.videos or synthetic_videos(args.keep)
     frames = "grey (luma plane)" if args.gray else "BGR"
+    decoder = f"{threads} decoder thread(s)" if threads else "decoder threads as FFmpeg chooses"
     print(f"OpenCV threads {args.threads}, {args.repeat} run(s) per video, {frames} frames from the source")
+    print(f"both measures decode alike: {decoder}")
     for video in videos:
         facade = facade_for(video)
         with FrameSource(video) as probe:
             size = probe.size
-        decode_only(video, 50, args.gray)  # warm the file cache and the decoder
+        decode_only(video, 50, args.gray, threads)  # warm the file cache and the decoder
         plain: list[float] = []
         full: list[float] = []
         plain_cpu: list[float] = []
         full_cpu: list[float] = []
         n1 = found = 0
         for _ in range(max(1, args.repeat)):
-            n0, t0, c0 = decode_only(video, args.frames, args.gray)
-            n1, t1, c1, found = decode_detect(video, facade, args.frames, args.gray)
+            n0, t0, c0 = decode_only(video, args.frames, args.gray, threads)
+            n1, t1, c1, found = decode_detect(video, facade, args.frames, args.gray, threads)
             plain.append(n0 / t0)
             full.append(n1 / t1)
             plain_cpu.append(n0 / c0)
