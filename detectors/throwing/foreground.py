@@ -64,6 +64,8 @@ class ForegroundExtractor:
         self._bg_small: Reference | None = None
         self._noise: np.ndarray | None = None  # running mean |frame - background| per pixel
         self._kernel = np.ones((3, 3), np.uint8)
+        self._ring = np.ones((3, 3), np.uint8)  # the eight neighbours of a pixel, not the pixel
+        self._ring[1, 1] = 0
         h, w = shape
         self._cells = (max(1, w // GAIN_CELL_PX), max(1, h // GAIN_CELL_PX))
         self.last_shift = (0, 0)
@@ -78,15 +80,15 @@ class ForegroundExtractor:
         # Every full-size intermediate is written into an array kept from frame to frame:
         # fresh ones cost a page fault per 4 KiB on every frame, as much as the arithmetic.
         self._f32 = [np.empty(shape, np.float32) for _ in range(4)]  # frame, shifted, gain-normalised, diff
-        self._u8 = [np.empty(shape, np.uint8) for _ in range(4)]  # raw, neighbours >= 2, mask, calm
-        self._u16 = np.empty(shape, np.uint16)  # neighbour counts, then the blob labels
+        self._u8 = [np.empty(shape, np.uint8) for _ in range(4)]  # raw, has a neighbour, mask, calm
+        self._u16 = np.empty(shape, np.uint16)  # the blob labels
         self._threshold = np.empty(shape, np.float32)
         self._gain = np.empty(shape, np.float32)
 
     def apply(self, gray: np.ndarray) -> Blobs:
         """Update with one grey ROI image (uint8) and return its foreground blobs."""
         frame, shifted, normalised, diff = self._f32
-        raw, crowded, mask, calm = self._u8
+        raw, befriended, mask, calm = self._u8
         cur = frame
         cur[...] = gray
         if self._bg is None:
@@ -155,8 +157,9 @@ class ForegroundExtractor:
         self._disturbed_run = 0
         # A lone pixel is compression or sensor noise; even a 9 cm object at the top floors
         # covers two pixels once its blur and motion are counted.
-        neighbours = cv2.boxFilter(raw, cv2.CV_16U, (3, 3), dst=self._u16, normalize=False)
-        cv2.bitwise_and(raw, cv2.compare(neighbours, 2 * 255, cv2.CMP_GE, dst=crowded), dst=raw)
+        # (A dilation by the ring of eight neighbours: half the cost of counting them with a box
+        # filter and comparing the count, and outside the image nothing is a neighbour either way.)
+        cv2.bitwise_and(raw, cv2.dilate(raw, self._ring, dst=befriended), dst=raw)
         cv2.dilate(raw, self._kernel, dst=mask)
         # Learn the background where nothing moves; under foreground only slowly, so a passing
         # object leaves no trail behind it while a light switched on still fades in.
@@ -165,7 +168,8 @@ class ForegroundExtractor:
         cv2.accumulateWeighted(cur, self._bg, self.params.alpha / 8, mask=mask)
         # The noise model learns under foreground too, slowly: an edge that shake or
         # compression keeps flickering must raise its own threshold, or it flickers forever.
-        clipped = np.minimum(diff, np.float32(60.0), out=diff)
+        cv2.threshold(diff, 60.0, 60.0, cv2.THRESH_TRUNC, dst=diff)  # min(diff, 60), in place
+        clipped = diff
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha, mask=calm)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha / 4, mask=mask)
         if not cv2.countNonZero(mask):
