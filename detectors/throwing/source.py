@@ -32,9 +32,9 @@ class FrameSource:
 
     `decode_threads` is how many threads FFmpeg decodes with: one by default, since a compound
     runs a worker per camera (the cores are shared out by camera), and FFmpeg's frame threads
-    cost CPU time of their own (measured on a noisy 720p night video: about 8 % more per frame
-    with two) and hold back a frame each. None lets FFmpeg choose (one per core). The frames
-    are the same either way.
+    cost CPU time of their own (measured on the bench's noisy 720p night video: 5-8 % more per
+    frame with two) and each extra one delays every frame by one. None lets FFmpeg choose (one
+    per core). The frames are the same either way.
     """
 
     def __init__(self, uri: str, *, gray: bool = False, decode_threads: int | None = 1) -> None:
