@@ -54,6 +54,9 @@ class FacadeGeometry:
         )
         self.img_from_grid = cv2.getPerspectiveTransform(grid.astype(np.float32), self.corners_px.astype(np.float32))
         self.grid_from_img = np.linalg.inv(self.img_from_grid)
+        # The same matrices as nested floats, for questions about one point (see _apply_one).
+        self._grid_from_img = self.grid_from_img.tolist()
+        self._img_from_grid = self.img_from_grid.tolist()
         if focal_px is None:
             ground_m = -(facade.lowest_floor - 1) * storey_m
             candidates = np.geomspace(0.3, 2.5, 80) * self.width
@@ -129,10 +132,21 @@ class FacadeGeometry:
 
     def px_per_m(self, xy_px: np.ndarray) -> np.ndarray:
         """Local image scale (N,) in pixels per metre of facade height at image points."""
-        grid = self.to_grid(xy_px)
+        p = np.asarray(xy_px, dtype=np.float64).reshape(-1, 2)
+        if len(p) == 1:  # the detector's usual question: a few a frame, about one point each
+            return np.array([self.px_per_m_at(float(p[0, 0]), float(p[0, 1]))])
+        grid = self.to_grid(p)
         up = grid + np.array([0.0, 0.1])
         d = np.linalg.norm(self.to_image(up) - self.to_image(grid), axis=1)
         return d / (0.1 * self.storey_m)
+
+    def px_per_m_at(self, x: float, y: float) -> float:
+        """`px_per_m` of one image point, in plain floats: the same arithmetic, a sixth of the time."""
+        u, s = _apply_one(self._grid_from_img, x, y)
+        x0, y0 = _apply_one(self._img_from_grid, u, s)
+        x1, y1 = _apply_one(self._img_from_grid, u, s + 0.1)
+        dx, dy = x1 - x0, y1 - y0
+        return math.sqrt(dx * dx + dy * dy) / (0.1 * self.storey_m)
 
     def roi(self, margin_cols: float = 0.5) -> tuple[int, int, int, int]:
         """Image rectangle (x0, y0, x1, y1) to watch: the area, its sides, and everything below."""
@@ -161,3 +175,9 @@ def _apply(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
     out[:, 0] = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / w
     out[:, 1] = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / w
     return out
+
+
+def _apply_one(h: list[list[float]], x: float, y: float) -> tuple[float, float]:
+    """`_apply` for one point, on the matrix as nested floats (numpy's per-call cost dominates there)."""
+    w = h[2][0] * x + h[2][1] * y + h[2][2]
+    return (h[0][0] * x + h[0][1] * y + h[0][2]) / w, (h[1][0] * x + h[1][1] * y + h[1][2]) / w

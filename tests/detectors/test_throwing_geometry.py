@@ -80,3 +80,15 @@ def test_release_in_front_of_a_window_traces_back_to_that_window(seed: int) -> N
         corrected_errors.append(abs(origin[1] / g.storey_m - truth[1]))
     # The plane projection puts things in front of the wall too high; the correction helps.
     assert np.mean(corrected_errors) < np.mean(raw_errors)
+
+
+def test_scale_of_one_point_is_the_batch_figure_to_the_bit() -> None:
+    # One point takes a plain-float path; a batch takes numpy's. Both must give the same scale.
+    for seed in range(5):
+        g = _world(seed)[2]
+        pts = np.random.default_rng(seed).uniform([0, 0], [1280, 720], size=(40, 2))
+        batch = g.px_per_m(pts)
+        assert batch.shape == (40,)
+        for p, expected in zip(pts, batch, strict=True):
+            assert g.px_per_m(p[None, :])[0] == expected
+            assert g.px_per_m_at(float(p[0]), float(p[1])) == expected
