@@ -20,7 +20,7 @@ from typing import IO, Any
 import orjson
 
 from ingest.errors import RejectError
-from ingest.event import Event
+from ingest.event import Event, parse_event
 from rules.engine import Emitted
 from zhian.pipeline import Message, Pipeline
 
@@ -101,6 +101,7 @@ def _replay(
     render = pipeline.messages
     rejects = pipeline.rejects
     decode = pipeline.decode_one  # pseudonymises subject ids when a salt is set
+    natives = pipeline.native_topics  # where `decode` would only run parse_event (none with a salt)
     loads = orjson.loads
     events = duplicates = 0
     ahead_ms = CLOCK_AHEAD_MAX_MS
@@ -133,7 +134,13 @@ def _replay(
                     on_reject(number, "", line, exc)
                 continue
         try:
-            event = decode(topic, payload)
+            native = natives.get(topic) if type(payload) is dict else None
+            if native is not None:  # Decoder.decode's common case, inline
+                event = parse_event(payload)
+                if event.device != native:
+                    event = decode(topic, payload)  # raises device_mismatch, in its words
+            else:
+                event = decode(topic, payload)
         except RejectError as exc:
             outcome = pipeline.rejected(exc, topic)  # counts it; unknown devices feed rules
             if outcome.reject is not None and on_reject:
