@@ -130,8 +130,6 @@ def _replay(
             run_pending()
             if progress is not None and number % 65536 == 0:
                 progress(number)
-        if len(line) < 3 and not line.strip():
-            continue
         try:
             # the common case inline; split_line gives the reasons when it is not
             obj = loads(line)
@@ -140,6 +138,8 @@ def _replay(
                 raise TypeError
             received = obj.get("received")
         except (orjson.JSONDecodeError, TypeError, KeyError):
+            if len(line) < 3 and not line.strip():
+                continue  # a blank line (none parses)
             received = None
             try:
                 topic, payload = split_line(line)
