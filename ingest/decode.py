@@ -88,6 +88,12 @@ class Decoder:
         self._known = {f"zhian/{self.community}/{d.id}/events": d for d in registry.devices}
         self._native = {topic: d.id for topic, d in self._known.items() if d.vendor == "native"}
 
+    @property
+    def native_topics(self) -> dict[str, str]:
+        """Events topic -> device id of the registered native devices (read-only: for callers
+        that run `parse_event` on such a topic's parsed object themselves, as `decode` does)."""
+        return self._native
+
     def decode_common(self, topic: str, payload: Payload) -> Event | None:
         """`decode` of the common case, a valid event of a registered native device, with
         less around it; None for anything else: then `decode` says what becomes of it (so

@@ -95,7 +95,8 @@ class CompiledRule:
         # a quiet construct's timers mostly move on (see `moved`); other rules' timers fire
         move = getattr(self.constructs[0], "moved", None) if self._single else None
         self.moved = self._moved_fn(move) if move is not None else None
-        self._heard_step = self._heard_step_fn(self._heard) if self._heard is not None else None
+        fused = getattr(self.constructs[0], "rule_step", None) if self._single else None
+        self._heard_step: StepFn | None = fused(self._idx0, self.step) if fused is not None else None
         # the subjects a quiet rule's condition and clear can match, when both name some
         self._watched = frozenset().union(*(m.subjects or () for m in [self.constructs[0].matchers[0], self.clear_on]
                                             if m is not None))
@@ -216,8 +217,8 @@ class CompiledRule:
             return state, _NOTHING
         return self.step(state, event, key)
 
-    # The two below run on nearly every event (a quiet rule sees them all): closures over
-    # what they read, which saves the attribute lookups of methods.
+    # The one below runs on nearly every event (a quiet rule sees them all), like the quiet
+    # construct's `rule_step`: a closure over what it reads saves the attribute lookups of methods.
 
     def _subjects_step_fn(self) -> StepFn:
         watched, idx, step = self._watched, self._idx0, self.step
@@ -228,15 +229,6 @@ class CompiledRule:
                 return state, _NOTHING  # neither its condition nor its clear concern this subject
             return step(state, event, key)
         return subjects_step
-
-    def _heard_step_fn(self, heard: Callable[[Any, Event], bool]) -> StepFn:
-        idx, step = self._idx0, self.step
-
-        def heard_step(state: Any, event: Event, key: str) -> tuple[Any, list[Any]]:
-            if state is not None and not state["a"] and heard(state["c"].get(idx), event):
-                return state, _NOTHING
-            return step(state, event, key)
-        return heard_step
 
     # ---- processing ------------------------------------------------------------------
 

@@ -203,39 +203,51 @@ class Engine:
 
     def push(self, event: Event) -> list[Emitted]:
         """Offer one event; returns the outputs of everything the watermark released."""
-        self.counters.pushed += 1
+        return self.push_many((event,))
+
+    def push_many(self, events: Iterable[Event]) -> list[Emitted]:
+        """`push` each event in turn; returns the outputs of all, in order. (One call for many
+        events keeps the engine's attributes in locals: the loop of replays and of the live
+        processor, which make nothing of outputs before the batch's end.)"""
         out: list[Emitted] = []
-        ts = event.ts_ms
-        if ts < self.watermark_ms:
-            if ts < self.watermark_ms - self.max_applied_lateness_ms:
-                self.counters.too_late += 1
-                return out
-            self.counters.late += 1
-            self._apply(event, out)
-            return out
-        self._arrival += 1
-        buffer = self._buffer
-        _heappush(buffer, (ts, self._arrival, event))
-        released = False
-        if ts > self.max_ts_ms:
-            self.max_ts_ms = ts
-            watermark = ts - self.lateness_ms
-            if watermark > self.watermark_ms:
-                self.watermark_ms = watermark
-                # _release, inline (it runs on nearly every push)
-                timers = self._timers
-                while buffer and buffer[0][0] <= watermark:
-                    if timers and timers[0][0] < buffer[0][0]:
-                        self._fire_next(out)
+        counters, buffer, timers = self.counters, self._buffer, self._timers
+        lateness, max_late = self.lateness_ms, self.max_applied_lateness_ms
+        early = self._early if self.early_raises else None  # replays skip it
+        apply, fire = self._apply, self._fire_next
+        watermark, max_ts, arrival = self.watermark_ms, self.max_ts_ms, self._arrival
+        try:
+            for event in events:
+                counters.pushed += 1
+                ts = event.ts_ms
+                if ts < watermark:
+                    if ts < watermark - max_late:
+                        counters.too_late += 1
                     else:
-                        self._apply(_heappop(buffer)[2], out)
-                while timers and timers[0][0] <= watermark:
-                    self._fire_next(out)
-                released = ts <= watermark  # only without allowed lateness
-        if self.early_raises and not released:  # still waiting its turn (replays skip this)
-            early = self._early.get(event.type)
-            if early is not None:
-                self._feed_early(early, event, out)
+                        counters.late += 1
+                        apply(event, out)
+                    continue
+                arrival += 1
+                _heappush(buffer, (ts, arrival, event))
+                if ts > max_ts:
+                    max_ts = ts
+                    if ts - lateness > watermark:
+                        self.watermark_ms = watermark = ts - lateness
+                        # _release, inline (it runs on nearly every event)
+                        while buffer and buffer[0][0] <= watermark:
+                            if timers and timers[0][0] < buffer[0][0]:
+                                fire(out)
+                            else:
+                                apply(_heappop(buffer)[2], out)
+                        while timers and timers[0][0] <= watermark:
+                            fire(out)
+                        if ts <= watermark:  # released already (only without allowed lateness)
+                            continue
+                if early is not None:  # still waiting its turn: early raises (see the module docstring)
+                    procs = early.get(event.type)
+                    if procs is not None:
+                        self._feed_early(procs, event, out)
+        finally:
+            self.max_ts_ms, self._arrival = max_ts, arrival
         return out
 
     def advance(self, watermark_ms: int) -> list[Emitted]:

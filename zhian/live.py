@@ -30,6 +30,7 @@ about 6 s after it when the compound is quiet (idle advance after 1 s without in
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import queue
 import threading
@@ -280,9 +281,10 @@ class LiveProcessor:
         if behind:
             log.info("recovering: applying %d logged events after snapshot seq %d", behind, self.last_seq)
         emitted: list[Emitted] = []
-        for seq, event in self.store.events_after(self.last_seq):
-            emitted += self.pipeline.push(event)
-            self.last_seq = seq
+        logged = self.store.events_after(self.last_seq)
+        while chunk := list(itertools.islice(logged, 5000)):
+            emitted += self.pipeline.engine.push_many([event for _, event in chunk])
+            self.last_seq = chunk[-1][0]
             self._dirty = True
         self._to_outbox(emitted)
         log.info("ready: log seq %d, watermark %s", self.last_seq, self.pipeline.engine.watermark_ms)
@@ -391,11 +393,9 @@ class LiveProcessor:
 
     def _apply(self, fresh: list[tuple[int, Event]], rejected: bool) -> None:
         """Run newly stored events and queue their outputs."""
-        emitted: list[Emitted] = []
-        push = self.pipeline.engine.push  # Pipeline.push without its call layer: the hot loop
-        for seq, event in fresh:
-            emitted += push(event)
-            self.last_seq = seq
+        emitted = self.pipeline.engine.push_many([event for _, event in fresh])
+        if fresh:
+            self.last_seq = fresh[-1][0]
         if self.metrics is not None:
             for _, event in fresh:
                 self.metrics.event(event.type)

@@ -181,6 +181,8 @@ class Pipeline:
         # the hot path of replay and Faust: the decoder itself when ids stay clear
         self.decode_one: Callable[[str, Payload], Event] = (
             self.decoder.decode if self.pseudonym is None else self._decode_pseudonymised)
+        # replay's common case, a native device's parsed object, decoded in its loop (ids clear)
+        self.native_topics: dict[str, str] = self.decoder.native_topics if self.pseudonym is None else {}
         # the live path's common case: an event, or None when `decode` must say what it is
         self.decode_common: Callable[[str, Payload], Event | None] = (
             self.decoder.decode_common if self.pseudonym is None else self._decode_common_pseudonymised)
