@@ -36,11 +36,12 @@ class FallLimits:
     # slowly on the facade (its drift away from the wall eats into its descent), and takes two
     # or three seconds for 1.5 m. Time shows what it is sooner: over `min_sink_watch_s` it is
     # lower in every quarter than in the one before, never back up. A cloth or a curtain
-    # swings back within its half period, a light's jitter has no trend, and over a second
-    # of sightings a steady descent is measured to well under a pixel (hence fewer pixels).
+    # swings back within its half period, and a light's jitter has no trend. Over a second of
+    # sightings a few pixels fewer will do than for a short fall, but not 7: a steady 1 m/s
+    # "sink" of 7 coarse pixels is still within what a crawling insect or a light's drift shows.
     min_sink_watch_s: float = 1.0
     min_sink_fall_m: float = 0.8
-    min_sink_px: float = 6.0
+    min_sink_px: float = 8.0
     # A released object is seen going down bit by bit; a blob that hops most of that way
     # between two sightings and then sits still is a chain of still blobs (lights, clutter).
     max_step_share: float = 0.35
