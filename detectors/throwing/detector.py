@@ -298,9 +298,14 @@ class ThrowingDetector:
         track = chain[-1][0]
         frames, xy = _points(chain)
         pts = np.asarray(xy)
-        # Cheap screen first: most tracks (lights, clutter) never move down a third of a storey.
+        # Cheap screen first: most tracks (lights, clutter) never move down a third of a storey;
+        # only one watched sinking for long may have sunk less (with slack: a metre spans fewer
+        # pixels higher up).
         drop_px = pts[-1, 1] - pts[:, 1].min()
-        if drop_px < 0.3 * self.geometry.storey_m * float(self.geometry.px_per_m(pts[-1:])[0]):
+        screen_m = 0.3 * self.geometry.storey_m
+        if frames[-1] - frames[0] >= self._limits.min_sink_watch_s * self.fps:
+            screen_m = min(screen_m, 0.75 * self._limits.min_sink_fall_m)
+        if drop_px < screen_m * float(self.geometry.px_per_m(pts[-1:])[0]):
             return None
         metric = self.geometry.to_metric(pts)
         t = np.asarray(frames, dtype=np.float64) / self.fps

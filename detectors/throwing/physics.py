@@ -32,6 +32,16 @@ class FallLimits:
     # curtains swing about where they hang and come back, which `min_fall_from_rest_m` of
     # steady sinking away from the resting point already rules out for them.
     min_fall_from_rest_m: float = 1.0
+    # ... or unless it kept sinking for long: a bag or a sheet of paper seen from below sinks
+    # slowly on the facade (its drift away from the wall eats into its descent), and takes two
+    # or three seconds for 1.5 m. Time shows what it is sooner: over `min_sink_watch_s` it is
+    # lower in every quarter than in the one before, never back up. A cloth or a curtain
+    # swings back within its half period, and a light's jitter has no trend. Over a second of
+    # sightings a few pixels fewer will do than for a short fall, but not 7: a steady 1 m/s
+    # "sink" of 7 coarse pixels is still within what a crawling insect or a light's drift shows.
+    min_sink_watch_s: float = 1.0
+    min_sink_fall_m: float = 0.8
+    min_sink_px: float = 8.0
     # A released object is seen going down bit by bit; a blob that hops most of that way
     # between two sightings and then sits still is a chain of still blobs (lights, clutter).
     max_step_share: float = 0.35
@@ -210,6 +220,19 @@ def _leaves_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, li
     return float(np.max(np.abs(np.diff(ys)), initial=0.0)) <= lim.max_step_share * fall
 
 
+def _sinks_for_long(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits) -> bool:
+    """Whether a fall was watched sinking for `min_sink_watch_s`, lower in each quarter of it than in the last.
+
+    Each quarter's median height is compared, so a flutter within a quarter does not count;
+    a swing that turns back up, or a hop onto another blob, does.
+    """
+    if float(ts[-1] - ts[0]) < lim.min_sink_watch_s or not _leaves_steadily(ts, ys, fall, fps, lim):
+        return False
+    quarters = np.array_split(ys, 4)
+    medians = np.array([float(np.median(q)) for q in quarters])
+    return bool(np.all(np.diff(medians) < 0.0))
+
+
 def _median_slope(t: np.ndarray, y: np.ndarray) -> float:
     """The median of the slopes between all pairs of points (robust to a hop or an outlier)."""
     if len(t) < 2:
@@ -281,6 +304,9 @@ def judge_fall(
         need = short_m
     elif rel.held and fall >= from_rest_m and _leaves_steadily(ts, ys, fall, fps, lim):
         need = min(need, from_rest_m)
+    sink_m = max(lim.min_sink_fall_m, lim.min_sink_px * m_per_px)
+    if sink_m < need and min(fall, seen) >= sink_m and _sinks_for_long(ts, ys, min(fall, seen), fps, lim):
+        need = sink_m
     if fall < need or seen < need:
         return FallVerdict(False, "not_far_enough"), rel
     if m_per_px >= lim.coarse_m_per_px and float(ts[-1] - ts[0]) < lim.min_watch_coarse_s:
