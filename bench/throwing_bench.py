@@ -1,6 +1,6 @@
 """Throwing detector speed: decode-only vs decode+detect frames/s on the same 720p video, one core.
 
-    python bench/throwing_bench.py [VIDEO.mp4 ...] [--frames N] [--repeat R] [--gray]
+    python bench/throwing_bench.py [VIDEO.mp4 ...] [--frames N] [--repeat R] [--gray] [--h264 KBPS ...]
 
 Without VIDEO two synthetic 720p scenes are rendered to a temporary directory first: a day
 scene and a night scene (IR noise, insects, rain), since night noise makes the most
@@ -13,6 +13,12 @@ comes from VIDEO's truth file (NAME.json, as `zhian throwing-synth` writes) or e
 demo camera of devices.yaml. With `--gray` the source hands out grey frames (the decoder's
 luma plane, see `FrameSource`) for both measurements. Both measurements decode alike, on
 `--decode-threads` FFmpeg threads (default 1, as `FrameSource` does; 0 lets FFmpeg choose).
+
+The synthetic scenes are MPEG-4 Part 2 (mp4v, what OpenCV's writer makes) at whatever bitrate
+the noise costs, ~47 Mb/s at night. IP cameras send H.264 at a few Mb/s, which decodes at a
+different cost and smooths away part of the noise. `--h264 KBPS` (repeatable) transcodes each
+video with the ffmpeg command-line tool to H.264 as a camera encodes it (see `h264_args`) and
+measures the copy too, as separate rows; without ffmpeg on PATH those rows are skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import subprocess  # noqa: S404 - runs the ffmpeg CLI with arguments built here, no shell
 import sys
 import tempfile
 import time
@@ -72,6 +80,45 @@ def facade_for(video: str) -> Facade:
     return device.facade
 
 
+def h264_args(src: str, dst: str, kbps: int, gop: int = 50) -> list[str]:
+    """The ffmpeg arguments that encode `src` to H.264 at `kbps` as an IP camera would: constant
+    bitrate (min = max = target, a one-second buffer), a fixed GOP of `gop` frames with no extra
+    keyframes at scene cuts, no B-frames, 4:2:0, no audio. One encoder thread keeps the output
+    the same on any machine."""
+    rate = f"{kbps}k"
+    return [
+        "-hide_banner", "-loglevel", "error", "-y", "-i", src, "-an",
+        "-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
+        "-b:v", rate, "-minrate", rate, "-maxrate", rate, "-bufsize", rate,
+        "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0", "-bf", "0",
+        "-pix_fmt", "yuv420p", dst,
+    ]  # fmt: skip
+
+
+def transcode_h264(src: str, dst: str, kbps: int, gop: int = 50) -> bool:
+    """Encode `src` to H.264 at `dst` with `h264_args`; False when ffmpeg is not installed."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        return False
+    subprocess.run([ffmpeg, *h264_args(src, dst, kbps, gop)], check=True)  # noqa: S603
+    return True
+
+
+def h264_copies(video: str, rates: list[int], gop: int, out: str) -> list[tuple[str, str]]:
+    """(label, path) of `video` transcoded to H.264 at each of `rates` kb/s, written to `out`
+    (reused when already there); empty when ffmpeg is not installed."""
+    copies = []
+    for kbps in rates:
+        dst = Path(out) / f"{Path(video).stem}.h264-{kbps}k-g{gop}.mp4"
+        if not dst.is_file():
+            part = dst.with_suffix(".part.mp4")  # a run cut short leaves no half file to reuse
+            if not transcode_h264(video, str(part), kbps, gop):
+                return []
+            part.replace(dst)
+        copies.append((f"H.264 {kbps} kb/s GOP {gop}", str(dst)))
+    return copies
+
+
 def synthetic_videos(keep: str | None = None) -> list[str]:
     """A day and a night 720p scene with throws and nuisances, rendered to a temporary directory
     (or to `keep`, where scenes already rendered are reused)."""
@@ -101,6 +148,15 @@ def main() -> int:
     parser.add_argument(
         "--decode-threads", type=int, default=1, help="FFmpeg decoder threads for both measures (0: FFmpeg's choice)"
     )
+    parser.add_argument(
+        "--h264",
+        type=int,
+        action="append",
+        default=[],
+        metavar="KBPS",
+        help="also measure each video transcoded to H.264 at KBPS kb/s by the ffmpeg CLI (repeatable)",
+    )
+    parser.add_argument("--gop", type=int, default=50, help="keyframe interval of the H.264 copies (frames)")
     args = parser.parse_args()
     threads = args.decode_threads or None
     cv2.setNumThreads(args.threads)
@@ -110,32 +166,64 @@ def main() -> int:
     decoder = f"{threads} decoder thread(s)" if threads else "decoder threads as FFmpeg chooses"
     print(f"OpenCV threads {args.threads}, {args.repeat} run(s) per video, {frames} frames from the source")
     print(f"both measures decode alike: {decoder}")
+    scratch = args.keep or tempfile.mkdtemp(prefix="throwing-bench-h264-")
+    if args.h264 and shutil.which("ffmpeg") is None:
+        print("ffmpeg is not on PATH: the H.264 rows are skipped")
     for video in videos:
         facade = facade_for(video)
-        with FrameSource(video) as probe:
-            size = probe.size
-        decode_only(video, 50, args.gray, threads)  # warm the file cache and the decoder
-        plain: list[float] = []
-        full: list[float] = []
-        plain_cpu: list[float] = []
-        full_cpu: list[float] = []
-        n1 = found = 0
-        for _ in range(max(1, args.repeat)):
-            n0, t0, c0 = decode_only(video, args.frames, args.gray, threads)
-            n1, t1, c1, found = decode_detect(video, facade, args.frames, args.gray, threads)
-            plain.append(n0 / t0)
-            full.append(n1 / t1)
-            plain_cpu.append(n0 / c0)
-            full_cpu.append(n1 / c1)
-        print(f"video {video} {size[0]}x{size[1]}, {n1} frames, {found} detection(s)")
-        print(f"{'':>16}  {'wall':>13}  {'CPU time':>13}")
-        print(f"{'decode only':>16}: {_span(plain)}  {_span(plain_cpu)} frames/s")
-        print(f"{'decode + detect':>16}: {_span(full)}  {_span(full_cpu)} frames/s")
-        ms = [1000 / b - 1000 / a for a, b in zip(plain, full, strict=True)]
-        ms_cpu = [1000 / b - 1000 / a for a, b in zip(plain_cpu, full_cpu, strict=True)]
-        alone = f"{min(ms):5.2f}-{max(ms):5.2f}    {min(ms_cpu):5.2f}-{max(ms_cpu):5.2f}"
-        print(f"{'detector alone':>16}: {alone} ms/frame")
+        copies = h264_copies(video, args.h264, args.gop, scratch) if args.h264 else []
+        for label, path in [(_codec(video), video), *copies]:
+            measure(label, path, facade, args.frames, args.repeat, args.gray, threads)
     return 0
+
+
+def measure(label: str, video: str, facade: Facade, limit: int, repeat: int, gray: bool, threads: int | None) -> None:
+    """Decode-only then decode+detect on `video`, `repeat` times, printed under `label`."""
+    with FrameSource(video) as probe:
+        size = probe.size
+    decode_only(video, 50, gray, threads)  # warm the file cache and the decoder
+    plain: list[float] = []
+    full: list[float] = []
+    plain_cpu: list[float] = []
+    full_cpu: list[float] = []
+    n1 = found = 0
+    for _ in range(max(1, repeat)):
+        n0, t0, c0 = decode_only(video, limit, gray, threads)
+        n1, t1, c1, found = decode_detect(video, facade, limit, gray, threads)
+        plain.append(n0 / t0)
+        full.append(n1 / t1)
+        plain_cpu.append(n0 / c0)
+        full_cpu.append(n1 / c1)
+    print(f"video {video} {size[0]}x{size[1]}, {label}, {_mbps(video)}, {n1} frames, {found} detection(s)")
+    print(f"{'':>16}  {'wall':>13}  {'CPU time':>13}")
+    print(f"{'decode only':>16}: {_span(plain)}  {_span(plain_cpu)} frames/s")
+    print(f"{'decode + detect':>16}: {_span(full)}  {_span(full_cpu)} frames/s")
+    ms = [1000 / b - 1000 / a for a, b in zip(plain, full, strict=True)]
+    ms_cpu = [1000 / b - 1000 / a for a, b in zip(plain_cpu, full_cpu, strict=True)]
+    alone = f"{min(ms):5.2f}-{max(ms):5.2f}    {min(ms_cpu):5.2f}-{max(ms_cpu):5.2f}"
+    print(f"{'detector alone':>16}: {alone} ms/frame")
+
+
+_CODECS = {"FMP4": "MPEG-4 Part 2", "mp4v": "MPEG-4 Part 2", "h264": "H.264", "avc1": "H.264", "hevc": "H.265"}
+
+
+def _codec(video: str) -> str:
+    """The video's codec as OpenCV's FFmpeg backend reports its FourCC, named where known."""
+    capture = cv2.VideoCapture(video)
+    code = int(capture.get(cv2.CAP_PROP_FOURCC))
+    capture.release()
+    fourcc = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4)).strip()
+    return f"{_CODECS.get(fourcc, 'codec')} ({fourcc or '?'})"
+
+
+def _mbps(video: str) -> str:
+    """The whole file's mean bitrate from its size and duration."""
+    capture = cv2.VideoCapture(video)
+    frames, fps = capture.get(cv2.CAP_PROP_FRAME_COUNT), capture.get(cv2.CAP_PROP_FPS)
+    capture.release()
+    if frames <= 0 or fps <= 0:
+        return "bitrate unknown"
+    return f"{os.path.getsize(video) * 8 / (frames / fps) / 1e6:.1f} Mb/s"
 
 
 def _span(values: list[float]) -> str:
