@@ -27,7 +27,8 @@ BENCHES: dict[str, tuple[str, list[str], list[str], str]] = {
     "live": ("bench/live_bench.py", [], ["--events", "20000", "--seconds", "10"],
              "zhian run draining a QoS-1 backlog vs mosquitto_sub; publish→alert latency"),
     "influx": ("bench/influx_bench.py", [], [], "outbox → InfluxDB vs a raw line-protocol POST"),
-    "throwing": ("bench/throwing_bench.py", [], [], "throwing detector frames/s vs decode-only"),
+    "throwing": ("bench/throwing_bench.py", ["--h264", "4000", "--h264", "2000"], [],
+                 "throwing detector frames/s vs decode-only (synthetic mp4v, and camera-like H.264)"),
     "faust": ("bench/faust_bench.py", [], [], "Faust workers on Kafka vs in-process replay"),
     "memory": ("bench/memory_bench.py", [], [], "resident memory for a compound of 2,000 devices"),
 }

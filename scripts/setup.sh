@@ -22,6 +22,8 @@ if [[ "${ZHIAN_EXTRAS:-}" == *test* ]]; then
     # the console's browser tests drive Debian's Chromium through its chromedriver
     [ -x /usr/bin/chromium ] || need_apt+=(chromium)
     [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+    # the throwing bench's camera-like H.264 copies (and their tests) are made by ffmpeg
+    have_cmd ffmpeg || need_apt+=(ffmpeg)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get" >&2
