@@ -153,15 +153,18 @@ class ThrowingDetector:
             if any(t.alarmed for t, _ in chain[:-1]):
                 track.alarmed = True  # the rest of a fall that has already raised its alarm
                 continue
-            if not chain[0][0].eligible:
-                continue  # it continues something that came from outside the facade (a bird, a leaf)
             detection = None
-            if len(chain) > 1:
-                detection = self._judge(chain)
-            # A wrong link (an earlier fragment of something else) must not hide a fall that
-            # the track shows on its own.
-            if detection is None and track.eligible and len(track.frames) >= self._limits.min_points:
-                detection = self._judge([(track, ALL)])
+            # An ineligible head continues something that came from outside the facade (a bird,
+            # a leaf): no throw starts there, but one may start where the track later sat still.
+            if chain[0][0].eligible:
+                if len(chain) > 1:
+                    detection = self._judge(chain)
+                # A wrong link (an earlier fragment of something else) must not hide a fall that
+                # the track shows on its own.
+                if detection is None and track.eligible and len(track.frames) >= self._limits.min_points:
+                    detection = self._judge([(track, ALL)])
+            if detection is None and track.rest is not None:
+                detection = self._judge_from_rest(track, judged=track.eligible and chain[0][0].eligible)
             if detection is not None:
                 out.append(detection)
         self._remember(updated, frame_index)
@@ -293,10 +296,36 @@ class ThrowingDetector:
         bigger = (blobs.wh[:, 0] <= MAX_GROW * max_px) & (blobs.wh[:, 1] <= MAX_GROW * max_px)
         return start & small, start & ~small & bigger
 
-    def _judge(self, chain: Chain) -> ThrowingDetection | None:
+    def _judge_from_rest(self, track: Track, judged: bool) -> ThrowingDetection | None:
+        """Judge a track from where it last sat still inside the facade, as if it began there.
+
+        An object at its window (held out, lying on the sill, or pushed out and seen from below
+        hovering a moment) is often taken first by a track of something else: a bird that flew
+        by, a light or noise blob seen since the warm-up, a stray blob. What that track did before
+        it sat at the window says nothing about what leaves the window; a thing resting inside
+        the facade and then falling away from it is judged as the fall it is. `judged`: the
+        whole track has been judged already.
+        """
+        assert self.geometry is not None and track.rest is not None
+        first, last = track.rest
+        # Only once it has gone down from there (a still light never does), and judged from its
+        # last dozen still points (enough to place the release; the rest adds nothing).
+        if track.xy[-1][1] - track.xy[last][1] < 3.0 or len(track.frames) - last < 4:
+            return None
+        start = max(first, last - 11)
+        if start == 0 and judged:
+            return None
+        if not self.geometry.contains(np.array([track.xy[start]]), margin_cols=0.15, margin_storeys=0.15)[0]:
+            return None
+        return self._judge([(track, ALL)], start)
+
+    def _judge(self, chain: Chain, start: int = 0) -> ThrowingDetection | None:
+        """A detection if the chain's points (from index `start` on) are a fall from a window."""
         assert self.geometry is not None
         track = chain[-1][0]
         frames, xy = _points(chain)
+        if start:
+            frames, xy = frames[start:], xy[start:]
         pts = np.asarray(xy)
         # Cheap screen first: most tracks (lights, clutter) never move down a third of a storey.
         drop_px = pts[-1, 1] - pts[:, 1].min()
@@ -320,7 +349,7 @@ class ThrowingDetector:
         if not verdict.is_fall or release is None:
             return None
         track.alarmed = True
-        if self._continues_alarm(chain[0][0], verdict.kind):
+        if self._continues_alarm(chain[0][0], verdict.kind, start):
             return None
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
@@ -348,9 +377,10 @@ class ThrowingDetector:
         for key in [k for k, c in self._alarmed.items() if c[-1][0].frames[-1] < horizon]:
             del self._alarmed[key]
 
-    def _continues_alarm(self, track: Track, kind: str) -> bool:
-        """Whether a new fall starts where an alarmed object just was (one object, one alarm)."""
-        f0, (x0, y0) = track.frames[0], track.xy[0]
+    def _continues_alarm(self, track: Track, kind: str, first: int = 0) -> bool:
+        """Whether a new fall (the track from point `first` on) starts where an alarmed object just
+        was (one object, one alarm)."""
+        f0, (x0, y0) = track.frames[first], track.xy[first]
         window = int(DEDUPE_S * self.fps)
         for other in (c[-1][0] for c in self._alarmed.values()):
             if other is track or other.frames[-1] < f0 - window:

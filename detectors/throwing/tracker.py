@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# A track that stays this close (pixels, centroid jitter) to one point for this many sightings
+# (about a quarter second) sits at that place: something held or lying at a window, or a fixed
+# light; a bird, a raindrop or a falling object passing by never stays that long.
+REST_PX = 2.5
+REST_POINTS = 6
+
 
 @dataclass
 class Track:
@@ -26,6 +32,10 @@ class Track:
     # but that mover again, split off or re-found): its history is this track's history.
     parent: Track | None = None
     size: float = 0.0  # smoothed blob area in pixels
+    # The latest stretch (first, last point index) of at least `REST_POINTS` sightings in which
+    # the track sat still; None if it never did.
+    rest: tuple[int, int] | None = None
+    _rest_from: int = 0  # index of the point the current still stretch is anchored at
     # Motion per frame from the last three sightings, refreshed on every `add`.
     _v: tuple[float, float] = (0.0, 0.0)
     _a: tuple[float, float] = (0.0, 0.0)
@@ -57,6 +67,11 @@ class Track:
                     min(max((v[1] - v0[1]) / g1, -clip), clip),
                 )
             self._v = v
+            ax, ay = self.xy[self._rest_from]
+            if math.hypot(x - ax, y - ay) > REST_PX:
+                self._rest_from = n - 1
+            elif n - self._rest_from >= REST_POINTS:
+                self.rest = (self._rest_from, n - 1)
         self._mover = self._slow = self._travels = None
         vx, vy = self._v
         self._state = (x, y, frame, n, vx, vy, self._a[0], self._a[1], math.hypot(vx, vy), self.size)
