@@ -32,7 +32,7 @@ class _Blobs:
         return Blobs(xy, np.full((len(pts), 2), 5), np.full(len(pts), 20), False)
 
 
-def _run(scene: Scene, frames: int) -> list[tuple[int, int, int]]:
+def run_scene(scene: Scene, frames: int) -> list[tuple[int, int, int]]:
     """(alarm frame, floor, column) of every alarm raised on the scene."""
     detector = ThrowingDetector(FACADE, FPS)
     blank = np.zeros((720, 1280), np.uint8)
@@ -47,7 +47,7 @@ def _run(scene: Scene, frames: int) -> list[tuple[int, int, int]]:
 GEOMETRY = FacadeGeometry(FACADE, (1280, 720))
 
 
-def _image(x_m: float, y_m: float) -> tuple[float, float]:
+def image_point(x_m: float, y_m: float) -> tuple[float, float]:
     """The image point of a facade point in metres."""
     px = GEOMETRY.to_image(np.array([[x_m / GEOMETRY.column_m, y_m / GEOMETRY.storey_m]]))[0]
     return float(px[0]), float(px[1])
@@ -60,19 +60,19 @@ REST_M = (2.5 * GEOMETRY.column_m, 6.4 * GEOMETRY.storey_m)
 def _object(f: int, released: int) -> tuple[float, float]:
     """The object at frame f: at rest until `released`, then in free fall."""
     tau = max(f - released, 0) / FPS
-    return _image(REST_M[0] + 0.3 * tau, REST_M[1] - 0.5 * G_MPS2 * tau * tau)
+    return image_point(REST_M[0] + 0.3 * tau, REST_M[1] - 0.5 * G_MPS2 * tau * tau)
 
 
 def test_object_under_a_still_blob_seen_since_the_warm_up_is_found_when_it_falls() -> None:
     # A small light or noise blob sits at the window from the start (its track is made during
     # the warm-up, so it may never begin a throw); at 2 s an object is put out there, held for
     # a moment and dropped: the light's track takes it, and it falls as no light does.
-    still = _image(*REST_M)
+    still = image_point(*REST_M)
 
     def scene(f: int) -> list[tuple[float, float]]:
         return [still] if f < 50 else [_object(f, 58)]
 
-    alarms = _run(scene, 110)
+    alarms = run_scene(scene, 110)
     assert len(alarms) == 1
     frame, floor, column = alarms[0]
     assert (floor, column) == (9, 3)
@@ -82,7 +82,7 @@ def test_object_under_a_still_blob_seen_since_the_warm_up_is_found_when_it_falls
 def test_a_bird_landing_on_a_sill_and_flying_off_sideways_is_not_a_throw() -> None:
     # Comes in from the side (its track starts outside the facade), sits 0.5 s, flies off
     # level and slightly down, as birds do: it never falls.
-    rest = _image(*REST_M)
+    rest = image_point(*REST_M)
 
     def scene(f: int) -> list[tuple[float, float]]:
         if f < 40:
@@ -93,17 +93,17 @@ def test_a_bird_landing_on_a_sill_and_flying_off_sideways_is_not_a_throw() -> No
             return [rest]
         return [(rest[0] + 9.0 * (f - 72), rest[1] + 1.5 * (f - 72))]
 
-    assert _run(scene, 130) == []
+    assert run_scene(scene, 130) == []
 
 
 def test_a_still_light_that_fades_under_passing_rain_is_not_a_throw() -> None:
     # A lit spot since the warm-up; at 2 s it goes out while a raindrop's blob passes just
     # below it at rain's speed: the light's track may hop onto it, but it arrives fast.
-    still = _image(*REST_M)
+    still = image_point(*REST_M)
 
     def scene(f: int) -> list[tuple[float, float]]:
         if f < 50:
             return [still]
         return [(still[0] + 0.5 * (f - 50), still[1] + 3.0 + 40.0 * (f - 50))] if f < 58 else []
 
-    assert _run(scene, 100) == []
+    assert run_scene(scene, 100) == []
