@@ -22,7 +22,7 @@ from detectors.throwing.foreground import Blobs, ForegroundExtractor, Foreground
 from detectors.throwing.geometry import FacadeGeometry
 from detectors.throwing.linking import LinkLimits, link_error
 from detectors.throwing.physics import FallLimits, judge_fall
-from detectors.throwing.tracker import Track, Tracker, TrackerParams
+from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
 from ingest.registry import Facade
 
 MAX_OBJECT_M = 1.2  # larger blobs at birth are insects at the lens, lights or shadows
@@ -315,6 +315,12 @@ class ThrowingDetector:
         start = max(first, last - 11)
         if start == 0 and judged:
             return None
+        # Nor where it climbed to: a bird pulling out of a dive hovers a moment at the top of
+        # its climb before it dives again. An object is first seen at its window (or reached
+        # there by a stray hop from above), never rising to it.
+        y_rest = track.xy[first][1]
+        if any(y > y_rest + 2 * REST_PX for _, y in track.xy[max(first - REST_POINTS * 2, 0) : first]):
+            return None
         if not self.geometry.contains(np.array([track.xy[start]]), margin_cols=0.15, margin_storeys=0.15)[0]:
             return None
         return self._judge([(track, ALL)], start)
@@ -323,9 +329,10 @@ class ThrowingDetector:
         """A detection if the chain's points (from index `start` on) are a fall from a window."""
         assert self.geometry is not None
         track = chain[-1][0]
-        frames, xy = _points(chain)
-        if start:
-            frames, xy = frames[start:], xy[start:]
+        if start:  # a track judged from a point on (its own chain only)
+            frames, xy = track.frames[start:], track.xy[start:]
+        else:
+            frames, xy = _points(chain)
         pts = np.asarray(xy)
         # Cheap screen first: most tracks (lights, clutter) never move down a third of a storey.
         drop_px = pts[-1, 1] - pts[:, 1].min()

@@ -107,3 +107,23 @@ def test_a_still_light_that_fades_under_passing_rain_is_not_a_throw() -> None:
         return [(still[0] + 0.5 * (f - 50), still[1] + 3.0 + 40.0 * (f - 50))] if f < 58 else []
 
     assert run_scene(scene, 100) == []
+
+
+def test_a_bird_hovering_at_the_top_of_its_climb_before_diving_again_is_not_a_throw() -> None:
+    # Recorded shape of a diving bird at night: it comes in from beside the facade, pulls out
+    # of its dive and climbs 0.8 m, hovers a quarter second at the top of the climb, then dives
+    # again gaining speed at about g.
+    x0, y0 = REST_M[0] + 2.0 * GEOMETRY.column_m, REST_M[1]
+
+    def bird(f: int) -> tuple[float, float]:
+        if f < 62:  # arriving, low and from beyond the facade's side
+            return image_point(x0 + 0.3 * (62 - f), y0 - 0.8 - 0.03 * (62 - f))
+        if f < 74:  # climbing, slowing down
+            s = (f - 62) / 12
+            return image_point(x0, y0 - 0.8 * (1 - s) ** 2)
+        if f < 80:  # at the top of the climb
+            return image_point(x0, y0)
+        tau = (f - 80) / FPS
+        return image_point(x0 + 0.3 * tau, y0 - 0.5 * G_MPS2 * tau * tau)
+
+    assert run_scene(lambda f: [bird(f)] if f >= 30 else [], 120) == []
