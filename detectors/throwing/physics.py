@@ -16,7 +16,6 @@ import numpy as np
 G_MPS2 = 9.81
 REST_RADIUS_M = 0.15  # a held object trembles a little in the hand
 MAX_BACKTRACK_S = 0.6  # how far before its first sighting a release may be put
-START_JITTER_PX = 2.0  # two centroids, each off by up to a pixel
 
 
 @dataclass(frozen=True)
@@ -299,11 +298,7 @@ def judge_fall(
         return FallVerdict(False, "too_slow"), rel
     k = min(2, len(ts) - 1)
     dt0 = max(float(ts[k] - ts[0]), 1e-3)
-    # Each centroid is known to about a pixel (a tumbling or fading blob changes its outline):
-    # at the top floors a pixel is 0.1 m and more, and over two frames that alone shows as
-    # several m/s. Only the speed beyond what the pixels can explain counts.
     start_speed = float(np.hypot(xs[k] - xs[0], ys[k] - ys[0]) / dt0)
-    start_speed = max(start_speed - START_JITTER_PX * m_per_px / dt0, 0.0)
     tau = ts - ts[0]
     coeffs = np.polyfit(tau, ys, 2)
     accel = float(2 * coeffs[0])
