@@ -312,6 +312,13 @@ class ThrowingDetector:
         # last dozen still points (enough to place the release; the rest adds nothing).
         if track.xy[-1][1] - track.xy[last][1] < 3.0 or len(track.frames) - last < 4:
             return None
+        # The rest must be seen with the background settled (still blobs of the warm-up may be
+        # the model's own errors), and its end seen: what leaves a place is seen leaving it,
+        # while a blob found later elsewhere is something else (a leaf, a bird gliding past).
+        if track.frames[last] < self._first_frame + self._warmup_frames:
+            return None
+        if track.frames[last + 1] - track.frames[last] > self._tracker.params.max_misses:
+            return None
         start = max(first, last - 11)
         if start == 0 and judged:
             return None
