@@ -101,6 +101,7 @@ class ThrowingDetector:
         self._ends: tuple[list[Track], np.ndarray, np.ndarray, np.ndarray] | None = None
         self._metric_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._first_frame = -1
+        self._fall_screen_px: list[float] = []
         self._warmup_frames = int(WARMUP_S * self.fps)
 
     def _start(self, frame_index: int, frame: np.ndarray) -> None:
@@ -112,6 +113,14 @@ class ThrowingDetector:
         if x1 - x0 < 16 or y1 - y0 < 16:
             raise ValueError(f"the facade calibration lies outside the {w}x{h} frame")
         self._fg = ForegroundExtractor((y1 - y0, x1 - x0), self._fg_params)
+        # A third of a storey in pixels per image row, the least across the facade: a screen
+        # that needs no homography (see `_judge_from_rest`).
+        rows = np.arange(h, dtype=np.float64)
+        least = np.full(h, np.inf)
+        for u in (0.0, 0.5, 1.0):
+            xs = x0 + u * (x1 - x0)
+            least = np.minimum(least, self.geometry.px_per_m(np.column_stack([np.full(h, xs), rows])))
+        self._fall_screen_px = (0.3 * self.geometry.storey_m * least).tolist()
 
     def process(self, frame_index: int, frame: np.ndarray) -> list[ThrowingDetection]:
         """Feed one frame (BGR or grey); returns the alarms raised on it."""
@@ -321,6 +330,11 @@ class ThrowingDetector:
             return None
         start = max(first, last - 11)
         if start == 0 and judged:
+            return None
+        # `_judge`'s first screen, on plain floats: most of these tracks are lights that jitter.
+        y_end = track.xy[-1][1]
+        screen, row = self._fall_screen_px, min(max(int(y_end), 0), len(self._fall_screen_px) - 2)
+        if y_end - min(y for _, y in track.xy[start:]) < min(screen[row], screen[row + 1]):
             return None
         # Nor where it climbed to: a bird pulling out of a dive hovers a moment at the top of
         # its climb before it dives again. An object is first seen at its window (or reached

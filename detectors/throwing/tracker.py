@@ -77,7 +77,7 @@ class Track:
                 )
             self._v = v
             ax, ay = self.xy[self._rest_from]
-            if math.hypot(x - ax, y - ay) > REST_PX:
+            if (x - ax) * (x - ax) + (y - ay) * (y - ay) > REST_PX * REST_PX:
                 self._rest_from = n - 1
             elif n - self._rest_from >= REST_POINTS:
                 self.rest = (self._rest_from, n - 1)
