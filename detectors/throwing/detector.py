@@ -22,7 +22,7 @@ from detectors.throwing.foreground import Blobs, ForegroundExtractor, Foreground
 from detectors.throwing.geometry import FacadeGeometry
 from detectors.throwing.linking import LinkLimits, link_error
 from detectors.throwing.physics import FallLimits, judge_fall
-from detectors.throwing.tracker import Track, Tracker, TrackerParams
+from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
 from ingest.registry import Facade
 
 MAX_OBJECT_M = 1.2  # larger blobs at birth are insects at the lens, lights or shadows
@@ -101,6 +101,7 @@ class ThrowingDetector:
         self._ends: tuple[list[Track], np.ndarray, np.ndarray, np.ndarray] | None = None
         self._metric_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._first_frame = -1
+        self._fall_screen_px: list[float] = []
         self._warmup_frames = int(WARMUP_S * self.fps)
 
     def _start(self, frame_index: int, frame: np.ndarray) -> None:
@@ -112,6 +113,14 @@ class ThrowingDetector:
         if x1 - x0 < 16 or y1 - y0 < 16:
             raise ValueError(f"the facade calibration lies outside the {w}x{h} frame")
         self._fg = ForegroundExtractor((y1 - y0, x1 - x0), self._fg_params)
+        # A third of a storey in pixels per image row, the least across the facade: a screen
+        # that needs no homography (see `_judge_from_rest`).
+        rows = np.arange(h, dtype=np.float64)
+        least = np.full(h, np.inf)
+        for u in (0.0, 0.5, 1.0):
+            xs = x0 + u * (x1 - x0)
+            least = np.minimum(least, self.geometry.px_per_m(np.column_stack([np.full(h, xs), rows])))
+        self._fall_screen_px = (0.3 * self.geometry.storey_m * least).tolist()
 
     def process(self, frame_index: int, frame: np.ndarray) -> list[ThrowingDetection]:
         """Feed one frame (BGR or grey); returns the alarms raised on it."""
@@ -153,15 +162,18 @@ class ThrowingDetector:
             if any(t.alarmed for t, _ in chain[:-1]):
                 track.alarmed = True  # the rest of a fall that has already raised its alarm
                 continue
-            if not chain[0][0].eligible:
-                continue  # it continues something that came from outside the facade (a bird, a leaf)
             detection = None
-            if len(chain) > 1:
-                detection = self._judge(chain)
-            # A wrong link (an earlier fragment of something else) must not hide a fall that
-            # the track shows on its own.
-            if detection is None and track.eligible and len(track.frames) >= self._limits.min_points:
-                detection = self._judge([(track, ALL)])
+            # An ineligible head continues something that came from outside the facade (a bird,
+            # a leaf): no throw starts there, but one may start where the track later sat still.
+            if chain[0][0].eligible:
+                if len(chain) > 1:
+                    detection = self._judge(chain)
+                # A wrong link (an earlier fragment of something else) must not hide a fall that
+                # the track shows on its own.
+                if detection is None and track.eligible and len(track.frames) >= self._limits.min_points:
+                    detection = self._judge([(track, ALL)])
+            if detection is None and track.rest is not None:
+                detection = self._judge_from_rest(track, judged=track.eligible and chain[0][0].eligible)
             if detection is not None:
                 out.append(detection)
         self._remember(updated, frame_index)
@@ -293,10 +305,55 @@ class ThrowingDetector:
         bigger = (blobs.wh[:, 0] <= MAX_GROW * max_px) & (blobs.wh[:, 1] <= MAX_GROW * max_px)
         return start & small, start & ~small & bigger
 
-    def _judge(self, chain: Chain) -> ThrowingDetection | None:
+    def _judge_from_rest(self, track: Track, judged: bool) -> ThrowingDetection | None:
+        """Judge a track from where it last sat still inside the facade, as if it began there.
+
+        An object at its window (held out, lying on the sill, or pushed out and seen from below
+        hovering a moment) is often taken first by a track of something else: a bird that flew
+        by, a light or noise blob seen since the warm-up, a stray blob. What that track did before
+        it sat at the window says nothing about what leaves the window; a thing resting inside
+        the facade and then falling away from it is judged as the fall it is. `judged`: the
+        whole track has been judged already.
+        """
+        assert self.geometry is not None and track.rest is not None
+        first, last = track.rest
+        # Only once it has gone down from there (a still light never does), and judged from its
+        # last dozen still points (enough to place the release; the rest adds nothing).
+        if track.xy[-1][1] - track.xy[last][1] < 3.0 or len(track.frames) - last < 4:
+            return None
+        # The rest must be seen with the background settled (still blobs of the warm-up may be
+        # the model's own errors), and its end seen: what leaves a place is seen leaving it,
+        # while a blob found later elsewhere is something else (a leaf, a bird gliding past).
+        if track.frames[last] < self._first_frame + self._warmup_frames:
+            return None
+        if track.frames[last + 1] - track.frames[last] > self._tracker.params.max_misses:
+            return None
+        start = max(first, last - 11)
+        if start == 0 and judged:
+            return None
+        # `_judge`'s first screen, on plain floats: most of these tracks are lights that jitter.
+        y_end = track.xy[-1][1]
+        screen, row = self._fall_screen_px, min(max(int(y_end), 0), len(self._fall_screen_px) - 2)
+        if y_end - min(y for _, y in track.xy[start:]) < min(screen[row], screen[row + 1]):
+            return None
+        # Nor where it climbed to: a bird pulling out of a dive hovers a moment at the top of
+        # its climb before it dives again. An object is first seen at its window (or reached
+        # there by a stray hop from above), never rising to it.
+        y_rest = track.xy[first][1]
+        if any(y > y_rest + 2 * REST_PX for _, y in track.xy[max(first - REST_POINTS * 2, 0) : first]):
+            return None
+        if not self.geometry.contains(np.array([track.xy[start]]), margin_cols=0.15, margin_storeys=0.15)[0]:
+            return None
+        return self._judge([(track, ALL)], start)
+
+    def _judge(self, chain: Chain, start: int = 0) -> ThrowingDetection | None:
+        """A detection if the chain's points (from index `start` on) are a fall from a window."""
         assert self.geometry is not None
         track = chain[-1][0]
-        frames, xy = _points(chain)
+        if start:  # a track judged from a point on (its own chain only)
+            frames, xy = track.frames[start:], track.xy[start:]
+        else:
+            frames, xy = _points(chain)
         pts = np.asarray(xy)
         # Cheap screen first: most tracks (lights, clutter) never move down a third of a storey;
         # only one watched sinking for long may have sunk less (with slack: a metre spans fewer
@@ -325,7 +382,7 @@ class ThrowingDetector:
         if not verdict.is_fall or release is None:
             return None
         track.alarmed = True
-        if self._continues_alarm(chain[0][0], verdict.kind):
+        if self._continues_alarm(chain[0][0], verdict.kind, start):
             return None
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
@@ -353,9 +410,10 @@ class ThrowingDetector:
         for key in [k for k, c in self._alarmed.items() if c[-1][0].frames[-1] < horizon]:
             del self._alarmed[key]
 
-    def _continues_alarm(self, track: Track, kind: str) -> bool:
-        """Whether a new fall starts where an alarmed object just was (one object, one alarm)."""
-        f0, (x0, y0) = track.frames[0], track.xy[0]
+    def _continues_alarm(self, track: Track, kind: str, first: int = 0) -> bool:
+        """Whether a new fall (the track from point `first` on) starts where an alarmed object just
+        was (one object, one alarm)."""
+        f0, (x0, y0) = track.frames[first], track.xy[first]
         window = int(DEDUPE_S * self.fps)
         for other in (c[-1][0] for c in self._alarmed.values()):
             if other is track or other.frames[-1] < f0 - window:

@@ -330,10 +330,14 @@ def judge_fall(
     accel = float(2 * coeffs[0])
     if start_speed > lim.max_start_speed_mps and not _fell_from_rest(ts, xs, ys, rel, coeffs, start_speed, lim):
         return FallVerdict(False, "arrived_moving"), rel
-    if float(ys.max()) - rel.y_m > lim.max_toss_m:
+    # A climb lasts more than one frame: a single sighting off the path is the blob merged for a
+    # frame with something else (a raindrop's streak, a passing blob), so it is judged on the
+    # median of each sighting and its neighbours.
+    ym = _smooth3(ys) if len(ys) >= 3 else ys
+    if float(ym.max()) - rel.y_m > lim.max_toss_m:
         return FallVerdict(False, "climbs"), rel
-    apex = int(np.argmax(ys))
-    after = ys[apex:]
+    apex = int(np.argmax(ym))
+    after = ym[apex:]
     if float(np.max(after - np.minimum.accumulate(after))) > lim.max_rise_m:
         return FallVerdict(False, "climbs"), rel
     if abs(float(xs[-1]) - rel.x_m) > lim.max_drift_ratio * fall + lim.drift_allowance_m:
@@ -348,7 +352,10 @@ def judge_fall(
         return FallVerdict(False, "powered"), rel
     # Speeds over three sightings: one pixel of jitter at the top floors is already 2-3 m/s.
     k = min(3, len(ts) - 1)
-    drop = np.maximum(rel.y_m - ys[k:], 0.0)
+    # Free fall is from the highest point reached: after a toss, or after the apparent climb of
+    # an object pushed out towards a camera below it, that is above the release.
+    top = np.maximum(np.maximum.accumulate(ym)[k:], rel.y_m)
+    drop = np.maximum(top - ys[k:], 0.0)
     step = np.hypot(xs[k:] - xs[:-k], ys[k:] - ys[:-k]) / np.maximum(ts[k:] - ts[:-k], 1e-3)
     if np.any(step > 1.4 * np.sqrt(2 * G_MPS2 * drop) + lim.max_start_speed_mps):
         return FallVerdict(False, "faster_than_falling"), rel

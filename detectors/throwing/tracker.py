@@ -7,6 +7,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# A track that stays this close (pixels, centroid jitter) to one point for this many sightings
+# (about a quarter second) sits at that place: something held or lying at a window, or a fixed
+# light; a bird, a raindrop or a falling object passing by never stays that long.
+REST_PX = 2.5
+REST_POINTS = 6
+# A new blob taken for a mover's continuation is looked at again after this many sightings: a
+# mover this fast (pixels a frame; a released object needs a good part of a second to get there)
+# that seems to go on at this share of its speed or less is not what the blob is.
+VETO_CHECK_POINTS = 4
+VETO_FAST_PX = 8.0
+VETO_SLOW_SHARE = 0.25
+
 
 @dataclass
 class Track:
@@ -20,12 +32,19 @@ class Track:
     # Born inside and not continuing a mover, only too big (merged with a window frame or a
     # curtain edge as it left the window): eligible once its next blobs are object-sized.
     may_grow: bool = False
+    # Born where it could begin a throw but taken for a mover's continuation (see `parent`):
+    # looked at again once its own motion shows (`Tracker._recheck_veto`).
+    vetoed: bool = False
     misses: int = 0
     alarmed: bool = False
     # The moving track a new one was found to continue at its birth (it is not a new throw
     # but that mover again, split off or re-found): its history is this track's history.
     parent: Track | None = None
     size: float = 0.0  # smoothed blob area in pixels
+    # The latest stretch (first, last point index) of at least `REST_POINTS` sightings in which
+    # the track sat still; None if it never did.
+    rest: tuple[int, int] | None = None
+    _rest_from: int = 0  # index of the point the current still stretch is anchored at
     # Motion per frame from the last three sightings, refreshed on every `add`.
     _v: tuple[float, float] = (0.0, 0.0)
     _a: tuple[float, float] = (0.0, 0.0)
@@ -57,6 +76,11 @@ class Track:
                     min(max((v[1] - v0[1]) / g1, -clip), clip),
                 )
             self._v = v
+            ax, ay = self.xy[self._rest_from]
+            if (x - ax) * (x - ax) + (y - ay) * (y - ay) > REST_PX * REST_PX:
+                self._rest_from = n - 1
+            elif n - self._rest_from >= REST_POINTS:
+                self.rest = (self._rest_from, n - 1)
         self._mover = self._slow = self._travels = None
         vx, vy = self._v
         self._state = (x, y, frame, n, vx, vy, self._a[0], self._a[1], math.hypot(vx, vy), self.size)
@@ -187,6 +211,8 @@ class Tracker:
                 track.add(frame, float(xy[b, 0]), float(xy[b, 1]), int(area[b]))
                 if track.may_grow and len(track.frames) <= 3 and may_start[b]:
                     track.eligible, track.may_grow = True, False
+                if track.vetoed and len(track.frames) == VETO_CHECK_POINTS:
+                    _recheck_veto(track)
                 updated.append(track)
         ended: list[Track] = []
         alive: list[Track] = []
@@ -216,6 +242,7 @@ class Tracker:
                 track.add(frame, float(xy[b_index, 0]), float(xy[b_index, 1]), int(area[b_index]))
                 track.eligible = bool(may_start[b_index]) and not bool(veto[k])
                 track.may_grow = bool(big[k]) and not bool(veto[k])
+                track.vetoed = bool(may_start[b_index]) and bool(veto[k])
                 if nearest[k] >= 0:
                     adopt(track, movers[int(nearest[k])])
                 self.tracks.append(track)
@@ -353,6 +380,26 @@ class Tracker:
         """End every track (end of the video)."""
         ended, self.tracks = self.tracks, []
         return ended
+
+
+def _recheck_veto(track: Track) -> None:
+    """Make a track taken for a fast mover's continuation a track of its own if it is slow.
+
+    A raindrop or a bird crossing the facade at many pixels a frame does not stop dead: a
+    blob born beside its path that then moves at a fraction of its speed is something else,
+    often an object leaving its window as the mover passed it.
+    """
+    track.vetoed = False
+    parent = track.parent
+    if parent is None or len(parent.frames) < 2:
+        return
+    k = min(len(parent.frames), 3)
+    span = max(parent.frames[-1] - parent.frames[-k], 1)
+    fast = math.hypot(parent.xy[-1][0] - parent.xy[-k][0], parent.xy[-1][1] - parent.xy[-k][1]) / span
+    span = max(track.frames[-1] - track.frames[0], 1)
+    own = math.hypot(track.xy[-1][0] - track.xy[0][0], track.xy[-1][1] - track.xy[0][1]) / span
+    if fast >= VETO_FAST_PX and own <= VETO_SLOW_SHARE * fast:
+        track.eligible, track.parent = True, None
 
 
 def adopt(track: Track, parent: Track) -> None:
