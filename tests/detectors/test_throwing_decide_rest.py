@@ -6,19 +6,12 @@ import numpy as np
 import pytest
 
 from detectors.throwing.physics import judge_fall
+from tests.detectors.falls import FPS, FacadePath, sinking_paper
 
-FPS = 25.0
 
-
-def _paper(n_fall: int, sink_mps: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _paper(n_fall: int, sink_mps: float, seed: int) -> FacadePath:
     """Held still for 0.4 s, then let go: reaches a slow sink within 0.2 s, drifts in the wind."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(10 + n_fall) / FPS + 4.0
-    tau = np.maximum(t - t[9], 0.0)
-    speed = sink_mps * (1 - np.exp(-tau / 0.2))
-    y = 20.0 - np.cumsum(speed) / FPS + rng.normal(0, 0.02, len(t))
-    x = 3.0 + 1.2 * tau + rng.normal(0, 0.02, len(t))
-    return t, x, y
+    return sinking_paper((4.0, 3.0, 20.0), 10, n_fall, sink_mps, 0.2, 1.2, 0.0, seed)
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -6,19 +6,12 @@ import numpy as np
 import pytest
 
 from detectors.throwing.physics import judge_fall
+from tests.detectors.falls import FPS, FacadePath, sinking_paper
 
-FPS = 25.0
 
-
-def _thrown_paper(seconds: float, sink_mps: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _thrown_paper(seconds: float, sink_mps: float, seed: int) -> FacadePath:
     """Tossed out of a hand (no rest seen), soon sinking slowly while it drifts and flutters sideways."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * FPS)) / FPS + 3.0
-    tau = t - t[0]
-    speed = sink_mps * (1 - np.exp(-tau / 0.15))
-    y = 22.0 - np.cumsum(speed) / FPS + rng.normal(0, 0.02, len(t))
-    x = 6.0 + 0.9 * tau + 0.15 * np.sin(2 * np.pi * 0.8 * tau) + rng.normal(0, 0.02, len(t))
-    return t, x, y
+    return sinking_paper((3.0, 6.0, 22.0), 0, int(seconds * FPS), sink_mps, 0.15, 0.9, 0.15, seed)
 
 
 def _swinging_cloth(seconds: float, depth_m: float, period_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
