@@ -166,21 +166,23 @@ def main() -> int:
     decoder = f"{threads} decoder thread(s)" if threads else "decoder threads as FFmpeg chooses"
     print(f"OpenCV threads {args.threads}, {args.repeat} run(s) per video, {frames} frames from the source")
     print(f"both measures decode alike: {decoder}")
-    scratch = args.keep or tempfile.mkdtemp(prefix="throwing-bench-h264-")
+    scratch = args.keep or (tempfile.mkdtemp(prefix="throwing-bench-h264-") if args.h264 else "")
     if args.h264 and shutil.which("ffmpeg") is None:
         print("ffmpeg is not on PATH: the H.264 rows are skipped")
     for video in videos:
         facade = facade_for(video)
         copies = h264_copies(video, args.h264, args.gop, scratch) if args.h264 else []
-        for label, path in [(_codec(video), video), *copies]:
+        for label, path in [(None, video), *copies]:
             measure(label, path, facade, args.frames, args.repeat, args.gray, threads)
     return 0
 
 
-def measure(label: str, video: str, facade: Facade, limit: int, repeat: int, gray: bool, threads: int | None) -> None:
-    """Decode-only then decode+detect on `video`, `repeat` times, printed under `label`."""
-    with FrameSource(video) as probe:
-        size = probe.size
+def measure(
+    label: str | None, video: str, facade: Facade, limit: int, repeat: int, gray: bool, threads: int | None
+) -> None:
+    """Decode-only then decode+detect on `video`, `repeat` times, printed under `label` (by
+    default the codec the file reports)."""
+    size, codec, mbps = _probe(video)
     decode_only(video, 50, gray, threads)  # warm the file cache and the decoder
     plain: list[float] = []
     full: list[float] = []
@@ -194,7 +196,7 @@ def measure(label: str, video: str, facade: Facade, limit: int, repeat: int, gra
         full.append(n1 / t1)
         plain_cpu.append(n0 / c0)
         full_cpu.append(n1 / c1)
-    print(f"video {video} {size[0]}x{size[1]}, {label}, {_mbps(video)}, {n1} frames, {found} detection(s)")
+    print(f"video {video} {size}, {label or codec}, {mbps}, {n1} frames, {found} detection(s)")
     print(f"{'':>16}  {'wall':>13}  {'CPU time':>13}")
     print(f"{'decode only':>16}: {_span(plain)}  {_span(plain_cpu)} frames/s")
     print(f"{'decode + detect':>16}: {_span(full)}  {_span(full_cpu)} frames/s")
@@ -207,23 +209,21 @@ def measure(label: str, video: str, facade: Facade, limit: int, repeat: int, gra
 _CODECS = {"FMP4": "MPEG-4 Part 2", "mp4v": "MPEG-4 Part 2", "h264": "H.264", "avc1": "H.264", "hevc": "H.265"}
 
 
-def _codec(video: str) -> str:
-    """The video's codec as OpenCV's FFmpeg backend reports its FourCC, named where known."""
+def _probe(video: str) -> tuple[str, str, str]:
+    """The video's size, its codec (from the FourCC OpenCV's FFmpeg backend reports, named where
+    known) and the whole file's mean bitrate (size over duration), from one opening."""
     capture = cv2.VideoCapture(video)
-    code = int(capture.get(cv2.CAP_PROP_FOURCC))
-    capture.release()
+    try:
+        size = f"{int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))}x{int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))}"
+        code = int(capture.get(cv2.CAP_PROP_FOURCC))
+        frames, fps = capture.get(cv2.CAP_PROP_FRAME_COUNT), capture.get(cv2.CAP_PROP_FPS)
+    finally:
+        capture.release()
     fourcc = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4)).strip()
-    return f"{_CODECS.get(fourcc, 'codec')} ({fourcc or '?'})"
-
-
-def _mbps(video: str) -> str:
-    """The whole file's mean bitrate from its size and duration."""
-    capture = cv2.VideoCapture(video)
-    frames, fps = capture.get(cv2.CAP_PROP_FRAME_COUNT), capture.get(cv2.CAP_PROP_FPS)
-    capture.release()
+    codec = f"{_CODECS.get(fourcc, 'codec')} ({fourcc or '?'})"
     if frames <= 0 or fps <= 0:
-        return "bitrate unknown"
-    return f"{os.path.getsize(video) * 8 / (frames / fps) / 1e6:.1f} Mb/s"
+        return size, codec, "bitrate unknown"
+    return size, codec, f"{os.path.getsize(video) * 8 / (frames / fps) / 1e6:.1f} Mb/s"
 
 
 def _span(values: list[float]) -> str:
