@@ -29,7 +29,8 @@ def _bag(f: int, sink_mps: float) -> tuple[float, float]:
 def _cloth(f: int, depth_m: float, period_s: float) -> tuple[float, float]:
     """A cloth's free end hanging at the window, swinging down `depth_m` and back up once a period from `RELEASED`."""
     phase = max(f - RELEASED, 0) / FPS
-    return image_point(X_M + 0.3 * math.sin(2 * math.pi * phase / period_s), Y_M - depth_m * math.sin(math.pi * phase / period_s) ** 2)
+    swing = math.pi * phase / period_s
+    return image_point(X_M + 0.3 * math.sin(2 * swing), Y_M - depth_m * math.sin(swing) ** 2)
 
 
 @pytest.mark.parametrize("sink_mps", [1.6, 2.0, 2.4])
