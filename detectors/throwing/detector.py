@@ -259,7 +259,7 @@ class ThrowingDetector:
             elif self._chain_eligible(other):
                 # (A slow link to something that came from outside the facade would silence the
                 # new fragment, which its own judgement may show is a throw.)
-                error = slow_link_error(before, after, self._slow_links)
+                error = slow_link_error(before, after, self._slow_links, 1.0 / ppm)
             else:
                 continue
             if error is not None and (best is None or error < best[0]):
@@ -283,7 +283,7 @@ class ThrowingDetector:
             return False
         head, tail = sorted(ys[:3])[1], sorted(ys[-3:])[1]
         if n < SLOW_LINK_POINTS:
-            return tail >= head
+            return tail >= head + 1.0  # (a still light's jitter, the commonest track, stays put)
         # Lower in each third than in the one before (medians, so a flutter does not count).
         a, b, c = (sorted(part)[len(part) // 2] for part in (ys[: n // 3], ys[n // 3 : 2 * n // 3], ys[2 * n // 3 :]))
         return a < b < c

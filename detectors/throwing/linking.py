@@ -102,7 +102,10 @@ class SlowLinkLimits:
     min_sink_mps: float = 0.2  # slower than this it is not known to be sinking at all
     max_sink_mps: float = 4.5  # faster than any light object sinks
     min_sink_sigmas: float = 3.0  # the sink is this many standard errors clear of zero
-    tol_m: float = 0.35  # where a fragment ends or begins is known to a few pixels
+    # Where a fragment ends or begins is known to a few pixels: an object sinking steadily does
+    # not hop farther across a short gap (a blob that does is something else found nearby).
+    tol_px: float = 3.0
+    min_tol_m: float = 0.1
     change_mps: float = 0.4  # how much the sink may change over the gap (a gust, a flutter)
     side_speed_mps: float = 1.5  # sideways drift a light object may pick up during the gap
     max_climb_mps: float = 1.0  # the new fragment may seem to climb this fast (coarse-pixel jitter)
@@ -125,12 +128,14 @@ def slow_link_error(
     before: tuple[np.ndarray, np.ndarray, np.ndarray],
     after: tuple[np.ndarray, np.ndarray, np.ndarray],
     limits: SlowLinkLimits | None = None,
+    m_per_px: float = 0.0,
 ) -> float | None:
     """How well fragment `after` continues the slow, steady sink of fragment `before` (0 = exactly), or None.
 
-    Fragments are (t_s, x_m, y_m) with y up. `before` must have been seen sinking steadily at a
-    light object's speed for longer than the gap lasts, and `after` must begin where that sink
-    and drift, carried on through the gap, puts the object.
+    Fragments are (t_s, x_m, y_m) with y up; `m_per_px` is the size of a pixel where `after`
+    begins. `before` must have been seen sinking steadily at a light object's speed for longer
+    than the gap lasts, and `after` must begin where that sink and drift, carried on through the
+    gap, puts the object.
     """
     lim = limits or SlowLinkLimits()
     t0, x0, y0 = before
@@ -162,8 +167,9 @@ def slow_link_error(
     span = start_t - float(ts[-1])
     dy = abs(start_y - (end_y + vy * span))
     dx = abs(start_x - (end_x + vx * span))
-    tol_y = lim.tol_m + lim.change_mps * span
-    tol_x = lim.tol_m + lim.side_speed_mps * span
+    tol = max(lim.tol_px * m_per_px, lim.min_tol_m)
+    tol_y = tol + lim.change_mps * span
+    tol_x = tol + lim.side_speed_mps * span
     if dy > tol_y or dx > tol_x:
         return None
     return float(dy / tol_y + dx / tol_x)

@@ -55,6 +55,9 @@ def test_swinging_cloth_lost_for_the_same_moments_is_no_throw(lost_from: int, pe
     assert run_scene(lambda f: [] if f in lost or f < SHOWN else [_cloth(f, 0.75, period_s)], 300) == []
 
 
+PX = 0.12  # metres a pixel, near the top of a tall facade
+
+
 def _fragment(t0: float, n: int, y0: float, vy: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """n sightings from t0 at 25 frames/s sinking at vy m/s from y0, with 3 cm of noise."""
     rng = np.random.default_rng(seed)
@@ -69,12 +72,14 @@ def test_slow_sink_carried_over_a_gap_links_only_where_it_lands(seed: int) -> No
     t1 = float(before[0][-1]) + gap
     y_end = 30.0 - 0.9 * float(before[0][-1] - before[0][0])
     landed = y_end - 0.9 * gap
-    assert slow_link_error(before, _fragment(t1, 8, landed, -0.9, seed + 10)) is not None
+    assert slow_link_error(before, _fragment(t1, 8, landed, -0.9, seed + 10), m_per_px=PX) is not None
     # Found back up where it was lost (a swing that came back), or far below: something else.
-    assert slow_link_error(before, _fragment(t1, 8, y_end + 0.5, -0.9, seed + 10)) is None
-    assert slow_link_error(before, _fragment(t1, 8, landed - 1.0, -0.9, seed + 10)) is None
+    assert slow_link_error(before, _fragment(t1, 8, y_end + 0.5, -0.9, seed + 10), m_per_px=PX) is None
+    # Lower in the image a pixel is smaller: a hop of 0.4 m (10 pixels) there is onto something else.
+    assert slow_link_error(before, _fragment(t1, 8, landed - 0.4, -0.9, seed + 10), m_per_px=0.04) is None
+    assert slow_link_error(before, _fragment(t1, 8, landed - 1.0, -0.9, seed + 10), m_per_px=PX) is None
     # Climbing after the gap: a cloth's upswing.
-    assert slow_link_error(before, _fragment(t1, 8, landed, 1.5, seed + 10)) is None
+    assert slow_link_error(before, _fragment(t1, 8, landed, 1.5, seed + 10), m_per_px=PX) is None
 
 
 def test_a_gap_longer_than_the_sink_seen_before_it_is_not_bridged() -> None:
@@ -84,8 +89,8 @@ def test_a_gap_longer_than_the_sink_seen_before_it_is_not_bridged() -> None:
     gap = 0.5
     t1 = float(before[0][-1]) + gap
     landed = 30.0 - 0.9 * (float(before[0][-1]) + gap)
-    assert slow_link_error(before, _fragment(t1, 8, landed, -0.9, 1)) is None
+    assert slow_link_error(before, _fragment(t1, 8, landed, -0.9, 1), m_per_px=PX) is None
     longer = _fragment(0.0, 16, 30.0, -0.9, 0)  # 0.6 s
     t1 = float(longer[0][-1]) + gap
     landed = 30.0 - 0.9 * (float(longer[0][-1]) + gap)
-    assert slow_link_error(longer, _fragment(t1, 8, landed, -0.9, 1)) is not None
+    assert slow_link_error(longer, _fragment(t1, 8, landed, -0.9, 1), m_per_px=PX) is not None
