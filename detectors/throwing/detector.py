@@ -252,19 +252,36 @@ class ThrowingDetector:
                 x0, y0 = other.xy[end]
                 if abs(x1 - x0) > reach_x or not -reach_up <= y1 - y0 <= reach_down:
                     continue
+            # (A slow link to something that came from outside the facade would silence the new
+            # fragment, which its own judgement may show is a throw.)
+            if not fast and not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):
+                continue
             after = after if after is not None else self._metric((track, ALL))
             before = self._metric_before(other, f0)
             if fast:
                 error = link_error(before, after, self._links)
-            elif self._chain_eligible(other):
-                # (A slow link to something that came from outside the facade would silence the
-                # new fragment, which its own judgement may show is a throw.)
-                error = slow_link_error(before, after, self._slow_links, 1.0 / ppm)
             else:
-                continue
+                error = slow_link_error(before, after, self._slow_links, 1.0 / ppm)
             if error is not None and (best is None or error < best[0]):
                 best = (error, (other, f0))
         return None if best is None else best[1]
+
+    def _sank_long_enough(self, track: Track, f0: int) -> bool:
+        """`slow_link_error`'s tests on frames alone (no metres yet): the track's part before f0 has
+        the sightings its sink is measured on, and was seen for longer than the gap after it."""
+        lim = self._slow_links
+        end = bisect_left(track.frames, f0) - 1
+        if end < 0:
+            return False
+        t_end = track.frames[end] / self.fps
+        if f0 / self.fps - t_end > lim.max_gap_s:
+            return False
+        first = end
+        while first > 0 and track.frames[first - 1] / self.fps >= t_end - lim.fit_s:
+            first -= 1
+        if end - first + 1 < lim.min_fit_points:
+            return False
+        return f0 / self.fps - t_end <= t_end - track.frames[first] / self.fps
 
     def _chain_eligible(self, track: Track) -> bool:
         """Whether the earliest fragment of the fall `track` belongs to may start a throw."""
