@@ -20,7 +20,7 @@ import numpy as np
 from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
 from detectors.throwing.geometry import FacadeGeometry
-from detectors.throwing.linking import LinkLimits, link_error
+from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_error, slow_link_error
 from detectors.throwing.physics import FallLimits, judge_fall
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
 from ingest.registry import Facade
@@ -44,6 +44,9 @@ MAX_BEFORE_S = 2.5  # an earlier fragment is this short: a fall, or an object he
 MAX_CHAIN = 6  # fragments of one fall linked together (each gap is short, so a fall has few)
 LINK_AFTER_POINTS = 3  # a fragment is linked to the one before it once its direction is known
 TRIM_POINTS = 3  # a track may have picked up this many stray blobs before the object appeared
+# A light object found again sinks a pixel a frame or less: its direction shows only after a
+# while, so a fragment not yet linked is looked at once more with this many sightings.
+SLOW_LINK_POINTS = 12
 
 
 ALL = 2**62  # a fragment's end frame when all of it counts
@@ -96,6 +99,7 @@ class ThrowingDetector:
         self._alarmed: dict[int, Chain] = {}  # alarmed track id -> its chain of fragments
         self._light: dict[int, Chain] = {}  # the alarmed light objects (they drift for long)
         self._links = LinkLimits()
+        self._slow_links = SlowLinkLimits()
         self._recent: dict[int, Track] = {}  # tracks of a few points seen lately: earlier fragments
         self._link: dict[int, Fragment | None] = {}  # track id -> the fragment it continues
         self._ends: tuple[list[Track], np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -191,9 +195,10 @@ class ThrowingDetector:
         """The fragments of the fall `track` belongs to, the earliest first, `track` last."""
         chain: Chain = [(track, ALL)]
         link = self._link.get(track.id, None)
-        if track.id not in self._link or (link is None and len(track.frames) == self._limits.min_points):
-            # Looked for when the fragment's direction shows, and once more when its speed does;
-            # later it is judged as what it is.
+        n = len(track.frames)
+        if track.id not in self._link or (link is None and n in (self._limits.min_points, SLOW_LINK_POINTS)):
+            # Looked for when the fragment's direction shows, and again when its speed does (a
+            # slow one's, later); after that it is judged as what it is.
             link = self._find_earlier(track)
             self._link[track.id] = link
         while link is not None and len(chain) < MAX_CHAIN:
@@ -213,7 +218,12 @@ class ThrowingDetector:
         # Only a fragment going steadily down can continue a fall; one that hops between
         # still blobs (lights, curtains) now and then is clutter, not an object found again.
         ys = [y for _, y in track.xy]
-        if ys[-1] - ys[0] < 2.0 * (len(ys) - 1) or any(b - a < 0.5 for a, b in zip(ys, ys[1:], strict=False)):
+        fast = len(ys) <= self._limits.min_points and ys[-1] - ys[0] >= 2.0 * (len(ys) - 1)
+        fast = fast and all(b - a >= 0.5 for a, b in zip(ys, ys[1:], strict=False))
+        # A light object found again sinks a pixel a frame or less, within a pixel's jitter: it
+        # may continue a fragment seen sinking steadily before it (`slow_link_error`) if it is
+        # not going up, and once it has as many sightings as the slow look needs, going down.
+        if not fast and not self._may_sink_slowly(ys):
             return None
         horizon = f0 - self._links.max_gap_s * self.fps
         x1, y1 = track.xy[0]
@@ -242,11 +252,58 @@ class ThrowingDetector:
                 x0, y0 = other.xy[end]
                 if abs(x1 - x0) > reach_x or not -reach_up <= y1 - y0 <= reach_down:
                     continue
+            # (A slow link to something that came from outside the facade would silence the new
+            # fragment, which its own judgement may show is a throw.)
+            if not fast and not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):
+                continue
             after = after if after is not None else self._metric((track, ALL))
-            error = link_error(self._metric_before(other, f0), after, self._links)
+            before = self._metric_before(other, f0)
+            if fast:
+                error = link_error(before, after, self._links)
+            else:
+                error = slow_link_error(before, after, self._slow_links, 1.0 / ppm)
             if error is not None and (best is None or error < best[0]):
                 best = (error, (other, f0))
         return None if best is None else best[1]
+
+    def _sank_long_enough(self, track: Track, f0: int) -> bool:
+        """`slow_link_error`'s tests on frames alone (no metres yet): the track's part before f0 has
+        the sightings its sink is measured on, and was seen for longer than the gap after it."""
+        lim = self._slow_links
+        end = bisect_left(track.frames, f0) - 1
+        if end < 0:
+            return False
+        t_end = track.frames[end] / self.fps
+        if f0 / self.fps - t_end > lim.max_gap_s:
+            return False
+        first = end
+        while first > 0 and track.frames[first - 1] / self.fps >= t_end - lim.fit_s:
+            first -= 1
+        if end - first + 1 < lim.min_fit_points:
+            return False
+        return f0 / self.fps - t_end <= t_end - track.frames[first] / self.fps
+
+    def _chain_eligible(self, track: Track) -> bool:
+        """Whether the earliest fragment of the fall `track` belongs to may start a throw."""
+        head: Track = track
+        for _ in range(MAX_CHAIN):
+            link = self._link.get(head.id)
+            if link is None:
+                break
+            head = link[0]
+        return head.eligible
+
+    def _may_sink_slowly(self, ys: list[float]) -> bool:
+        """Whether a fragment's image rows (down is +) may be a light object's slow sink."""
+        n = len(ys)
+        if n < self._limits.min_points:
+            return False
+        head, tail = sorted(ys[:3])[1], sorted(ys[-3:])[1]
+        if n < SLOW_LINK_POINTS:
+            return tail >= head + 1.0  # (a still light's jitter, the commonest track, stays put)
+        # Lower in each third than in the one before (medians, so a flutter does not count).
+        a, b, c = (sorted(part)[len(part) // 2] for part in (ys[: n // 3], ys[n // 3 : 2 * n // 3], ys[2 * n // 3 :]))
+        return a < b < c
 
     def _metric_before(self, track: Track, f0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A track's points before frame f0 in facade metres; whole tracks are converted once a frame."""

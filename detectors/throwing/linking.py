@@ -84,3 +84,92 @@ def link_error(
         return None
     mid = 0.5 * (top + bottom)
     return float(abs(start_y - mid) / max(top - mid, 1e-6) + side / side_tol)
+
+
+@dataclass(frozen=True)
+class SlowLinkLimits:
+    """How a light object's slow sink carries over a short loss (metres and seconds).
+
+    A bag or a sheet of paper soon sinks at its terminal speed and keeps it: where it was lost,
+    moved on by the sink and drift it showed before, is where it is found again. A cloth or a
+    curtain sinks only for half its swing and then turns back up; coming back to the same
+    phase takes it a whole period, twice as long as the downswing seen.
+    """
+
+    max_gap_s: float = 0.8
+    fit_s: float = 0.6  # the earlier fragment's sink is measured over its last this long ...
+    min_fit_points: int = 8  # ... from this many sightings at least
+    min_sink_mps: float = 0.2  # slower than this it is not known to be sinking at all
+    max_sink_mps: float = 4.5  # faster than any light object sinks
+    min_sink_sigmas: float = 3.0  # the sink is this many standard errors clear of zero
+    # Where a fragment ends or begins is known to a few pixels: an object sinking steadily does
+    # not hop farther across a short gap (a blob that does is something else found nearby).
+    tol_px: float = 3.0
+    min_tol_m: float = 0.1
+    change_mps: float = 0.4  # how much the sink may change over the gap (a gust, a flutter)
+    side_speed_mps: float = 1.5  # sideways drift a light object may pick up during the gap
+    max_climb_mps: float = 1.0  # the new fragment may seem to climb this fast (coarse-pixel jitter)
+
+
+def _line(t: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
+    """Slope, value at t[-1], and the slope's standard error of a least-squares line."""
+    tc = t - float(t.mean())
+    sxx = float(tc @ tc)
+    if sxx <= 0:
+        return 0.0, float(v[-1]), float("inf")
+    slope = float(tc @ (v - float(v.mean()))) / sxx
+    fit = float(v.mean()) + slope * tc
+    resid = v - fit
+    var = float(resid @ resid) / max(len(t) - 2, 1)
+    return slope, float(fit[-1]), float(np.sqrt(var / sxx))
+
+
+def slow_link_error(
+    before: tuple[np.ndarray, np.ndarray, np.ndarray],
+    after: tuple[np.ndarray, np.ndarray, np.ndarray],
+    limits: SlowLinkLimits | None = None,
+    m_per_px: float = 0.0,
+) -> float | None:
+    """How well fragment `after` continues the slow, steady sink of fragment `before` (0 = exactly), or None.
+
+    Fragments are (t_s, x_m, y_m) with y up; `m_per_px` is the size of a pixel where `after`
+    begins. `before` must have been seen sinking steadily at a light object's speed for longer
+    than the gap lasts, and `after` must begin where that sink and drift, carried on through the
+    gap, puts the object.
+    """
+    lim = limits or SlowLinkLimits()
+    t0, x0, y0 = before
+    t1, x1, y1 = after
+    gap = float(t1[0]) - float(t0[-1])
+    if gap <= 0 or gap > lim.max_gap_s:
+        return None
+    last = t0 >= float(t0[-1]) - lim.fit_s
+    if int(np.count_nonzero(last)) < lim.min_fit_points:
+        return None
+    ts = t0[last]
+    vy, end_y, err_y = _line(ts, y0[last])
+    if not lim.min_sink_mps <= -vy <= lim.max_sink_mps or -vy < lim.min_sink_sigmas * err_y:
+        return None
+    # A swing turning back and coming down again needs twice its downswing; a gap longer than
+    # the sink seen is left to the new fragment alone.
+    sinking = float(ts[-1] - ts[0])
+    if gap > sinking:
+        return None
+    vx, end_x, _ = _line(ts, x0[last])
+    # The new fragment's start from its first sightings' median (a single point may be off by a
+    # pixel), and its own trend: not climbing beyond what jitter shows over a few frames.
+    k = min(len(t1), 3)
+    start_t = float(np.median(t1[:k]))
+    start_x, start_y = float(np.median(x1[:k])), float(np.median(y1[:k]))
+    wy, _, _ = _line(t1, y1)
+    if wy > lim.max_climb_mps or -wy > lim.max_sink_mps:
+        return None
+    span = start_t - float(ts[-1])
+    dy = abs(start_y - (end_y + vy * span))
+    dx = abs(start_x - (end_x + vx * span))
+    tol = max(lim.tol_px * m_per_px, lim.min_tol_m)
+    tol_y = tol + lim.change_mps * span
+    tol_x = tol + lim.side_speed_mps * span
+    if dy > tol_y or dx > tol_x:
+        return None
+    return float(dy / tol_y + dx / tol_x)
