@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import chain
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ REST_POINTS = 6
 VETO_CHECK_POINTS = 4
 VETO_FAST_PX = 8.0
 VETO_SLOW_SHARE = 0.25
+STATE_WIDTH = 10  # values in `Track._state`
 
 
 @dataclass
@@ -51,57 +53,53 @@ class Track:
     # What the tracker reads of every track on every frame, refreshed on every `add`:
     # (x, y, frame, points, vx, vy, ax, ay, speed, size), and the answers of `is_mover` and
     # of the slow-drift test of `memory` (None: not worked out since the last `add`).
-    _state: tuple[float, ...] = (0.0,) * 10
+    _state: tuple[float, ...] = (0.0,) * STATE_WIDTH
     _mover: bool | None = None
     _slow: bool | None = None
     _travels: bool | None = None
 
     def add(self, frame: int, x: float, y: float, area: int) -> None:
         """Append an observation."""
-        self.frames.append(frame)
-        self.xy.append((x, y))
+        # Runs for every blob of every frame (hundreds at night): locals, and the arithmetic in
+        # the order it always had, so that the same points give the same bits.
+        frames, xy = self.frames, self.xy
+        frames.append(frame)
+        xy.append((x, y))
         self.area.append(area)
         self.misses = 0
-        self.size = 0.7 * self.size + 0.3 * area if len(self.frames) > 1 else float(area)
-        n = len(self.frames)
-        if n >= 2:
-            g1 = max(self.frames[-1] - self.frames[-2], 1)
-            v = ((x - self.xy[-2][0]) / g1, (y - self.xy[-2][1]) / g1)
-            if n >= 3:
-                g0 = max(self.frames[-2] - self.frames[-3], 1)
-                v0 = ((self.xy[-2][0] - self.xy[-3][0]) / g0, (self.xy[-2][1] - self.xy[-3][1]) / g0)
-                clip = 3.0  # px/frame²: more is a mismatch, not gravity
-                self._a = (
-                    min(max((v[0] - v0[0]) / g1, -clip), clip),
-                    min(max((v[1] - v0[1]) / g1, -clip), clip),
-                )
-            self._v = v
-            ax, ay = self.xy[self._rest_from]
-            if (x - ax) * (x - ax) + (y - ay) * (y - ay) > REST_PX * REST_PX:
-                self._rest_from = n - 1
-            elif n - self._rest_from >= REST_POINTS:
-                self.rest = (self._rest_from, n - 1)
+        n = len(frames)
+        if n == 1:
+            self.size = float(area)
+            self._mover = self._slow = self._travels = None
+            self._state = (x, y, frame, 1, 0.0, 0.0, 0.0, 0.0, 0.0, self.size)
+            return
+        self.size = 0.7 * self.size + 0.3 * area
+        f1 = frames[-2]
+        x1, y1 = xy[-2]
+        g1 = max(frame - f1, 1)
+        vx, vy = (x - x1) / g1, (y - y1) / g1
+        if n >= 3:
+            x0, y0 = xy[-3]
+            g0 = max(f1 - frames[-3], 1)
+            clip = 3.0  # px/frame²: more is a mismatch, not gravity
+            self._a = (
+                min(max((vx - (x1 - x0) / g0) / g1, -clip), clip),
+                min(max((vy - (y1 - y0) / g0) / g1, -clip), clip),
+            )
+        self._v = (vx, vy)
+        ax, ay = xy[self._rest_from]
+        if (x - ax) * (x - ax) + (y - ay) * (y - ay) > REST_PX * REST_PX:
+            self._rest_from = n - 1
+        elif n - self._rest_from >= REST_POINTS:
+            self.rest = (self._rest_from, n - 1)
         self._mover = self._slow = self._travels = None
-        vx, vy = self._v
-        self._state = (x, y, frame, n, vx, vy, self._a[0], self._a[1], math.hypot(vx, vy), self.size)
+        a = self._a
+        self._state = (x, y, frame, n, vx, vy, a[0], a[1], math.hypot(vx, vy), self.size)
 
     def predict(self, frame: int) -> tuple[float, float, float]:
-        """Predicted (x, y) at `frame` and the gate radius around it, in pixels."""
-        x, y = self.xy[-1]
-        gap = frame - self.frames[-1]
-        if len(self.frames) == 1:
-            return x, y, 6.0 + 3.0 * gap
-        vx, vy = self._v
-        ax, ay = self._a
-        px = x + vx * gap + 0.5 * ax * gap * gap
-        py = y + vy * gap + 0.5 * ay * gap * gap
-        # Something that has sat still for long (a light, clutter) gets a tight gate, so it
-        # does not snatch the blob of an object passing close by; and the gate does not widen
-        # while it is unseen: a light or a sill blob that fades comes back where it was, and a
-        # blob found farther off after the gap is something else (an object leaving it).
-        if len(self.frames) >= 10 and abs(vx) + abs(vy) < 0.5:
-            return px, py, 3.0 + 0.35 * math.hypot(vx, vy) * gap + 1.5
-        return px, py, 5.0 + 0.35 * math.hypot(vx, vy) * gap + 1.5 * gap
+        """Predicted (x, y) at `frame` and the gate radius around it, in pixels (see `_predict`)."""
+        x, y, gate = _predict(np.array([self._state]), frame)[0].tolist()
+        return x, y, gate
 
     def drift(self, frame: int) -> tuple[float, float]:
         """Where the track would be at `frame` at its average speed over the last few sightings."""
@@ -198,22 +196,26 @@ class Tracker:
         matched: set[int] = set()
         updated: list[Track] = []
         if self.tracks and len(xy):
-            state = np.array([t._state for t in self.tracks])
+            state = _states(self.tracks)
             ti, bi, ratio = self._pairs(frame, state, xy, area)
-            # Nearest first; equal ratios in (track, blob) order.
-            for k in np.lexsort((bi, ti, ratio)):
-                t, b = int(ti[k]), int(bi[k])
-                if t in matched or used[b]:
+            # Nearest first; equal ratios in (track, blob) order. Plain Python values in the
+            # loop: it runs once per candidate pair, hundreds a frame at night.
+            order = np.lexsort((bi, ti, ratio))
+            xs, ys, sizes, starts = xy[:, 0].tolist(), xy[:, 1].tolist(), area.tolist(), may_start.tolist()
+            taken: set[int] = set()
+            for t, b in zip(ti[order].tolist(), bi[order].tolist(), strict=True):
+                if t in matched or b in taken:
                     continue
                 matched.add(t)
-                used[b] = True
+                taken.add(b)
                 track = self.tracks[t]
-                track.add(frame, float(xy[b, 0]), float(xy[b, 1]), int(area[b]))
-                if track.may_grow and len(track.frames) <= 3 and may_start[b]:
+                track.add(frame, xs[b], ys[b], int(sizes[b]))
+                if track.may_grow and len(track.frames) <= 3 and starts[b]:
                     track.eligible, track.may_grow = True, False
                 if track.vetoed and len(track.frames) == VETO_CHECK_POINTS:
                     _recheck_veto(track)
                 updated.append(track)
+            used[list(taken)] = True
         ended: list[Track] = []
         alive: list[Track] = []
         for t, track in enumerate(self.tracks):
@@ -411,13 +413,23 @@ def adopt(track: Track, parent: Track) -> None:
         parent.parent.parent = None
 
 
+def _states(tracks: list[Track]) -> np.ndarray:
+    """The `_state` rows of tracks as one (N, STATE_WIDTH) array: `np.array` of them, built faster."""
+    flat = np.fromiter(chain.from_iterable([t._state for t in tracks]), np.float64, STATE_WIDTH * len(tracks))
+    return flat.reshape(len(tracks), STATE_WIDTH)
+
+
 def _predict(state: np.ndarray, frame: int) -> np.ndarray:
-    """`Track.predict` for many tracks at once, from their `_state` rows: (N, 3) of x, y, gate."""
+    """Predicted places of tracks at `frame` from their `_state` rows: (N, 3) of x, y, gate radius."""
     x, y, last, n, vx, vy, ax, ay, speed = state[:, :9].T
     gap = frame - last
-    # Written in the order `Track.predict` computes, so that both give the same bits.
     px = x + vx * gap + 0.5 * ax * gap * gap
     py = y + vy * gap + 0.5 * ay * gap * gap
+    # Something that has sat still for long (a light, clutter) gets a tight gate, so it does
+    # not snatch the blob of an object passing close by; and the gate does not widen while it
+    # is unseen: a light or a sill blob that fades comes back where it was, and a blob found
+    # farther off after the gap is something else (an object leaving it). A track seen once
+    # has no motion yet: a round gate that widens with the gap.
     still = (n >= 10) & (np.abs(vx) + np.abs(vy) < 0.5)
     gate = np.where(still, 3.0 + 0.35 * speed * gap + 1.5, 5.0 + 0.35 * speed * gap + 1.5 * gap)
     once = n == 1
