@@ -19,7 +19,7 @@ import numpy as np
 
 from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
-from detectors.throwing.geometry import FacadeGeometry
+from detectors.throwing.geometry import FacadeGeometry, MetricPath
 from detectors.throwing.linking import LinkLimits, link_error
 from detectors.throwing.physics import FallLimits, judge_fall
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
@@ -99,7 +99,7 @@ class ThrowingDetector:
         self._recent: dict[int, Track] = {}  # tracks of a few points seen lately: earlier fragments
         self._link: dict[int, Fragment | None] = {}  # track id -> the fragment it continues
         self._ends: tuple[list[Track], np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._metric_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._metric_cache: dict[int, MetricPath] = {}  # track id -> its points in metres so far
         self._first_frame = -1
         self._fall_screen_px: list[float] = []
         self._warmup_frames = int(WARMUP_S * self.fps)
@@ -154,7 +154,6 @@ class ThrowingDetector:
         if len(self._alarmed) > 32:
             self._forget_old_alarms(frame_index)
         self._ends = None
-        self._metric_cache.clear()
         for track in updated:
             if track.alarmed or len(track.frames) < LINK_AFTER_POINTS:
                 continue
@@ -186,6 +185,9 @@ class ThrowingDetector:
                 self._recent[track.id] = track
         if frame_index % 25 == 0:
             self._forget_fragments(frame_index)
+            # Only fragments (and tracks being linked, fragments themselves) are converted.
+            for key in [k for k in self._metric_cache if k not in self._recent]:
+                del self._metric_cache[key]
 
     def _chain(self, track: Track) -> Chain:
         """The fragments of the fall `track` belongs to, the earliest first, `track` last."""
@@ -249,11 +251,8 @@ class ThrowingDetector:
         return None if best is None else best[1]
 
     def _metric_before(self, track: Track, f0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A track's points before frame f0 in facade metres; whole tracks are converted once a frame."""
-        whole = self._metric_cache.get(track.id)
-        if whole is None:
-            whole = self._metric((track, ALL))
-            self._metric_cache[track.id] = whole
+        """A track's points before frame f0 in facade metres (each point converted once, see `_metric`)."""
+        whole = self._metric((track, ALL))
         n = bisect_left(track.frames, f0)
         return whole[0][:n], whole[1][:n], whole[2][:n]
 
@@ -269,6 +268,13 @@ class ThrowingDetector:
 
     def _metric(self, fragment: Fragment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         assert self.geometry is not None
+        track, upto = fragment
+        if upto >= ALL:
+            # The same tracks are asked for on every frame, one point longer each time.
+            path = self._metric_cache.get(track.id)
+            if path is None:
+                path = self._metric_cache[track.id] = MetricPath()
+            return path.upto(self.geometry, track.frames, track.xy, self.fps)
         frames, xy = _points([fragment])
         m = self.geometry.to_metric(np.asarray(xy).reshape(-1, 2))
         return np.asarray(frames, dtype=np.float64) / self.fps, m[:, 0], m[:, 1]
