@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -238,15 +238,18 @@ class Tracker:
             big = too_big[fresh] if too_big is not None else np.zeros(len(fresh), dtype=bool)
             movers, nearest = self._continues_mover(frame, xy[fresh])
             veto = (nearest >= 0) & (may_start[fresh] | big)
-            for k, b_index in enumerate(fresh.tolist()):
+            pts, sizes = xy[fresh].tolist(), area[fresh].tolist()
+            starts, grows = may_start[fresh].astype(bool).tolist(), big.astype(bool).tolist()
+            flags = zip(starts, grows, veto.tolist(), nearest.tolist(), strict=True)
+            for (x, y), size, (start, grow, vetoed, near) in zip(pts, sizes, flags, strict=True):
                 track = Track(id=self._next_id)
                 self._next_id += 1
-                track.add(frame, float(xy[b_index, 0]), float(xy[b_index, 1]), int(area[b_index]))
-                track.eligible = bool(may_start[b_index]) and not bool(veto[k])
-                track.may_grow = bool(big[k]) and not bool(veto[k])
-                track.vetoed = bool(may_start[b_index]) and bool(veto[k])
-                if nearest[k] >= 0:
-                    adopt(track, movers[int(nearest[k])])
+                track.add(frame, x, y, int(size))
+                track.eligible = start and not vetoed
+                track.may_grow = grow and not vetoed
+                track.vetoed = start and vetoed
+                if near >= 0:
+                    adopt(track, movers[near])
                 self.tracks.append(track)
         self._prev = (frame, xy)
         return updated, ended
