@@ -218,6 +218,7 @@ class Tracker:
             used[list(taken)] = True
         ended: list[Track] = []
         alive: list[Track] = []
+        movers: list[Track] = []  # the alive movers, looked up once (hundreds of tracks at night)
         for t, track in enumerate(self.tracks):
             if t not in matched:
                 track.misses += 1
@@ -229,14 +230,19 @@ class Tracker:
                     self._lost.append((frame, track))
             else:
                 alive.append(track)
+                if track.is_mover():
+                    movers.append(track)
         self.tracks = alive
         self._lost = [(f, t) for f, t in self._lost if frame - t.frames[-1] <= t.memory(self.params)]
         fresh = np.nonzero(~used)[0]
         if len(fresh):
-            fresh = self._revive(frame, xy, area, fresh, updated)
+            fresh = self._revive(frame, xy, area, fresh, updated, [t for t in movers if t.frames[-1] != frame])
         if len(fresh):
             big = too_big[fresh] if too_big is not None else np.zeros(len(fresh), dtype=bool)
-            movers, nearest = self._continues_mover(frame, xy[fresh])
+            # Only the revived tracks (alive movers, or lost ones now appended) have new points.
+            revived = self.tracks[len(alive) :]
+            movers = [t for t in movers if t.is_mover()] + [t for t in revived if t.is_mover()]
+            movers, nearest = self._continues_mover(frame, xy[fresh], movers)
             veto = (nearest >= 0) & (may_start[fresh] | big)
             pts, sizes = xy[fresh].tolist(), area[fresh].tolist()
             starts, grows = may_start[fresh].astype(bool).tolist(), big.astype(bool).tolist()
@@ -255,16 +261,23 @@ class Tracker:
         return updated, ended
 
     def _revive(
-        self, frame: int, xy: np.ndarray, area: np.ndarray, fresh: np.ndarray, updated: list[Track]
+        self,
+        frame: int,
+        xy: np.ndarray,
+        area: np.ndarray,
+        fresh: np.ndarray,
+        updated: list[Track],
+        coasting: list[Track],
     ) -> np.ndarray:
         """Give unmatched blobs back to moving tracks lost a moment ago; returns the blobs left.
 
         A falling object crossing dark glass or a lit window vanishes for a few frames and
         reappears farther along than its coasting prediction: it stays the same track.
+        `coasting`: the alive movers not seen this frame, in the tracker's order.
         """
         lost = [(f, t) for f, t in self._lost if frame - t.frames[-1] <= t.memory(self.params)]
         # Movers still coasting (missed this frame) may have outrun their own prediction.
-        lost += [(frame, t) for t in self.tracks if t.frames[-1] != frame and t.is_mover()]
+        lost += [(frame, t) for t in coasting]
         if not lost:
             return fresh
         pred = np.array([t.drift(frame) for _, t in lost])
@@ -364,12 +377,12 @@ class Tracker:
         ratio[dy < -4.0] = np.inf
         return ratio
 
-    def _continues_mover(self, frame: int, xy: np.ndarray) -> tuple[list[Track], np.ndarray]:
-        """The movers (lost or alive) and, per new blob, the index of the one it continues or
-        split off (the nearest to its expected place), or -1."""
+    def _continues_mover(self, frame: int, xy: np.ndarray, alive: list[Track]) -> tuple[list[Track], np.ndarray]:
+        """The movers (lost, or `alive`: the alive ones in the tracker's order) and, per new blob,
+        the index of the one it continues or split off (the nearest to its expected place), or -1."""
         # Alive movers count even when matched this frame: a tumbling bag or sheet of paper
         # breaks into two blobs, and the second one is not a new throw.
-        movers = [t for _, t in self._lost] + [t for t in self.tracks if t.is_mover()]
+        movers = [t for _, t in self._lost] + alive
         movers = [t for t in movers if frame - t.frames[-1] <= t.memory(self.params) and t.travels()]
         if not movers:
             return movers, np.full(len(xy), -1, dtype=np.int64)
