@@ -20,6 +20,10 @@ VETO_CHECK_POINTS = 4
 VETO_FAST_PX = 8.0
 VETO_SLOW_SHARE = 0.25
 STATE_WIDTH = 10  # values in `Track._state`
+# A young track's fall gate (see `Tracker._fall_gate`): this wide to either side at its own row,
+# and wider by this share of how far down the blob is.
+FALL_SIDE_PX = 8.0
+FALL_SIDE_WIDENING = 0.3
 
 
 @dataclass
@@ -287,6 +291,7 @@ class Tracker:
         radius = np.minimum(8.0 + 3.0 * gaps, self.params.veto_radius_px)[:, None]
         taken = np.zeros(len(fresh), dtype=bool)
         revived: set[int] = set()
+        present: set[int] | None = None  # ids of the tracks alive, once something is revived
         li, bi = np.nonzero(d <= radius)
         for k in np.argsort(d[li, bi], kind="stable"):
             i, j = int(li[k]), int(bi[k])
@@ -297,8 +302,11 @@ class Tracker:
             track = lost[i][1]
             b = int(fresh[j])
             track.add(frame, float(xy[b, 0]), float(xy[b, 1]), int(area[b]))
-            if not any(t is track for t in self.tracks):
+            if present is None:
+                present = {id(t) for t in self.tracks}
+            if id(track) not in present:
                 self.tracks.append(track)
+                present.add(id(track))
             updated.append(track)
         if revived:
             back = {id(lost[i][1]) for i in revived}
@@ -321,6 +329,12 @@ class Tracker:
         up = np.where(young, np.maximum(radius, 4.0), radius) + 1e-6
         down = np.where(young, np.maximum(radius, self.params.max_first_step_px), radius) + 1e-6
         ti, bi = _band_pairs(pred[:, 1], up, down, xy[:, 1])
+        # Nor to the side beyond the radius, or the fall gate's width at its reach down (with a
+        # hair to spare for rounding): most pairs of a young track's tall band go here.
+        reach = FALL_SIDE_PX + FALL_SIDE_WIDENING * self.params.max_first_step_px
+        side = np.where(young, np.maximum(radius, reach), radius) * 1.001 + 1e-6
+        near = np.abs(xy[bi, 0] - pred[ti, 0]) <= side[ti]
+        ti, bi = ti[near], bi[near]
         p, b = pred[ti], xy[bi]
         ratio = np.hypot(p[:, 0] - b[:, 0], p[:, 1] - b[:, 1]) / p[:, 2]
         once = young[ti]
@@ -373,7 +387,7 @@ class Tracker:
         dx = np.abs(xy[:, 0] - pred[:, 0])
         dy = xy[:, 1] - pred[:, 1]
         down = np.maximum(dy, 0.0)
-        ratio = np.maximum(dx / (8.0 + 0.3 * down), dy / self.params.max_first_step_px)
+        ratio = np.maximum(dx / (FALL_SIDE_PX + FALL_SIDE_WIDENING * down), dy / self.params.max_first_step_px)
         ratio[dy < -4.0] = np.inf
         return ratio
 

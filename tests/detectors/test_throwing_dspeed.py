@@ -9,7 +9,7 @@ import numpy as np
 from detectors.throwing.detector import _FragmentEnds
 from detectors.throwing.geometry import FacadeGeometry, MetricPath
 from detectors.throwing.synth.world import calibration_corners, make_building, make_camera
-from detectors.throwing.tracker import Track, _states
+from detectors.throwing.tracker import Track, Tracker, _states
 from ingest.registry import Facade
 
 
@@ -129,3 +129,33 @@ def test_a_track_s_motion_state_is_its_last_points_worked_out_afresh() -> None:
         for area in track.area[1:]:
             size = 0.7 * size + 0.3 * area
         assert track._state == (x, y, f, n, v[0], v[1], a[0], a[1], math.hypot(*v), size)
+
+
+def test_the_gate_pairs_found_in_bands_are_every_pair_a_gate_accepts() -> None:
+    rng = np.random.default_rng(9)
+    tracker = Tracker()
+    for trial in range(30):
+        tracks = [_random_walk(rng, i, int(rng.integers(1, 6))) for i in range(60)]
+        frame = max(t.frames[-1] for t in tracks) + 1
+        # Blobs crowded around the tracks' last points: beside them, and far below young ones.
+        anchors = np.array([t.xy[-1] for t in tracks])[rng.integers(0, len(tracks), 300)]
+        xy = anchors + np.column_stack([rng.uniform(-35, 35, 300), rng.uniform(-20, 60, 300)])
+        area = rng.integers(4, 120, 300)
+        state = _states(tracks)
+        ti, bi, ratio = tracker._pairs(frame, state, xy, area)
+        found = sorted(zip(ti.tolist(), bi.tolist(), ratio.tolist(), strict=True))
+        every = []
+        for t, track in enumerate(tracks):
+            px, py, gate = track.predict(frame)
+            for b in range(len(xy)):
+                dx, dy = xy[b, 0] - px, xy[b, 1] - py
+                r = float(np.hypot(dx, dy) / gate)
+                if len(track.frames) == 1:
+                    fall = max(abs(dx) / (8.0 + 0.3 * max(dy, 0.0)), dy / 50.0) if dy >= -4.0 else np.inf
+                    r = min(r, float(fall))
+                size, blob = state[t, 9], area[b]
+                if max(blob / size, size / max(blob, 1)) > 4.0 and max(blob, size) > 60:
+                    continue
+                if r <= 1.0:
+                    every.append((t, b, r))
+        assert found == sorted(every), trial
