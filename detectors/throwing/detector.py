@@ -473,13 +473,11 @@ class _FragmentEnds:
     """
 
     def __init__(self, tracks: Iterable[Track] = ()) -> None:
-        self._tracks: list[Track] = []
-        self._rows: dict[int, int] = {}  # track id -> row
-        self._first = np.empty(0, dtype=np.int64)
-        self._last = np.empty(0, dtype=np.int64)
-        self._xy = np.empty((0, 2), dtype=np.float64)
-        for track in tracks:
-            self.append(track)
+        self._tracks = list(tracks)
+        self._rows = {t.id: row for row, t in enumerate(self._tracks)}  # track id -> row
+        self._first = np.array([t.frames[0] for t in self._tracks], dtype=np.int64)
+        self._last = np.array([t.frames[-1] for t in self._tracks], dtype=np.int64)
+        self._xy = np.array([t.xy[-1] for t in self._tracks], dtype=np.float64).reshape(-1, 2)
 
     def append(self, track: Track) -> None:
         """Add a fragment (after the others)."""
