@@ -102,7 +102,6 @@ class ThrowingDetector:
         self._ends = _FragmentEnds()  # where the fragments of `_recent` begin and end
         self._metric_cache: dict[int, MetricPath] = {}  # track id -> its points in metres so far
         self._first_frame = -1
-        self._gray: np.ndarray | None = None  # the watched rectangle of the latest frame, grey
         self._fall_screen_px: list[float] = []
         self._warmup_frames = int(WARMUP_S * self.fps)
 
@@ -131,16 +130,8 @@ class ThrowingDetector:
         assert self._fg is not None and self.geometry is not None
         x0, y0, x1, y1 = self._roi
         roi = frame[y0:y1, x0:x1]
-        # Into one array kept from frame to frame (the extractor copies it): a fresh one costs a
-        # page fault per 4 KiB on every frame.
-        if self._gray is None or self._gray.shape != roi.shape[:2]:
-            self._gray = np.empty(roi.shape[:2], np.uint8)
-        if roi.ndim == 3:
-            gray = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY, dst=self._gray)
-        else:
-            gray = self._gray
-            gray[...] = roi
-        blobs = self._fg.apply(gray)
+        gray = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY) if roi.ndim == 3 else roi
+        blobs = self._fg.apply(np.ascontiguousarray(gray))
         # Blobs come in the background's (first-frame, calibrated) view: shake is removed.
         #
         # Rain: thin streaks many times longer than wide. An object's motion blur is as wide
