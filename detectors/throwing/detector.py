@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Iterable
 
 import cv2
 import numpy as np
 
 from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
-from detectors.throwing.geometry import FacadeGeometry
+from detectors.throwing.geometry import FacadeGeometry, MetricPath
 from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_error, slow_link_error
 from detectors.throwing.physics import FallLimits, judge_fall
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
@@ -102,8 +103,8 @@ class ThrowingDetector:
         self._slow_links = SlowLinkLimits()
         self._recent: dict[int, Track] = {}  # tracks of a few points seen lately: earlier fragments
         self._link: dict[int, Fragment | None] = {}  # track id -> the fragment it continues
-        self._ends: tuple[list[Track], np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._metric_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._ends = _FragmentEnds()  # where the fragments of `_recent` begin and end
+        self._metric_cache: dict[int, MetricPath] = {}  # track id -> its points in metres so far
         self._first_frame = -1
         self._fall_screen_px: list[float] = []
         self._warmup_frames = int(WARMUP_S * self.fps)
@@ -146,6 +147,7 @@ class ThrowingDetector:
         xy = blobs.xy + np.array([x0, y0])
         may_start, too_big = self._may_start(blobs, xy)
         updated, _ = self._tracker.update(frame_index, xy, blobs.area, may_start, too_big)
+        self._ends.grown(updated)
         out: list[ThrowingDetection] = []
         if frame_index - self._first_frame < self._warmup_frames:
             # The background and noise model are still being learnt: no alarm yet, and what
@@ -157,8 +159,6 @@ class ThrowingDetector:
             return out
         if len(self._alarmed) > 32:
             self._forget_old_alarms(frame_index)
-        self._ends = None
-        self._metric_cache.clear()
         for track in updated:
             if track.alarmed or len(track.frames) < LINK_AFTER_POINTS:
                 continue
@@ -186,10 +186,17 @@ class ThrowingDetector:
     def _remember(self, updated: list[Track], frame_index: int) -> None:
         """Keep tracks of a few points as possible earlier fragments of a later one."""
         for track in updated:
-            if len(track.frames) >= LINK_AFTER_POINTS:
+            if len(track.frames) >= LINK_AFTER_POINTS and track.id not in self._recent:
                 self._recent[track.id] = track
+                self._ends.append(track)
         if frame_index % 25 == 0:
+            kept = len(self._recent)
             self._forget_fragments(frame_index)
+            if len(self._recent) < kept:
+                self._ends = _FragmentEnds(self._recent.values())
+            # Only fragments (and tracks being linked, fragments themselves) are converted.
+            for key in [k for k in self._metric_cache if k not in self._recent]:
+                del self._metric_cache[key]
 
     def _chain(self, track: Track) -> Chain:
         """The fragments of the fall `track` belongs to, the earliest first, `track` last."""
@@ -306,26 +313,24 @@ class ThrowingDetector:
         return a < b < c
 
     def _metric_before(self, track: Track, f0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A track's points before frame f0 in facade metres; whole tracks are converted once a frame."""
-        whole = self._metric_cache.get(track.id)
-        if whole is None:
-            whole = self._metric((track, ALL))
-            self._metric_cache[track.id] = whole
+        """A track's points before frame f0 in facade metres (each point converted once, see `_metric`)."""
+        whole = self._metric((track, ALL))
         n = bisect_left(track.frames, f0)
         return whole[0][:n], whole[1][:n], whole[2][:n]
 
     def _fragment_ends(self) -> tuple[list[Track], np.ndarray, np.ndarray, np.ndarray]:
-        """The recent fragments with their first and last frames and last points, built once a frame."""
-        if self._ends is None:
-            tracks = list(self._recent.values())
-            first = np.array([t.frames[0] for t in tracks], dtype=np.int64)
-            last = np.array([t.frames[-1] for t in tracks], dtype=np.int64)
-            xy = np.array([t.xy[-1] for t in tracks], dtype=np.float64).reshape(-1, 2)
-            self._ends = (tracks, first, last, xy)
-        return self._ends
+        """The recent fragments with their first and last frames and last points."""
+        return self._ends.view()
 
     def _metric(self, fragment: Fragment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         assert self.geometry is not None
+        track, upto = fragment
+        if upto >= ALL:
+            # The same tracks are asked for on every frame, one point longer each time.
+            path = self._metric_cache.get(track.id)
+            if path is None:
+                path = self._metric_cache[track.id] = MetricPath()
+            return path.upto(self.geometry, track.frames, track.xy, self.fps)
         frames, xy = _points([fragment])
         m = self.geometry.to_metric(np.asarray(xy).reshape(-1, 2))
         return np.asarray(frames, dtype=np.float64) / self.fps, m[:, 0], m[:, 1]
@@ -507,3 +512,45 @@ class ThrowingDetector:
         """End of stream: close every track; a fall still undecided cannot be judged further."""
         self._tracker.flush()
         return []
+
+
+class _FragmentEnds:
+    """The first and last frames and last points of fragments, as arrays kept up to date.
+
+    Hundreds of noise fragments are recent at night, and only those seen on a frame change.
+    """
+
+    def __init__(self, tracks: Iterable[Track] = ()) -> None:
+        self._tracks = list(tracks)
+        self._rows = {t.id: row for row, t in enumerate(self._tracks)}  # track id -> row
+        self._first = np.array([t.frames[0] for t in self._tracks], dtype=np.int64)
+        self._last = np.array([t.frames[-1] for t in self._tracks], dtype=np.int64)
+        self._xy = np.array([t.xy[-1] for t in self._tracks], dtype=np.float64).reshape(-1, 2)
+
+    def append(self, track: Track) -> None:
+        """Add a fragment (after the others)."""
+        row = len(self._tracks)
+        if row == len(self._first):
+            size = max(2 * row, 64)
+            self._first = np.resize(self._first, size)
+            self._last = np.resize(self._last, size)
+            self._xy = np.resize(self._xy, (size, 2))
+        self._tracks.append(track)
+        self._rows[track.id] = row
+        self._first[row] = track.frames[0]
+        self._last[row] = track.frames[-1]
+        self._xy[row] = track.xy[-1]
+
+    def grown(self, tracks: list[Track]) -> None:
+        """Take the new last points of those of `tracks` that are fragments here."""
+        rows = self._rows
+        for track in tracks:
+            row = rows.get(track.id)
+            if row is not None:
+                self._last[row] = track.frames[-1]
+                self._xy[row] = track.xy[-1]
+
+    def view(self) -> tuple[list[Track], np.ndarray, np.ndarray, np.ndarray]:
+        """(fragments in the order added, first frames, last frames, last points (N, 2))."""
+        n = len(self._tracks)
+        return self._tracks, self._first[:n], self._last[:n], self._xy[:n]

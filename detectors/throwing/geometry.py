@@ -64,6 +64,7 @@ class FacadeGeometry:
             focal_px = float(candidates[int(np.argmin(heights))])
         self.focal_px = focal_px
         self.camera_m, self.column_m = self._pose(focal_px)
+        self._metres_per_cell = np.array([self.column_m, self.storey_m])
 
     def _pose(self, focal: float) -> tuple[np.ndarray, float]:
         """Camera centre in metric facade coordinates, and the column width in metres."""
@@ -93,8 +94,12 @@ class FacadeGeometry:
 
     def to_metric(self, xy_px: np.ndarray) -> np.ndarray:
         """Image points (N, 2) -> points (N, 2) in metres on the facade plane (x_m, y_m)."""
-        grid = self.to_grid(xy_px)
-        return grid * np.array([self.column_m, self.storey_m])
+        return self.to_grid(xy_px) * self._metres_per_cell
+
+    def to_metric_at(self, x: float, y: float) -> tuple[float, float]:
+        """`to_metric` of one image point, in plain floats: the same arithmetic, the same bits."""
+        u, s = _apply_one(self._grid_from_img, x, y)
+        return u * self.column_m, s * self.storey_m
 
     def in_front(self, xy_m: np.ndarray, depth_m: float = RELEASE_DEPTH_M) -> np.ndarray:
         """Where a point seen at `xy_m` on the facade plane really is if it hangs `depth_m` in front.
@@ -181,3 +186,40 @@ def _apply_one(h: list[list[float]], x: float, y: float) -> tuple[float, float]:
     """`_apply` for one point, on the matrix as nested floats (numpy's per-call cost dominates there)."""
     w = h[2][0] * x + h[2][1] * y + h[2][2]
     return (h[0][0] * x + h[0][1] * y + h[0][2]) / w, (h[1][0] * x + h[1][1] * y + h[1][2]) / w
+
+
+class MetricPath:
+    """A growing track's points as times (s) and facade metres, each point converted once.
+
+    The detector asks for the same recent tracks on every frame, each one point longer than
+    the frame before; the arrays handed out are views that later points never change.
+    """
+
+    __slots__ = ("_t", "_x", "_y", "_n")
+
+    def __init__(self) -> None:
+        self._t = self._x = self._y = np.empty(0)
+        self._n = 0
+
+    def upto(
+        self, geometry: FacadeGeometry, frames: list[int], xy: list[tuple[float, float]], fps: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(t_s, x_m, y_m) of all `len(frames)` points, as `frames / fps` and `geometry.to_metric(xy)`."""
+        n = len(frames)
+        if n > len(self._t):
+            size, done = max(2 * n, 16), self._n
+            self._t, self._x, self._y = (_grown(a, done, size) for a in (self._t, self._x, self._y))
+        t, xs, ys = self._t, self._x, self._y
+        for i in range(self._n, n):
+            x, y = xy[i]
+            t[i] = frames[i] / fps
+            xs[i], ys[i] = geometry.to_metric_at(x, y)
+        self._n = max(self._n, n)
+        return t[:n], xs[:n], ys[:n]
+
+
+def _grown(a: np.ndarray, keep: int, size: int) -> np.ndarray:
+    """A longer array holding the first `keep` values of `a`."""
+    out = np.empty(size)
+    out[:keep] = a[:keep]
+    return out

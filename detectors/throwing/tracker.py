@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -18,6 +19,11 @@ REST_POINTS = 6
 VETO_CHECK_POINTS = 4
 VETO_FAST_PX = 8.0
 VETO_SLOW_SHARE = 0.25
+STATE_WIDTH = 10  # values in `Track._state`
+# A young track's fall gate (see `Tracker._fall_gate`): this wide to either side at its own row,
+# and wider by this share of how far down the blob is.
+FALL_SIDE_PX = 8.0
+FALL_SIDE_WIDENING = 0.3
 
 
 @dataclass
@@ -51,57 +57,53 @@ class Track:
     # What the tracker reads of every track on every frame, refreshed on every `add`:
     # (x, y, frame, points, vx, vy, ax, ay, speed, size), and the answers of `is_mover` and
     # of the slow-drift test of `memory` (None: not worked out since the last `add`).
-    _state: tuple[float, ...] = (0.0,) * 10
+    _state: tuple[float, ...] = (0.0,) * STATE_WIDTH
     _mover: bool | None = None
     _slow: bool | None = None
     _travels: bool | None = None
 
     def add(self, frame: int, x: float, y: float, area: int) -> None:
         """Append an observation."""
-        self.frames.append(frame)
-        self.xy.append((x, y))
+        # Runs for every blob of every frame (hundreds at night): locals, and the arithmetic in
+        # the order it always had, so that the same points give the same bits.
+        frames, xy = self.frames, self.xy
+        frames.append(frame)
+        xy.append((x, y))
         self.area.append(area)
         self.misses = 0
-        self.size = 0.7 * self.size + 0.3 * area if len(self.frames) > 1 else float(area)
-        n = len(self.frames)
-        if n >= 2:
-            g1 = max(self.frames[-1] - self.frames[-2], 1)
-            v = ((x - self.xy[-2][0]) / g1, (y - self.xy[-2][1]) / g1)
-            if n >= 3:
-                g0 = max(self.frames[-2] - self.frames[-3], 1)
-                v0 = ((self.xy[-2][0] - self.xy[-3][0]) / g0, (self.xy[-2][1] - self.xy[-3][1]) / g0)
-                clip = 3.0  # px/frame²: more is a mismatch, not gravity
-                self._a = (
-                    min(max((v[0] - v0[0]) / g1, -clip), clip),
-                    min(max((v[1] - v0[1]) / g1, -clip), clip),
-                )
-            self._v = v
-            ax, ay = self.xy[self._rest_from]
-            if (x - ax) * (x - ax) + (y - ay) * (y - ay) > REST_PX * REST_PX:
-                self._rest_from = n - 1
-            elif n - self._rest_from >= REST_POINTS:
-                self.rest = (self._rest_from, n - 1)
+        n = len(frames)
+        if n == 1:
+            self.size = float(area)
+            self._mover = self._slow = self._travels = None
+            self._state = (x, y, frame, 1, 0.0, 0.0, 0.0, 0.0, 0.0, self.size)
+            return
+        self.size = 0.7 * self.size + 0.3 * area
+        f1 = frames[-2]
+        x1, y1 = xy[-2]
+        g1 = max(frame - f1, 1)
+        vx, vy = (x - x1) / g1, (y - y1) / g1
+        if n >= 3:
+            x0, y0 = xy[-3]
+            g0 = max(f1 - frames[-3], 1)
+            clip = 3.0  # px/frame²: more is a mismatch, not gravity
+            self._a = (
+                min(max((vx - (x1 - x0) / g0) / g1, -clip), clip),
+                min(max((vy - (y1 - y0) / g0) / g1, -clip), clip),
+            )
+        self._v = (vx, vy)
+        ax, ay = xy[self._rest_from]
+        if (x - ax) * (x - ax) + (y - ay) * (y - ay) > REST_PX * REST_PX:
+            self._rest_from = n - 1
+        elif n - self._rest_from >= REST_POINTS:
+            self.rest = (self._rest_from, n - 1)
         self._mover = self._slow = self._travels = None
-        vx, vy = self._v
-        self._state = (x, y, frame, n, vx, vy, self._a[0], self._a[1], math.hypot(vx, vy), self.size)
+        a = self._a
+        self._state = (x, y, frame, n, vx, vy, a[0], a[1], math.hypot(vx, vy), self.size)
 
     def predict(self, frame: int) -> tuple[float, float, float]:
-        """Predicted (x, y) at `frame` and the gate radius around it, in pixels."""
-        x, y = self.xy[-1]
-        gap = frame - self.frames[-1]
-        if len(self.frames) == 1:
-            return x, y, 6.0 + 3.0 * gap
-        vx, vy = self._v
-        ax, ay = self._a
-        px = x + vx * gap + 0.5 * ax * gap * gap
-        py = y + vy * gap + 0.5 * ay * gap * gap
-        # Something that has sat still for long (a light, clutter) gets a tight gate, so it
-        # does not snatch the blob of an object passing close by; and the gate does not widen
-        # while it is unseen: a light or a sill blob that fades comes back where it was, and a
-        # blob found farther off after the gap is something else (an object leaving it).
-        if len(self.frames) >= 10 and abs(vx) + abs(vy) < 0.5:
-            return px, py, 3.0 + 0.35 * math.hypot(vx, vy) * gap + 1.5
-        return px, py, 5.0 + 0.35 * math.hypot(vx, vy) * gap + 1.5 * gap
+        """Predicted (x, y) at `frame` and the gate radius around it, in pixels (see `_predict`)."""
+        x, y, gate = _predict(np.array([self._state]), frame)[0].tolist()
+        return x, y, gate
 
     def drift(self, frame: int) -> tuple[float, float]:
         """Where the track would be at `frame` at its average speed over the last few sightings."""
@@ -198,24 +200,29 @@ class Tracker:
         matched: set[int] = set()
         updated: list[Track] = []
         if self.tracks and len(xy):
-            state = np.array([t._state for t in self.tracks])
+            state = _states(self.tracks)
             ti, bi, ratio = self._pairs(frame, state, xy, area)
-            # Nearest first; equal ratios in (track, blob) order.
-            for k in np.lexsort((bi, ti, ratio)):
-                t, b = int(ti[k]), int(bi[k])
-                if t in matched or used[b]:
+            # Nearest first; equal ratios in (track, blob) order. Plain Python values in the
+            # loop: it runs once per candidate pair, hundreds a frame at night.
+            order = np.lexsort((bi, ti, ratio))
+            xs, ys, sizes, starts = xy[:, 0].tolist(), xy[:, 1].tolist(), area.tolist(), may_start.tolist()
+            taken: set[int] = set()
+            for t, b in zip(ti[order].tolist(), bi[order].tolist(), strict=True):
+                if t in matched or b in taken:
                     continue
                 matched.add(t)
-                used[b] = True
+                taken.add(b)
                 track = self.tracks[t]
-                track.add(frame, float(xy[b, 0]), float(xy[b, 1]), int(area[b]))
-                if track.may_grow and len(track.frames) <= 3 and may_start[b]:
+                track.add(frame, xs[b], ys[b], int(sizes[b]))
+                if track.may_grow and len(track.frames) <= 3 and starts[b]:
                     track.eligible, track.may_grow = True, False
                 if track.vetoed and len(track.frames) == VETO_CHECK_POINTS:
                     _recheck_veto(track)
                 updated.append(track)
+            used[list(taken)] = True
         ended: list[Track] = []
         alive: list[Track] = []
+        movers: list[Track] = []  # the alive movers, looked up once (hundreds of tracks at night)
         for t, track in enumerate(self.tracks):
             if t not in matched:
                 track.misses += 1
@@ -227,39 +234,54 @@ class Tracker:
                     self._lost.append((frame, track))
             else:
                 alive.append(track)
+                if track.is_mover():
+                    movers.append(track)
         self.tracks = alive
         self._lost = [(f, t) for f, t in self._lost if frame - t.frames[-1] <= t.memory(self.params)]
         fresh = np.nonzero(~used)[0]
         if len(fresh):
-            fresh = self._revive(frame, xy, area, fresh, updated)
+            fresh = self._revive(frame, xy, area, fresh, updated, [t for t in movers if t.frames[-1] != frame])
         if len(fresh):
             big = too_big[fresh] if too_big is not None else np.zeros(len(fresh), dtype=bool)
-            movers, nearest = self._continues_mover(frame, xy[fresh])
+            # Only the revived tracks (alive movers, or lost ones now appended) have new points.
+            revived = self.tracks[len(alive) :]
+            movers = [t for t in movers if t.is_mover()] + [t for t in revived if t.is_mover()]
+            movers, nearest = self._continues_mover(frame, xy[fresh], movers)
             veto = (nearest >= 0) & (may_start[fresh] | big)
-            for k, b_index in enumerate(fresh.tolist()):
+            pts, sizes = xy[fresh].tolist(), area[fresh].tolist()
+            starts, grows = may_start[fresh].astype(bool).tolist(), big.astype(bool).tolist()
+            flags = zip(starts, grows, veto.tolist(), nearest.tolist(), strict=True)
+            for (x, y), size, (start, grow, vetoed, near) in zip(pts, sizes, flags, strict=True):
                 track = Track(id=self._next_id)
                 self._next_id += 1
-                track.add(frame, float(xy[b_index, 0]), float(xy[b_index, 1]), int(area[b_index]))
-                track.eligible = bool(may_start[b_index]) and not bool(veto[k])
-                track.may_grow = bool(big[k]) and not bool(veto[k])
-                track.vetoed = bool(may_start[b_index]) and bool(veto[k])
-                if nearest[k] >= 0:
-                    adopt(track, movers[int(nearest[k])])
+                track.add(frame, x, y, int(size))
+                track.eligible = start and not vetoed
+                track.may_grow = grow and not vetoed
+                track.vetoed = start and vetoed
+                if near >= 0:
+                    adopt(track, movers[near])
                 self.tracks.append(track)
         self._prev = (frame, xy)
         return updated, ended
 
     def _revive(
-        self, frame: int, xy: np.ndarray, area: np.ndarray, fresh: np.ndarray, updated: list[Track]
+        self,
+        frame: int,
+        xy: np.ndarray,
+        area: np.ndarray,
+        fresh: np.ndarray,
+        updated: list[Track],
+        coasting: list[Track],
     ) -> np.ndarray:
         """Give unmatched blobs back to moving tracks lost a moment ago; returns the blobs left.
 
         A falling object crossing dark glass or a lit window vanishes for a few frames and
         reappears farther along than its coasting prediction: it stays the same track.
+        `coasting`: the alive movers not seen this frame, in the tracker's order.
         """
         lost = [(f, t) for f, t in self._lost if frame - t.frames[-1] <= t.memory(self.params)]
         # Movers still coasting (missed this frame) may have outrun their own prediction.
-        lost += [(frame, t) for t in self.tracks if t.frames[-1] != frame and t.is_mover()]
+        lost += [(frame, t) for t in coasting]
         if not lost:
             return fresh
         pred = np.array([t.drift(frame) for _, t in lost])
@@ -269,6 +291,7 @@ class Tracker:
         radius = np.minimum(8.0 + 3.0 * gaps, self.params.veto_radius_px)[:, None]
         taken = np.zeros(len(fresh), dtype=bool)
         revived: set[int] = set()
+        present: set[int] | None = None  # ids of the tracks alive, once something is revived
         li, bi = np.nonzero(d <= radius)
         for k in np.argsort(d[li, bi], kind="stable"):
             i, j = int(li[k]), int(bi[k])
@@ -279,8 +302,11 @@ class Tracker:
             track = lost[i][1]
             b = int(fresh[j])
             track.add(frame, float(xy[b, 0]), float(xy[b, 1]), int(area[b]))
-            if not any(t is track for t in self.tracks):
+            if present is None:
+                present = {id(t) for t in self.tracks}
+            if id(track) not in present:
                 self.tracks.append(track)
+                present.add(id(track))
             updated.append(track)
         if revived:
             back = {id(lost[i][1]) for i in revived}
@@ -303,6 +329,12 @@ class Tracker:
         up = np.where(young, np.maximum(radius, 4.0), radius) + 1e-6
         down = np.where(young, np.maximum(radius, self.params.max_first_step_px), radius) + 1e-6
         ti, bi = _band_pairs(pred[:, 1], up, down, xy[:, 1])
+        # Nor to the side beyond the radius, or the fall gate's width at its reach down (with a
+        # hair to spare for rounding): most pairs of a young track's tall band go here.
+        reach = FALL_SIDE_PX + FALL_SIDE_WIDENING * self.params.max_first_step_px
+        side = np.where(young, np.maximum(radius, reach), radius) * 1.001 + 1e-6
+        near = np.abs(xy[bi, 0] - pred[ti, 0]) <= side[ti]
+        ti, bi = ti[near], bi[near]
         p, b = pred[ti], xy[bi]
         ratio = np.hypot(p[:, 0] - b[:, 0], p[:, 1] - b[:, 1]) / p[:, 2]
         once = young[ti]
@@ -355,16 +387,16 @@ class Tracker:
         dx = np.abs(xy[:, 0] - pred[:, 0])
         dy = xy[:, 1] - pred[:, 1]
         down = np.maximum(dy, 0.0)
-        ratio = np.maximum(dx / (8.0 + 0.3 * down), dy / self.params.max_first_step_px)
+        ratio = np.maximum(dx / (FALL_SIDE_PX + FALL_SIDE_WIDENING * down), dy / self.params.max_first_step_px)
         ratio[dy < -4.0] = np.inf
         return ratio
 
-    def _continues_mover(self, frame: int, xy: np.ndarray) -> tuple[list[Track], np.ndarray]:
-        """The movers (lost or alive) and, per new blob, the index of the one it continues or
-        split off (the nearest to its expected place), or -1."""
+    def _continues_mover(self, frame: int, xy: np.ndarray, alive: list[Track]) -> tuple[list[Track], np.ndarray]:
+        """The movers (lost, or `alive`: the alive ones in the tracker's order) and, per new blob,
+        the index of the one it continues or split off (the nearest to its expected place), or -1."""
         # Alive movers count even when matched this frame: a tumbling bag or sheet of paper
         # breaks into two blobs, and the second one is not a new throw.
-        movers = [t for _, t in self._lost] + [t for t in self.tracks if t.is_mover()]
+        movers = [t for _, t in self._lost] + alive
         movers = [t for t in movers if frame - t.frames[-1] <= t.memory(self.params) and t.travels()]
         if not movers:
             return movers, np.full(len(xy), -1, dtype=np.int64)
@@ -411,13 +443,23 @@ def adopt(track: Track, parent: Track) -> None:
         parent.parent.parent = None
 
 
+def _states(tracks: list[Track]) -> np.ndarray:
+    """The `_state` rows of tracks as one (N, STATE_WIDTH) array: `np.array` of them, built faster."""
+    flat = np.fromiter(chain.from_iterable([t._state for t in tracks]), np.float64, STATE_WIDTH * len(tracks))
+    return flat.reshape(len(tracks), STATE_WIDTH)
+
+
 def _predict(state: np.ndarray, frame: int) -> np.ndarray:
-    """`Track.predict` for many tracks at once, from their `_state` rows: (N, 3) of x, y, gate."""
+    """Predicted places of tracks at `frame` from their `_state` rows: (N, 3) of x, y, gate radius."""
     x, y, last, n, vx, vy, ax, ay, speed = state[:, :9].T
     gap = frame - last
-    # Written in the order `Track.predict` computes, so that both give the same bits.
     px = x + vx * gap + 0.5 * ax * gap * gap
     py = y + vy * gap + 0.5 * ay * gap * gap
+    # Something that has sat still for long (a light, clutter) gets a tight gate, so it does
+    # not snatch the blob of an object passing close by; and the gate does not widen while it
+    # is unseen: a light or a sill blob that fades comes back where it was, and a blob found
+    # farther off after the gap is something else (an object leaving it). A track seen once
+    # has no motion yet: a round gate that widens with the gap.
     still = (n >= 10) & (np.abs(vx) + np.abs(vy) < 0.5)
     gate = np.where(still, 3.0 + 0.35 * speed * gap + 1.5, 5.0 + 0.35 * speed * gap + 1.5 * gap)
     once = n == 1
