@@ -22,7 +22,7 @@ from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
 from detectors.throwing.geometry import FacadeGeometry, MetricPath
 from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_error, slow_link_error
-from detectors.throwing.physics import FallLimits, judge_fall
+from detectors.throwing.physics import FallLimits, Release, judge_fall
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
 from ingest.registry import Facade
 
@@ -40,6 +40,15 @@ DEDUPE_PX = 40.0
 LIGHT_MEMORY_S = 12.0
 LIGHT_SINK_MPS = 4.5  # faster than any light object sinks
 LIGHT_DRIFT_MPS = 1.5
+# Its earlier sightings (fragments too short or too far apart to be linked as one fall) are
+# kept this long, so that the window it came from can be traced back through them.
+LIGHT_TRAIL_S = 8.0
+LIGHT_TRAIL_HOPS = 8
+LIGHT_TRAIL_POINTS = 4  # fewer show no speed to compare
+LIGHT_TRAIL_GAP_S = 1.5  # lost for longer, its trail is too uncertain to follow
+LIGHT_MIN_SINK_MPS = 0.3
+LIGHT_SIDE_MPS = 0.5  # sideways speed a gust may add during a gap
+LIGHT_TOL_M = 0.3  # a fragment's end is known to a few pixels
 KEEP_ALARMED_S = 30.0  # how long an alarmed trajectory stays available for evidence
 MAX_BEFORE_S = 2.5  # an earlier fragment is this short: a fall, or an object held out briefly
 MAX_CHAIN = 6  # fragments of one fall linked together (each gap is short, so a fall has few)
@@ -102,6 +111,7 @@ class ThrowingDetector:
         self._links = LinkLimits()
         self._slow_links = SlowLinkLimits()
         self._recent: dict[int, Track] = {}  # tracks of a few points seen lately: earlier fragments
+        self._trail: dict[int, Track] = {}  # the same, kept longer: where a light object came from
         self._link: dict[int, Fragment | None] = {}  # track id -> the fragment it continues
         self._ends = _FragmentEnds()  # where the fragments of `_recent` begin and end
         self._metric_cache: dict[int, MetricPath] = {}  # track id -> its points in metres so far
@@ -189,6 +199,7 @@ class ThrowingDetector:
             if len(track.frames) >= LINK_AFTER_POINTS and track.id not in self._recent:
                 self._recent[track.id] = track
                 self._ends.append(track)
+                self._trail[track.id] = track
         if frame_index % 25 == 0:
             kept = len(self._recent)
             self._forget_fragments(frame_index)
@@ -197,6 +208,9 @@ class ThrowingDetector:
             # Only fragments (and tracks being linked, fragments themselves) are converted.
             for key in [k for k in self._metric_cache if k not in self._recent]:
                 del self._metric_cache[key]
+            horizon = frame_index - LIGHT_TRAIL_S * self.fps
+            for key in [k for k, t in self._trail.items() if t.frames[-1] < horizon]:
+                del self._trail[key]
 
     def _chain(self, track: Track) -> Chain:
         """The fragments of the fall `track` belongs to, the earliest first, `track` last."""
@@ -449,6 +463,7 @@ class ThrowingDetector:
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
             self._light[track.id] = chain
+            release = self._trace_light(t, metric, frames[0], release)
         origin = self.geometry.in_front(np.array([release.x_m, release.y_m]))[0]
         cell = self.geometry.window_of(origin)
         confidence = verdict.confidence if cell.inside else round(verdict.confidence * 0.7, 3)
@@ -466,6 +481,57 @@ class ThrowingDetector:
             kind=verdict.kind,
             release_px=(float(release_px[0]), float(release_px[1])),
         )
+
+    def _trace_light(self, t: np.ndarray, metric: np.ndarray, f0: int, release: Release) -> Release:
+        """Where a light object judged from a later sighting (seen at times `t`, facade points
+        `metric`, from frame f0 on) was released: the start of its earliest sightings before.
+
+        A bag or a sheet of paper is often lost for a second as it sinks (its slow, faint blob
+        melts into the background) and judged only from a later fragment, a floor or more below
+        its window. It sinks and drifts at a steady, slow speed: an earlier fragment of it ended
+        above, where that speed puts it the gap before, and itself sank no faster (or sat at its
+        window). The window is where the earliest such fragment began. Fragments that rose, that
+        sank much faster or slower than the object, or that belong to an alarmed fall are
+        something else.
+        """
+        assert self.geometry is not None
+        span = max(float(t[-1] - t[0]), 1e-3)
+        sink = max(float(metric[0, 1] - metric[-1, 1]) / span, LIGHT_MIN_SINK_MPS)
+        side = abs(float(metric[-1, 0] - metric[0, 0])) / span + LIGHT_SIDE_MPS
+        xb, yb = float(metric[0, 0]), float(metric[0, 1])
+        start: tuple[int, float, float] | None = None
+        for _ in range(LIGHT_TRAIL_HOPS):
+            best: tuple[float, Track, float, float] | None = None
+            for other in self._trail.values():
+                last = other.frames[-1]
+                gap = (f0 - last) / self.fps
+                if not 0 < gap <= LIGHT_TRAIL_GAP_S or other.alarmed or len(other.frames) < LIGHT_TRAIL_POINTS:
+                    continue
+                if other.frames[0] < self._first_frame + self._warmup_frames:
+                    continue
+                (xs, ys), (xa, ya) = self.geometry.to_metric(np.array([other.xy[0], other.xy[-1]]))
+                own = max((other.frames[-1] - other.frames[0]) / self.fps, 1.0 / self.fps)
+                if not -LIGHT_SIDE_MPS <= (ys - ya) / own <= 2.0 * sink + LIGHT_SIDE_MPS:
+                    continue  # it rose, or sank faster than the object does
+                if not 0.5 * sink * gap - LIGHT_TOL_M <= ya - yb <= 1.5 * sink * gap + LIGHT_TOL_M:
+                    continue
+                if abs(xb - xa) > side * gap + LIGHT_TOL_M:
+                    continue
+                if best is None or gap < best[0]:
+                    best = (gap, other, float(xs), float(ys))
+            if best is None:
+                break
+            _, other, xb, yb = best
+            f0 = other.frames[0]
+            start = (f0, xb, yb)
+            if other.rest is not None:
+                break  # it sat still there: its window (nothing before its release is it)
+        if start is None or start[2] <= release.y_m:
+            return release
+        # Only its height is taken from there: it sank a floor or more since, but drifted
+        # little sideways (the fragment's own column is the better measured one).
+        f, _, y = start
+        return Release(min(f / self.fps, release.t_s), release.x_m, y, 0, traced=True)
 
     def _forget_old_alarms(self, frame_index: int) -> None:
         horizon = frame_index - KEEP_ALARMED_S * self.fps
