@@ -7,6 +7,7 @@ import weakref
 
 import cv2
 import numpy as np
+import pytest
 
 from detectors.throwing.stabilise import ShakeEstimator
 from detectors.throwing.tracker import Track, Tracker, _predict, adopt
@@ -40,24 +41,25 @@ def test_growing_eligible_is_only_for_a_young_track() -> None:
     assert [t.eligible for t in tracker.tracks] == [False]
 
 
-def test_the_prediction_of_all_tracks_at_once_is_each_track_s_own() -> None:
-    rng = np.random.default_rng(5)
-    tracks = []
-    for n in (1, 2, 3, 5, 12, 12):
-        track = Track(id=n)
-        frame = 0
-        for _ in range(n):
-            frame += int(rng.integers(1, 3))
-            track.add(frame, float(rng.uniform(0, 300)), float(rng.uniform(0, 600)), int(rng.integers(8, 80)))
-        tracks.append(track)
-    # A track that has sat still for long gets the tight gate.
-    still = Track(id=99)
+def test_the_prediction_extrapolates_the_fall_and_gates_by_speed_gap_and_stillness() -> None:
+    # Worked by hand from the gate rules in `_predict`.
+    falling = Track(id=1)
+    for frame, y in ((0, 100.0), (1, 101.0), (2, 104.0)):  # 1 then 3 px/frame: 2 px/frame²
+        falling.add(frame, 50.0, y, 20)
+    once = Track(id=2)
+    once.add(5, 10.0, 20.0, 20)
+    still = Track(id=3)
     for frame in range(12):
         still.add(frame, 50.0 + 0.01 * frame, 70.0, 20)
-    tracks.append(still)
-    at = 30
-    together = _predict(np.array([t._state for t in tracks]), at)
-    assert together.tolist() == [list(t.predict(at)) for t in tracks]
+    # two frames on: 104 + 3·2 + ½·2·2², gate 5 + 0.35·3·2 + 1.5·2
+    assert falling.predict(4) == pytest.approx((50.0, 114.0, 10.1))
+    # seen once: where it was, a round gate widening with the gap (6 + 3·3)
+    assert once.predict(8) == pytest.approx((10.0, 20.0, 15.0))
+    # sat still for long: the tight gate, not widened by the gap (3 + 0.35·0.01·2 + 1.5)
+    assert still.predict(13) == pytest.approx((50.13, 70.0, 4.507))
+    # all at once, as the tracker asks: the same rows
+    rows = _predict(np.array([t._state for t in (falling, once, still)]), 13)
+    assert rows.tolist() == [list(t.predict(13)) for t in (falling, once, still)]
 
 
 def test_a_young_track_takes_a_blob_at_the_reach_of_its_fall_gate_and_not_beyond() -> None:
