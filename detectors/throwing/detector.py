@@ -81,6 +81,37 @@ def _points(chain: Chain) -> tuple[list[int], list[tuple[float, float]]]:
     return frames, xy
 
 
+def _stops_midair(frames: list[int], pts: np.ndarray, release_frame: float) -> bool:
+    """Whether the points (N, 2) after both the release and the top of the path stand exactly
+    still from one frame to the next twice or more.
+
+    On its way down an object changes its pixels every frame; only before it falls (held at
+    the window, a toss at its apex) may its blob repeat. Exact repeats later are blocks a
+    low-bitrate encoder copied from frame to frame (at night, the IR noise of its last
+    keyframe) that hop on when it re-codes them: a staircase, not a fall. Both marks of the
+    fall's start are required, as either may be early on a track that picked up a few stray
+    blobs or a held object before the fall.
+    """
+    f = np.asarray(frames)
+    y = pts[:, 1]
+    top = len(y) - 1 - int(np.argmin(y[::-1]))  # the last point at the top
+    same = (f[1:] == f[:-1] + 1) & (pts[1:, 0] == pts[:-1, 0]) & (y[1:] == y[:-1])
+    same &= f[:-1] > release_frame
+    same[:top] = False
+    # A slow object by day (a sinking bag) can repeat its blob too, then creeps on a pixel or
+    # so; the copied blocks hop on by many pixels at once. Repeats count before such a hop.
+    step = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1]))
+    count, run = 0, 0
+    for k in range(len(same)):
+        if same[k]:
+            run += 1
+        else:
+            count += run if step[k] > STAIR_HOP_PX else 0
+            run = 0
+    return count >= 2
+
+
+STAIR_HOP_PX = 4.0  # a step after exact repeats longer than this is a copied block re-coded elsewhere
 _HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
 
 
@@ -456,6 +487,8 @@ class ThrowingDetector:
                 t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
             )
         if not verdict.is_fall or release is None:
+            return None
+        if _stops_midair(frames, pts, release.t_s * self.fps):
             return None
         track.alarmed = True
         if self._continues_alarm(chain[0][0], verdict.kind, start):
