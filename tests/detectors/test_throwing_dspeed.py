@@ -8,22 +8,12 @@ import numpy as np
 
 from detectors.throwing.detector import _FragmentEnds
 from detectors.throwing.geometry import FacadeGeometry, MetricPath
-from detectors.throwing.synth.world import calibration_corners, make_building, make_camera
 from detectors.throwing.tracker import Track, Tracker, _states
-from ingest.registry import Facade
+from tests.detectors.test_throwing_geometry import _world
 
 
 def _geometry(seed: int) -> FacadeGeometry:
-    rng = np.random.default_rng(seed)
-    building = make_building(rng)
-    camera = make_camera(rng, building)
-    facade = Facade(
-        corners_px=calibration_corners(building, camera),
-        floors=building.floors,
-        lowest_floor=building.lowest_floor,
-        columns=building.columns,
-    )
-    return FacadeGeometry(facade, (1280, 720))
+    return _world(seed)[2]
 
 
 def _random_walk(rng: np.random.Generator, track_id: int, points: int) -> Track:

@@ -3,34 +3,10 @@ where its last fragment began."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from detectors.throwing.detector import ThrowingDetector
-from detectors.throwing.foreground import Blobs
-from detectors.throwing.geometry import FacadeGeometry
-from ingest.registry import Facade
-
-FPS = 25.0
-FACADE = Facade(corners_px=[[512, 32], [768, 32], [936, 656], [344, 656]], floors=16, lowest_floor=3, columns=6)
-GEOMETRY = FacadeGeometry(FACADE, (1280, 720))
-Scene = Callable[[int], list[tuple[float, float]]]  # frame -> blob centroids (full-image pixels)
-
-
-class _Blobs:
-    """Stands in for the foreground extractor: the scene's blobs, 5 x 5 pixels each."""
-
-    def __init__(self, scene: Scene, roi: tuple[int, int, int, int]) -> None:
-        self.scene, self.roi, self.frame = scene, roi, 0
-
-    def apply(self, gray: np.ndarray) -> Blobs:
-        pts = self.scene(self.frame)
-        self.frame += 1
-        if not pts:
-            return Blobs.empty()
-        xy = np.array(pts, dtype=np.float64) - np.array(self.roi[:2])
-        return Blobs(xy, np.full((len(pts), 2), 5), np.full(len(pts), 20), False)
+from tests.detectors.test_throwing_recall_rest import FACADE, FPS, GEOMETRY, Scene, _Blobs, image_point
 
 
 def run_scene(scene: Scene, frames: int) -> list[tuple[int, int, int, str]]:
@@ -43,12 +19,6 @@ def run_scene(scene: Scene, frames: int) -> list[tuple[int, int, int, str]]:
     for f in range(frames):
         out += [(d.frame, d.floor, d.column, d.kind) for d in detector.process(f, blank)]
     return out
-
-
-def image_point(x_m: float, y_m: float) -> tuple[float, float]:
-    """The image point of a facade point in metres."""
-    px = GEOMETRY.to_image(np.array([[x_m / GEOMETRY.column_m, y_m / GEOMETRY.storey_m]]))[0]
-    return float(px[0]), float(px[1])
 
 
 # Floor 13 (storey index 10), column 3: a sheet of paper put out a little above the sill.
