@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from detectors.throwing.detector import ThrowingDetector
-from tests.detectors.test_throwing_recall_rest import FACADE, FPS, GEOMETRY, Scene, _Blobs, image_point
+from tests.detectors.test_throwing_recall_rest import FPS, GEOMETRY, Scene, detections, image_point
 
 
 def run_scene(scene: Scene, frames: int) -> list[tuple[int, int, int, str]]:
     """(alarm frame, floor, column, kind) of every alarm raised on the scene."""
-    detector = ThrowingDetector(FACADE, FPS)
-    blank = np.zeros((720, 1280), np.uint8)
-    detector._start(0, blank)
-    detector._fg = _Blobs(scene, detector._roi)  # type: ignore[assignment]
-    out = []
-    for f in range(frames):
-        out += [(d.frame, d.floor, d.column, d.kind) for d in detector.process(f, blank)]
-    return out
+    return [(d.frame, d.floor, d.column, d.kind) for d in detections(scene, frames)]
 
 
 # Floor 13 (storey index 10), column 3: a sheet of paper put out a little above the sill.

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.detector import ThrowingDetector
 from detectors.throwing.foreground import Blobs
 from detectors.throwing.geometry import FacadeGeometry
@@ -32,16 +33,18 @@ class _Blobs:
         return Blobs(xy, np.full((len(pts), 2), 5), np.full(len(pts), 20), False)
 
 
-def run_scene(scene: Scene, frames: int) -> list[tuple[int, int, int]]:
-    """(alarm frame, floor, column) of every alarm raised on the scene."""
+def detections(scene: Scene, frames: int) -> list[ThrowingDetection]:
+    """Every detection the detector raises on the scene."""
     detector = ThrowingDetector(FACADE, FPS)
     blank = np.zeros((720, 1280), np.uint8)
     detector._start(0, blank)
     detector._fg = _Blobs(scene, detector._roi)  # type: ignore[assignment]
-    out = []
-    for f in range(frames):
-        out += [(d.frame, d.floor, d.column) for d in detector.process(f, blank)]
-    return out
+    return [d for f in range(frames) for d in detector.process(f, blank)]
+
+
+def run_scene(scene: Scene, frames: int) -> list[tuple[int, int, int]]:
+    """(alarm frame, floor, column) of every alarm raised on the scene."""
+    return [(d.frame, d.floor, d.column) for d in detections(scene, frames)]
 
 
 GEOMETRY = FacadeGeometry(FACADE, (1280, 720))
