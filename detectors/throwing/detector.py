@@ -81,6 +81,9 @@ def _points(chain: Chain) -> tuple[list[int], list[tuple[float, float]]]:
     return frames, xy
 
 
+STAIR_HOP_PX = 4.0  # a step after exact repeats longer than this is a copied block re-coded elsewhere
+
+
 def _stops_midair(frames: list[int], pts: np.ndarray, release_frame: float) -> bool:
     """Whether the points (N, 2) after both the release and the top of the path stand exactly
     still from one frame to the next twice or more.
@@ -111,7 +114,6 @@ def _stops_midair(frames: list[int], pts: np.ndarray, release_frame: float) -> b
     return count >= 2
 
 
-STAIR_HOP_PX = 4.0  # a step after exact repeats longer than this is a copied block re-coded elsewhere
 _HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
 
 
@@ -542,7 +544,8 @@ class ThrowingDetector:
                     continue
                 if other.frames[0] < self._first_frame + self._warmup_frames:
                     continue
-                (xs, ys), (xa, ya) = self.geometry.to_metric(np.array([other.xy[0], other.xy[-1]]))
+                xs, ys = self.geometry.to_metric_at(*other.xy[0])
+                xa, ya = self.geometry.to_metric_at(*other.xy[-1])
                 own = max((other.frames[-1] - other.frames[0]) / self.fps, 1.0 / self.fps)
                 if not -LIGHT_SIDE_MPS <= (ys - ya) / own <= 2.0 * sink + LIGHT_SIDE_MPS:
                     continue  # it rose, or sank faster than the object does
@@ -551,7 +554,7 @@ class ThrowingDetector:
                 if abs(xb - xa) > side * gap + LIGHT_TOL_M:
                     continue
                 if best is None or gap < best[0]:
-                    best = (gap, other, float(xs), float(ys))
+                    best = (gap, other, xs, ys)
             if best is None:
                 break
             _, other, xb, yb = best
