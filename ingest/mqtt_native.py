@@ -352,7 +352,8 @@ class NativeMqttClient(ClientState):
                       reason, text)
             raise ProtocolError(f"connection refused (reason 0x{reason:02x})")
         keepalive = float(props.get(PROP_SERVER_KEEP_ALIVE, keepalive))
-        self._send(subscribe_packet(1, self.subscriptions))
+        if self.subscriptions:  # a publisher only (the engine process) subscribes to nothing
+            self._send(subscribe_packet(1, self.subscriptions))
         with self._out_lock:
             self._send_quota = props.get(PROP_RECEIVE_MAXIMUM, 65_535)
             self._on_wire = set(list(self._out)[:self._send_quota])

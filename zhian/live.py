@@ -29,6 +29,7 @@ about 6 s after it when the compound is quiet (idle advance after 1 s without in
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import itertools
 import logging
@@ -38,7 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -54,6 +55,7 @@ from rules.outputs import AlertTransition
 from rules.reload import directory_stamp, incompatible, signatures, swap_engine
 from zhian.camera_metrics import CameraWatch, camera_lines
 from zhian.cameras import CameraWorker, start_cameras
+from zhian.live_engine import EngineLink, Follow
 from zhian.pipeline import Pipeline, load_processors, plan_rules_reload
 from zhian.store import Rejected, Store, StoreFull
 
@@ -96,8 +98,13 @@ class LiveConfig:
     # runs one processor for its life (`zhian run`), not for a library user or a test that
     # builds many in one process (a freeze keeps what they built out of the collections).
     tune_gc: bool = False
+    # 1: everything in one process; 2: ingest (receive, decode, store, ack) in this process and
+    # the engine (rules, outbox, publishing, snapshots, InfluxDB) in a child that follows the
+    # event log (zhian/live_engine.py, docs/deploying.md "Process layout")
+    processes: int = 1
 
 
+Role = Literal["whole", "ingest", "engine"]
 Held = tuple[list[Inbound], list[tuple[Event, int]], list[Rejected]]  # messages, events, rejects
 
 
@@ -148,11 +155,18 @@ class DiskFull:
 
 
 class LiveProcessor:
-    """Runs until `stop` is set; see the module docstring for its guarantees."""
+    """Runs until `stop` is set; see the module docstring for its guarantees.
 
-    def __init__(self, registry: Registry, broker: BrokerConfig, config: LiveConfig) -> None:
+    `role`: "whole" does everything; with `config.processes == 2` this process is the
+    "ingest" half and spawns the "engine" half (zhian/live_engine.py)."""
+
+    def __init__(self, registry: Registry, broker: BrokerConfig, config: LiveConfig,
+                 role: Role | None = None) -> None:
+        if config.processes not in (1, 2):
+            raise ValueError(f"LiveConfig.processes is 1 or 2, not {config.processes}")
         self.registry = registry
         self.config = config
+        self.role: Role = role or ("ingest" if config.processes == 2 else "whole")
         self.store = Store(config.store_path, config.durability)
         self.processors = load_processors(registry, config.rules_dir)
         # one-event rules page on arrival (rules/engine.py)
@@ -160,7 +174,13 @@ class LiveProcessor:
         self._rules_stamp = directory_stamp(config.rules_dir) if config.rules_dir else None
         self._next_reload_check = 0.0
         community = registry.community.id
-        self.mqtt = make_client(broker, [f"zhian/{community}/+/events"], self._published)
+        if self.role == "engine":  # publishes only, under its own client id (a session of its own)
+            self.mqtt = make_client(dataclasses.replace(broker, client_id=f"{broker.client_id}-engine"), [],
+                                    self._published)
+        else:
+            self.mqtt = make_client(broker, [f"zhian/{community}/+/events"], self._published)
+        self.link: EngineLink | None = EngineLink(registry, broker, config) if self.role == "ingest" else None
+        self._follow: Follow | None = None  # the engine's link to the ingest process
         self.last_seq = 0
         self._dirty = False
         self._acked_out: queue.SimpleQueue[int] = queue.SimpleQueue()
@@ -175,7 +195,8 @@ class LiveProcessor:
         self._last_advance = 0.0
         self.processed = 0
         # counted only when there is somewhere to write them (InfluxDB)
-        self.metrics: MetricsWindow | None = MetricsWindow(community) if config.influx is not None else None
+        self.metrics: MetricsWindow | None = (
+            MetricsWindow(community) if config.influx is not None and self.role != "ingest" else None)
         self._recovering = False
         self._behind_logged = -1e9
         # while the disk is full: decoded batches not stored (so not acknowledged) and outbox
@@ -186,13 +207,16 @@ class LiveProcessor:
         self.disk_full = DiskFull(config.store_retry_first_s, config.store_retry_max_s)
         self._camera_watch = CameraWatch()
         self.drain: InfluxDrain | None = None
-        if config.influx is not None:
+        if config.influx is not None and self.role != "ingest":
             self.drain = self._make_drain(config.influx)
 
     # ---- lifecycle ---------------------------------------------------------------------
 
     def run(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
         """Recover, connect, then process until stopped; snapshot on the way out."""
+        if self.link is not None:
+            self._run_ingest(stop, ready)
+            return
         self.recover()
         if self.config.tune_gc:
             tune_gc()
@@ -254,6 +278,132 @@ class LiveProcessor:
             if self.drain is not None:
                 self.drain.finish(2.0)  # what is not written by then waits in the store
             self.store.close()
+
+    def _run_ingest(self, stop: threading.Event, ready: threading.Event | None) -> None:
+        """Process A of two: receive, decode, store, acknowledge; the engine process follows
+        the log (zhian/live_engine.py). Restarts the engine process when it dies."""
+        link = self.link
+        assert link is not None
+        if self.config.tune_gc:
+            tune_gc()
+        link.start()
+        self.mqtt.start()
+        if self.config.cameras and self.config.devices_file is not None:
+            evidence = self.config.store_path.parent / "evidence"
+            self.cameras = start_cameras(self.registry, self.config.devices_file, self.submit, stop, evidence)
+        if ready is not None:
+            ready.set()
+        now = time.monotonic()
+        next_stats, next_metrics, next_health = now + self.config.stats_every_s, now + self.config.metrics_every_s, 0.0
+        next_cameras, next_supervise = now + self.config.camera_check_every_s, now + 0.2
+        mqtt = self.mqtt
+        try:
+            while not stop.is_set():
+                link.share(mqtt.connected.is_set(), mqtt.connected_at, bool(self._held))
+                if self._held:
+                    if self.disk_full.due():
+                        self._retry_store()
+                    else:
+                        stop.wait(0.05)
+                else:
+                    batch = self._drain(0.05)
+                    if batch:
+                        self._guarded(self.process, batch)
+                    self._guarded(self._process_internal)
+                now = time.monotonic()
+                if now >= next_supervise:
+                    next_supervise = now + 0.2
+                    link.supervise()
+                if self.config.health_file is not None and now >= next_health:
+                    next_health = now + self.config.health_every_s
+                    self._touch_health()
+                if self.cameras and now >= next_cameras:
+                    next_cameras = now + self.config.camera_check_every_s
+                    self.check_cameras()
+                if now >= next_stats:
+                    next_stats = now + self.config.stats_every_s
+                    log.info("stored %d events; rejects %s", self.processed, dict(self.pipeline.rejects) or "none")
+                if self.config.influx is not None and self.cameras and now >= next_metrics:
+                    next_metrics = now + self.config.metrics_every_s
+                    self._guarded(self.store.add_metric_lines, camera_lines(
+                        self.registry.community.id, [c.health() for c in self.cameras], int(time.time() * 1000)))
+        finally:
+            self.mqtt.stop()
+            link.stop()
+            self.store.close()
+
+    def run_engine(self, follow: Follow) -> None:
+        """Process B of two: follow the event log as a recovery does, run the engine, write the
+        outbox and snapshots, publish; until the ingest process asks to stop (B then applies
+        what is logged, snapshots and publishes first) or dies."""
+        self._follow = follow
+        self.recover()
+        follow.set_watermark(self.pipeline.engine.watermark_ms)
+        if self.config.tune_gc:
+            tune_gc()
+        if self.drain is not None:
+            self.drain.start()
+        self.mqtt.start()
+        now = time.monotonic()
+        next_stats, next_metrics, last_metrics = now + self.config.stats_every_s, now + self.config.metrics_every_s, now
+        try:
+            while True:
+                stopping = follow.stopping()
+                if stopping and self._unsaved_outbox and not self.disk_full.due():
+                    break  # still full: the snapshot below tries once more; a restart recomputes the rest
+                if self._unsaved_outbox:
+                    # the disk was full: nothing new is applied until the outbox is written
+                    if self.disk_full.due():
+                        self._retry_store()
+                    else:
+                        follow.wait(0.05)
+                elif self._follow_log():
+                    self._last_input = time.monotonic()
+                    follow.set_watermark(self.pipeline.engine.watermark_ms)
+                elif stopping:
+                    break  # everything logged before the stop is applied
+                else:
+                    if not follow.input_state()[2]:  # not while A holds batches on a full disk
+                        self._idle_advance()
+                        follow.set_watermark(self.pipeline.engine.watermark_ms)
+                    follow.wait(0.05)
+                self._publish_outbox()
+                now = time.monotonic()
+                if self._dirty and now - self._last_snapshot >= self.config.snapshot_every_s:
+                    self.snapshot()
+                if self._rules_stamp is not None and now >= self._next_reload_check:
+                    self._next_reload_check = now + self.config.reload_every_s
+                    self.reload_rules()
+                if now >= next_stats:
+                    next_stats = now + self.config.stats_every_s
+                    self._log_stats()
+                if self.drain is not None and now >= next_metrics:
+                    next_metrics = now + self.config.metrics_every_s
+                    self.write_metrics(now - last_metrics)
+                    last_metrics = now
+        finally:
+            if self._dirty:
+                self.snapshot()
+            self._publish_outbox(wait_s=2.0)
+            self.mqtt.stop()
+            if self.drain is not None:
+                self.drain.finish(2.0)
+            self.store.close()
+
+    def _follow_log(self) -> bool:
+        """Apply the next events of the log after the last applied sequence (at most a batch);
+        True when there were some."""
+        fresh = self.store.events_after(self.last_seq, self.config.batch_max)
+        chunk = list(itertools.islice(fresh, self.config.batch_max))
+        if chunk:
+            self._apply(chunk, False)
+        return bool(chunk)
+
+    def watermark_ms(self) -> int:
+        """The engine's event time (in the ingest process: as the engine process last said)."""
+        if self.link is not None:
+            return self.link.watermark_ms()
+        return self.pipeline.engine.watermark_ms
 
     def recover(self) -> None:
         """Restore the last snapshot and apply the events logged after it."""
@@ -392,7 +542,13 @@ class LiveProcessor:
             self._last_input = time.monotonic()
 
     def _apply(self, fresh: list[tuple[int, Event]], rejected: bool) -> None:
-        """Run newly stored events and queue their outputs."""
+        """Run newly stored events and queue their outputs (in the ingest process: wake the
+        engine process, which reads them from the log)."""
+        if self.link is not None:
+            self.processed += len(fresh)
+            if fresh:
+                self.link.ring()
+            return
         emitted = self.pipeline.engine.push_many([event for _, event in fresh])
         if fresh:
             self.last_seq = fresh[-1][0]
@@ -418,7 +574,11 @@ class LiveProcessor:
             return
         # right after a (re)connect the broker may still be delivering the backlog it kept
         # for our session; moving event time to the clock now would make all of it late
-        if not self.mqtt.connected.is_set() or now - self.mqtt.connected_at < 2 * idle_s + 1:
+        if self._follow is not None:  # the engine process: the ingest process's connection counts
+            connected, connected_at, _ = self._follow.input_state()
+        else:
+            connected, connected_at = self.mqtt.connected.is_set(), self.mqtt.connected_at
+        if not connected or now - connected_at < 2 * idle_s + 1:
             return
         self._last_advance = now
         engine = self.pipeline.engine
@@ -600,9 +760,11 @@ class LiveProcessor:
     def _touch_health(self) -> None:
         path = self.config.health_file
         assert path is not None
-        connected = self.mqtt.connected.is_set()
+        state = "connected" if self.mqtt.connected.is_set() else "disconnected"
+        if self.link is not None and not self.link.alive():
+            state = "engine-down"
         try:
-            path.write_text(f"{int(time.time())} {'connected' if connected else 'disconnected'}\n")
+            path.write_text(f"{int(time.time())} {state}\n")
         except OSError as exc:  # a full disk must not stop the processor; the stale file tells
             log.warning("cannot write the health file %s: %s", path, exc)
 

@@ -59,8 +59,10 @@ def connected(log_path: Path, times: int) -> bool:
     return log_path.exists() and log_path.read_text(errors="replace").count("connected to") >= times
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 @pytest.mark.parametrize("client", ["paho", "native"])
-def test_sigkill_midway_every_event_processed_exactly_once(broker: LocalBroker, tmp_path: Path, client: str) -> None:
+def test_sigkill_midway_every_event_processed_exactly_once(broker: LocalBroker, tmp_path: Path, client: str,
+                                                           processes: int) -> None:
     registry = load_registry(DEVICES)
     devices = [d.id for d in registry.devices]
     store = tmp_path / "zhian.db"
@@ -74,8 +76,9 @@ def test_sigkill_midway_every_event_processed_exactly_once(broker: LocalBroker, 
             {"v": 1, "id": f"{device}-{i}", "ts": t0 + i * 10, "device": device, "type": "device.heartbeat"})))
     sent_per_device = Counter(orjson.loads(p)["device"] for _, p in payloads)
 
-    proc = start_processor(broker, store, log_path, "--mqtt-client", client)
-    wait_for(lambda: connected(log_path, 1), 20, "the processor to connect")
+    proc = start_processor(broker, store, log_path, "--mqtt-client", client, "--processes", str(processes))
+    # with two processes, the engine's publisher connects too
+    wait_for(lambda: connected(log_path, processes), 20, "the processor to connect")
 
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-publisher", protocol=mqtt.MQTTv5)
     pub.max_inflight_messages_set(200)
@@ -99,7 +102,7 @@ def test_sigkill_midway_every_event_processed_exactly_once(broker: LocalBroker, 
     pub.disconnect()
     assert killed_at is not None and 0 < killed_at < total, "the processor must die mid-stream"
 
-    proc = start_processor(broker, store, log_path, "--mqtt-client", client)
+    proc = start_processor(broker, store, log_path, "--mqtt-client", client, "--processes", str(processes))
     try:
         wait_for(lambda: stored(store, "SELECT count(*) FROM events") >= total, 60, "all events stored")
         time.sleep(1.0)

@@ -45,6 +45,10 @@ def add_live_options(p: argparse.ArgumentParser) -> None:
                    help="MQTT password (default: $ZHIAN_MQTT_PASSWORD, which keeps it out of `ps`)")
     p.add_argument("--no-cameras", action="store_true",
                    help="do not read the streams of cameras with `detectors: [throwing]`")
+    p.add_argument("--processes", type=int, choices=(1, 2), default=1,
+                   help="1: one process; 2: ingest (receive, decode, store, acknowledge) here and the engine "
+                   "(rules, alerts, snapshots, InfluxDB) in a child process that follows the store "
+                   "(see docs/deploying.md, \"Process layout\")")
     p.add_argument("--idle-after", type=float, default=1.0, metavar="S",
                    help="seconds without input after which event time follows the wall clock (default 1); "
                    "raise it only to process old recorded traffic live")
@@ -90,7 +94,8 @@ def build(args: argparse.Namespace, broker_address: str) -> LiveProcessor:
                         snapshot_every_s=args.snapshot_every, health_file=args.health_file,
                         influx=influx_target(args), influx_backoff_cap_s=args.influx_retry_max,
                         metrics_every_s=args.metrics_every, idle_after_s=args.idle_after,
-                        devices_file=args.devices, cameras=not args.no_cameras, tune_gc=True)
+                        devices_file=args.devices, cameras=not args.no_cameras, tune_gc=True,
+                        processes=args.processes)
     return LiveProcessor(registry, broker, config)
 
 
@@ -121,7 +126,7 @@ def event_time(processor: LiveProcessor) -> int:
     `desk_event_ts`) is released with the next moves of the watermark, before any escalation
     due later; stamped with the wall clock it would wait the allowed lateness (5 s) and an
     escalation due meanwhile would win."""
-    watermark = processor.pipeline.engine.watermark_ms  # read-only; the engine may be swapped on reload
+    watermark = processor.watermark_ms()  # read-only; the engine may be swapped on reload, or run apart
     return watermark if watermark > NO_WATERMARK else int(time.time() * 1000)
 
 
