@@ -28,6 +28,7 @@ import collections
 import itertools
 import os
 import platform
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -96,10 +97,36 @@ def publish_all(port: int, messages: list[tuple[str, bytes]]) -> None:
 CLIENTS = ("paho", "native")
 
 
-def zhian_cmd(port: int, store: Path, client: str = "paho") -> list[str]:
-    """The live processor's command line (each MQTT client with its own persistent session)."""
+def zhian_cmd(port: int, store: Path, client: str = "paho", processes: int = 1) -> list[str]:
+    """The live processor's command line (each MQTT client and process layout with its own
+    persistent session)."""
     return [sys.executable, "-m", "zhian.cli", "run", "--broker", f"127.0.0.1:{port}", "--devices", str(DEVICES),
-            "--store", str(store), "--client-id", f"zhian-bench-{client}", "--mqtt-client", client, "--no-console"]
+            "--store", str(store), "--client-id", f"zhian-bench-{client}-p{processes}", "--mqtt-client", client,
+            "--no-console", "--processes", str(processes)]
+
+
+DRAIN_END = "bench-drain-end"  # the id of the backlog's last event, a forced door
+
+
+def drain_end(ts_ms: int) -> tuple[str, bytes]:
+    """The backlog's last message: a forced door, whose alert (raised on arrival) is in the
+    outbox once the engine applied the whole backlog, in either process layout."""
+    door = next(d.id for d in load_registry(DEVICES).devices if d.type == "door")
+    body = {"v": 1, "id": DRAIN_END, "ts": ts_ms, "device": door, "type": "door.forced"}
+    return f"zhian/cyl/{door}/events", orjson.dumps(body)
+
+
+def engine_done(store: Path) -> bool:
+    """True once the outbox holds the alert of the backlog's last event."""
+    try:
+        db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5)
+        try:
+            return db.execute("SELECT 1 FROM outbox WHERE instr(body, ?) > 0 LIMIT 1",
+                              (DRAIN_END.encode(),)).fetchone() is not None
+        finally:
+            db.close()
+    except sqlite3.OperationalError:
+        return False
 
 
 def count_events(store: Path) -> int:
@@ -130,25 +157,60 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def drain(tmp: Path, count: int) -> tuple[float, dict[str, tuple[float, float]]]:
-    """Reference events/s, and per MQTT client (zhian events/s, zhian events per CPU-second),
-    draining the same backlog."""
+def family(pid: int) -> list[int]:
+    """A process and its descendants (the engine process of `--processes 2`)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return out
+
+
+def family_cpu(pids: list[int]) -> float:
+    """CPU seconds of these processes so far (those still alive)."""
+    total = 0.0
+    for p in pids:
+        try:
+            total += cpu_seconds(p)
+        except OSError:
+            pass
+    return total
+
+
+Layout = tuple[str, int]  # MQTT client, processes
+
+
+def drain(tmp: Path, count: int, layouts: list[Layout]) -> tuple[float, dict[Layout, tuple[float, float, float]]]:
+    """Reference events/s, and per MQTT client and process layout (zhian events/s to the last
+    event stored, zhian events/s to the last event applied by the engine, zhian events per
+    CPU-second of all its processes to the latter), draining the same backlog."""
+    shutil.rmtree(tmp / "mq-drain", ignore_errors=True)
+    for old in tmp.glob("drain-*"):
+        old.unlink()
     broker = LocalBroker(tmp / "mq-drain").start()
     try:
         topic = "zhian/cyl/+/events"
         # 1. create every persistent session, then go away
         subprocess.run(["mosquitto_sub", "-p", str(broker.port), "-h", "127.0.0.1", "-t", topic, "-q", "1",
                         "-c", "-i", "bench-reference", "-E"], check=True, timeout=30)
-        for client in CLIENTS:
-            log = tmp / f"drain-{client}.log"
+        for client, processes in layouts:
+            log = tmp / f"drain-{client}-{processes}.log"
             with log.open("ab") as out:
-                proc = subprocess.Popen(zhian_cmd(broker.port, tmp / f"drain-{client}.db", client),
-                                        stdout=out, stderr=out)
+                proc = subprocess.Popen(zhian_cmd(broker.port, tmp / f"drain-{client}-{processes}.db", client,
+                                                  processes), stdout=out, stderr=out)
             wait_log(log, "connected to")
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)
         # 2. the backlog, queued by the broker for every session
-        messages = traffic(count, int(time.time() * 1000) - 8 * 86_400_000)
+        gen = TrafficGenerator(load_registry(DEVICES), int(time.time() * 1000) - 8 * 86_400_000, seed=2)
+        timed = list(itertools.islice(gen, count - 1))  # traffic(count - 1, …), with the last event time
+        messages = [(topic, orjson.dumps(payload)) for _, topic, payload in timed]
+        messages.append(drain_end(timed[-1][0] + 1))
         publish_all(broker.port, messages)
         # 3. reference drain
         started = time.perf_counter()
@@ -158,18 +220,25 @@ def drain(tmp: Path, count: int) -> tuple[float, dict[str, tuple[float, float]]]
         reference = count / (time.perf_counter() - started)
         # 4. zhian drains, timed from its connect to the last event stored
         rates = {}
-        for client in CLIENTS:
-            store, log = tmp / f"drain-{client}.db", tmp / f"drain-{client}.log"
+        for client, processes in layouts:
+            store, log = tmp / f"drain-{client}-{processes}.db", tmp / f"drain-{client}-{processes}.log"
             log.write_text("")
             with log.open("ab") as out:
-                proc = subprocess.Popen(zhian_cmd(broker.port, store, client), stdout=out, stderr=out)
-            wait_log(log, "connected to", 60)
+                proc = subprocess.Popen(zhian_cmd(broker.port, store, client, processes), stdout=out, stderr=out)
+            # timed from the subscribing connect (the engine process's publisher connects too)
+            wait_log(log, f"as zhian-bench-{client}-p{processes} (session", 60)
             started = time.perf_counter()
-            cpu_started = cpu_seconds(proc.pid)
+            pids = family(proc.pid)
+            cpu_started = family_cpu(pids)
             while count_events(store) < count:
-                time.sleep(0.02)
-            elapsed = time.perf_counter() - started
-            rates[client] = (count / elapsed, count / max(1e-9, cpu_seconds(proc.pid) - cpu_started))
+                time.sleep(0.01)
+            stored_s = time.perf_counter() - started
+            while not engine_done(store):
+                time.sleep(0.01)
+            applied_s = time.perf_counter() - started
+            pids = family(proc.pid)
+            rates[(client, processes)] = (count / stored_s, count / applied_s,
+                                          count / max(1e-9, family_cpu(pids) - cpu_started))
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
         return reference, rates
@@ -178,16 +247,18 @@ def drain(tmp: Path, count: int) -> tuple[float, dict[str, tuple[float, float]]]
 
 
 def latency(tmp: Path, rate: int, seconds: float, client: str = "paho",
-            forced_every_s: float = 0.25) -> tuple[list[float], float]:
+            forced_every_s: float = 0.25, processes: int = 1) -> tuple[list[float], float]:
     """publish→alert seconds of door_forced alerts under `rate` events/s of background traffic,
-    and zhian's CPU µs per published event meanwhile (all its threads)."""
-    broker = LocalBroker(tmp / "mq-latency").start()
-    store = tmp / "latency.db"
-    log = tmp / "latency.log"
+    and zhian's CPU µs per published event meanwhile (all its threads and processes)."""
+    broker = LocalBroker(tmp / f"mq-latency-{processes}").start()
+    store = tmp / f"latency-{processes}.db"
+    log = tmp / f"latency-{processes}.log"
     with log.open("ab") as out:
-        proc = subprocess.Popen(zhian_cmd(broker.port, store, client), stdout=out, stderr=out)
+        proc = subprocess.Popen(zhian_cmd(broker.port, store, client, processes), stdout=out, stderr=out)
     try:
         wait_log(log, "connected to")
+        if processes == 2:
+            wait_log(log, "-engine (session")
         sent: dict[str, float] = {}
         arrived: dict[str, float] = {}
 
@@ -212,7 +283,8 @@ def latency(tmp: Path, rate: int, seconds: float, client: str = "paho",
         every = max(1, round(rate * forced_every_s))
         assert forced_every_s * len(doors) > 0.5, "a door would be forced again before its alert cleared"
         started = time.perf_counter()
-        cpu_started = cpu_seconds(proc.pid)
+        pids = family(proc.pid)
+        cpu_started = family_cpu(pids)
         n = published = 0
         while (elapsed := time.perf_counter() - started) < seconds:
             due = int(elapsed * rate)
@@ -237,7 +309,7 @@ def latency(tmp: Path, rate: int, seconds: float, client: str = "paho",
         deadline = time.perf_counter() + 15
         while (len(arrived) < len(sent) or count_events(store) < published) and time.perf_counter() < deadline:
             time.sleep(0.05)
-        cpu_us = (cpu_seconds(proc.pid) - cpu_started) / max(1, published) * 1e6
+        cpu_us = (family_cpu(pids) - cpu_started) / max(1, published) * 1e6
         pub.loop_stop()
         pub.disconnect()
         watcher.loop_stop()
@@ -340,40 +412,57 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the latency test")
     parser.add_argument("--forced-every", type=float, default=0.25,
                         help="seconds between forced doors (latency samples) in the latency test")
+    parser.add_argument("--clients", choices=CLIENTS, nargs="+", default=list(CLIENTS),
+                        help="MQTT clients of the drain test (default: both)")
+    parser.add_argument("--processes", type=int, choices=(1, 2), nargs="+", default=[1, 2],
+                        help="process layouts of `zhian run` to measure (default: 1 and 2, alternated)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="drain rounds, each with its own broker, backlog and reference")
+    parser.add_argument("--no-latency", action="store_true", help="skip the latency test")
     parser.add_argument("--latency-client", choices=CLIENTS, default="paho", help="MQTT client of the latency test")
     parser.add_argument("--stages", action="store_true", help="also time the stages of the live path")
     parser.add_argument("--stages-client", choices=CLIENTS, default="paho", help="MQTT client of the --stages drains")
     parser.add_argument("--stages-only", action="store_true",
                         help="only the --stages table (no reference drain, no latency test)")
     args = parser.parse_args()
-    reference, rates, lat, lat_cpu_us = 0.0, {}, [], 0.0
+    layouts = [(client, processes) for client in args.clients for processes in args.processes]
+    rounds: list[tuple[float, dict[Layout, tuple[float, float, float]]]] = []
+    lat: dict[int, tuple[list[float], float]] = {}
+    rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         if not args.stages_only:
-            reference, rates = drain(Path(tmp), args.events)
-            lat, lat_cpu_us = latency(Path(tmp), args.rate, args.seconds, args.latency_client,
-                                      args.forced_every)
-        rows = stages(Path(tmp), args.events, args.stages_client) if args.stages or args.stages_only else []
+            for i in range(args.rounds):
+                # alternate the order of the layouts from round to round
+                rounds.append(drain(Path(tmp), args.events, layouts if i % 2 == 0 else layouts[::-1]))
+            if not args.no_latency:
+                for processes in args.processes:
+                    lat[processes] = latency(Path(tmp), args.rate, args.seconds, args.latency_client,
+                                             args.forced_every, processes)
+        if args.stages or args.stages_only:
+            rows = stages(Path(tmp), args.events, args.stages_client)
     print(f"machine: {machine()}")
-    print(f"{'measure':52} {'value':>14} {'vs reference':>13}")
-    if reference:
-        print(f"{'reference: mosquitto_sub drains the QoS-1 backlog':52} {reference:>10,.0f} ev/s {1.0:>12.2f}x")
-    for client, (zhian, per_cpu_s) in rates.items():
-        label = f"zhian run ({client} client) drains it, stored + acked"
-        print(f"{label:52} {zhian:>10,.0f} ev/s {zhian / reference:>12.2f}x")
-        print(f"{'  events per CPU-second (all threads)':52} {per_cpu_s:>10,.0f} ev/s")
-    if args.stages_only:
-        pass
-    elif lat:
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        label = f"publish→alert door_forced at {args.rate} ev/s ({args.latency_client})"
-        print(f"{label + ', p50':52} {statistics.median(lat) * 1000:>11,.0f} ms")
-        print(f"{label + ', p99':52} {p99 * 1000:>11,.0f} ms   ({len(lat)} alerts)")
-        print(f"{'  zhian CPU µs per event meanwhile (all threads)':52} {lat_cpu_us:>11,.1f} µs")
-    else:
-        print("publish→alert: no door_forced alert arrived")
+    print(f"{'measure':60} {'value':>14} {'vs reference':>13}")
+    for i, (reference, rates) in enumerate(rounds, 1):
+        tag = f"[round {i}] " if len(rounds) > 1 else ""
+        print(f"{tag + 'reference: mosquitto_sub drains the QoS-1 backlog':60} {reference:>10,.0f} ev/s {1.0:>12.2f}x")
+        for (client, processes), (stored, applied, per_cpu_s) in sorted(rates.items()):
+            label = f"{tag}zhian run ({client}, {processes} proc) drains it, stored + acked"
+            print(f"{label:60} {stored:>10,.0f} ev/s {stored / reference:>12.2f}x")
+            print(f"{'  ... and applied by the engine (last alert in the outbox)':60} {applied:>10,.0f} ev/s "
+                  f"{applied / reference:>12.2f}x")
+            print(f"{'  events per CPU-second (all threads and processes)':60} {per_cpu_s:>10,.0f} ev/s")
+    for processes, (samples, cpu_us) in lat.items():
+        label = f"publish→alert door_forced at {args.rate} ev/s ({args.latency_client}, {processes} proc)"
+        if not samples:
+            print(f"{label}: no door_forced alert arrived")
+            continue
+        p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+        print(f"{label + ', p50':60} {statistics.median(samples) * 1000:>11,.0f} ms")
+        print(f"{label + ', p99':60} {p99 * 1000:>11,.0f} ms   ({len(samples)} alerts)")
+        print(f"{'  zhian CPU µs per event meanwhile (all threads, processes)':60} {cpu_us:>11,.1f} µs")
     for label, value in rows:
         unit = "µs" if "µs/event" in label else "" if "per stored batch" in label else "ev/s"
-        print(f"{label:52} {value:>10,.1f} {unit}" if unit != "ev/s" else f"{label:52} {value:>10,.0f} {unit}")
+        print(f"{label:60} {value:>10,.1f} {unit}" if unit != "ev/s" else f"{label:60} {value:>10,.0f} {unit}")
     return 0
 
 

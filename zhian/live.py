@@ -287,7 +287,6 @@ class LiveProcessor:
         if self.config.tune_gc:
             tune_gc()
         link.start()
-        self.mqtt.start()
         if self.config.cameras and self.config.devices_file is not None:
             evidence = self.config.store_path.parent / "evidence"
             self.cameras = start_cameras(self.registry, self.config.devices_file, self.submit, stop, evidence)
@@ -297,8 +296,12 @@ class LiveProcessor:
         next_stats, next_metrics, next_health = now + self.config.stats_every_s, now + self.config.metrics_every_s, 0.0
         next_cameras, next_supervise = now + self.config.camera_check_every_s, now + 0.2
         mqtt = self.mqtt
+        connecting = False
         try:
             while not stop.is_set():
+                if not connecting and link.ready():
+                    connecting = True  # once: the client reconnects by itself
+                    mqtt.start()
                 link.share(mqtt.connected.is_set(), mqtt.connected_at, bool(self._held))
                 if self._held:
                     if self.disk_full.due():
@@ -328,7 +331,8 @@ class LiveProcessor:
                     self._guarded(self.store.add_metric_lines, camera_lines(
                         self.registry.community.id, [c.health() for c in self.cameras], int(time.time() * 1000)))
         finally:
-            self.mqtt.stop()
+            if connecting:
+                self.mqtt.stop()
             link.stop()
             self.store.close()
 
@@ -344,6 +348,7 @@ class LiveProcessor:
         if self.drain is not None:
             self.drain.start()
         self.mqtt.start()
+        follow.ready()
         now = time.monotonic()
         next_stats, next_metrics, last_metrics = now + self.config.stats_every_s, now + self.config.metrics_every_s, now
         try:

@@ -12,6 +12,9 @@ The exactly-once facts of zhian/live.py hold unchanged: A acknowledges only what
 committed; B's snapshot names the last sequence it applied and B resumes from it; outputs are
 numbered and the outbox drops numbers it has.
 
+A connects to the broker once B has restored its state (as one process recovers before it
+connects), so a start takes in messages at the rate the two reach together.
+
 Between the two: a doorbell pipe (A writes a byte after each commit, never blocking; B sleeps
 in `poll` on it, so a new row is seen at once) and a few shared numbers (A's connection state
 and whether it holds batches on a full disk, which gate B's idle advance; B's watermark, which
@@ -51,7 +54,7 @@ log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # as `zhian` (zhian/cli.py)
 
 # slots of the shared array (doubles: sequences and epoch milliseconds stay exact below 2**53)
-CONNECTED, CONNECTED_AT, HELD, STOP, WATERMARK, SLOTS = range(6)
+CONNECTED, CONNECTED_AT, HELD, STOP, WATERMARK, READY, SLOTS = range(7)
 
 RESTART_FIRST_S = 1.0  # pause before restarting a dead engine process, doubled per quick death
 RESTART_MAX_S = 30.0
@@ -92,6 +95,10 @@ class Follow:
         shared = self.shared
         return shared[CONNECTED] != 0, shared[CONNECTED_AT], shared[HELD] != 0
 
+    def ready(self) -> None:
+        """Tell A the engine is restored: it may take in messages."""
+        self.shared[READY] = 1
+
     def set_watermark(self, ms: int) -> None:
         """Tell A the engine's watermark (the console stamps desk actions with it)."""
         self.shared[WATERMARK] = ms
@@ -118,12 +125,17 @@ class EngineLink:
     def start(self) -> None:
         """Spawn the engine process."""
         self.shared[STOP] = 0
+        self.shared[READY] = 0
         process = self._ctx.Process(target=engine_main, args=(*self._args, self.shared, self._bell_r),
                                     name="zhian-engine")
         process.start()
         self.process = process
         self._started_at = time.monotonic()
         log.info("engine process started (pid %s)", process.pid)
+
+    def ready(self) -> bool:
+        """True once the engine process restored its state (set again by each restart)."""
+        return self.shared[READY] != 0
 
     def alive(self) -> bool:
         """True while the engine process runs."""
