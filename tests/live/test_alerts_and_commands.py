@@ -12,13 +12,14 @@ import orjson
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.live.test_exactly_once import start_processor, wait_for
+from tests.live.test_exactly_once import start_processor, subscribed, wait_for
 from zhian.broker import LocalBroker
 
 pytestmark = pytest.mark.mqtt
 
 
-def test_ebike_in_elevator_alert_and_hold_doors(broker: LocalBroker, tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_ebike_in_elevator_alert_and_hold_doors(broker: LocalBroker, tmp_path: Path, processes: int) -> None:
     received: list[tuple[str, dict[str, object]]] = []
     lock = threading.Lock()
 
@@ -32,10 +33,9 @@ def test_ebike_in_elevator_alert_and_hold_doors(broker: LocalBroker, tmp_path: P
     watcher.subscribe([("zhian/cyl/alerts", 1), ("zhian/cyl/+/command", 1)])
     watcher.loop_start()
     log_path = tmp_path / "zhian.log"
-    proc = start_processor(broker, tmp_path / "zhian.db", log_path)
+    proc = start_processor(broker, tmp_path / "zhian.db", log_path, "--processes", str(processes))
     try:
-        wait_for(lambda: log_path.exists() and "connected to" in log_path.read_text(errors="replace"), 20,
-                 "the processor to connect")
+        wait_for(lambda: subscribed(log_path), 30, "the processor to connect")
         pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="camera", protocol=mqtt.MQTTv5)
         pub.connect("127.0.0.1", broker.port)
         pub.loop_start()

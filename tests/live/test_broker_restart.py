@@ -10,7 +10,7 @@ import orjson
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.live.test_exactly_once import start_processor, stored, wait_for
+from tests.live.test_exactly_once import start_processor, stored, subscribed, wait_for
 from zhian.broker import LocalBroker
 
 pytestmark = pytest.mark.mqtt
@@ -30,14 +30,14 @@ def publish(port: int, first: int, count: int, t0: int) -> None:
     pub.disconnect()
 
 
-def test_processor_survives_a_broker_restart(broker: LocalBroker, tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_processor_survives_a_broker_restart(broker: LocalBroker, tmp_path: Path, processes: int) -> None:
     store = tmp_path / "zhian.db"
     log_path = tmp_path / "zhian.log"
     t0 = int(time.time() * 1000) - 600_000
-    proc = start_processor(broker, store, log_path)
+    proc = start_processor(broker, store, log_path, "--processes", str(processes))
     try:
-        wait_for(lambda: "connected to" in log_path.read_text(errors="replace") if log_path.exists() else False,
-                 20, "the processor to connect")
+        wait_for(lambda: subscribed(log_path), 30, "the processor to connect")
         publish(broker.port, 0, 1000, t0)
         wait_for(lambda: stored(store, "SELECT count(*) FROM events") == 1000, 30, "first half stored")
         broker.stop()
@@ -50,6 +50,6 @@ def test_processor_survives_a_broker_restart(broker: LocalBroker, tmp_path: Path
         proc.wait(30)
     text = log_path.read_text(errors="replace")
     assert "lost the broker" in text
-    assert text.count("connected to") >= 2
+    assert subscribed(log_path, 2), "the subscribing client reconnected"
     assert "session present: True" in text, "the broker kept zhian's session across its restart"
     assert stored(store, "SELECT count(*) FROM dead_letters") == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import subprocess
@@ -59,6 +60,24 @@ def connected(log_path: Path, times: int) -> bool:
     return log_path.exists() and log_path.read_text(errors="replace").count("connected to") >= times
 
 
+def subscribed(log_path: Path, times: int = 1, client_id: str = "zhian-test") -> bool:
+    """True once the subscribing client (not the engine process's publisher) connected `times` times."""
+    return log_path.exists() and log_path.read_text(errors="replace").count(f"as {client_id} (session") >= times
+
+
+def engine_pids(log_path: Path) -> list[int]:
+    """Pids of the engine processes `--processes 2` started, in order."""
+    return [int(x) for x in re.findall(r"engine process started \(pid (\d+)\)", log_path.read_text(errors="replace"))]
+
+
+def gone(pid: int) -> bool:
+    """True when no process has this pid any more (a zombie counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 @pytest.mark.parametrize("processes", [1, 2])
 @pytest.mark.parametrize("client", ["paho", "native"])
 def test_sigkill_midway_every_event_processed_exactly_once(broker: LocalBroker, tmp_path: Path, client: str,
@@ -77,8 +96,7 @@ def test_sigkill_midway_every_event_processed_exactly_once(broker: LocalBroker, 
     sent_per_device = Counter(orjson.loads(p)["device"] for _, p in payloads)
 
     proc = start_processor(broker, store, log_path, "--mqtt-client", client, "--processes", str(processes))
-    # with two processes, the engine's publisher connects too
-    wait_for(lambda: connected(log_path, processes), 20, "the processor to connect")
+    wait_for(lambda: subscribed(log_path), 30, "the processor to connect")
 
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-publisher", protocol=mqtt.MQTTv5)
     pub.max_inflight_messages_set(200)
@@ -93,9 +111,11 @@ def test_sigkill_midway_every_event_processed_exactly_once(broker: LocalBroker, 
             infos.append(pub.publish(topic, body, qos=1))
             time.sleep(0.005)  # ~3 s of traffic, so the kill falls between snapshots
         if killed_at is None and i >= total // 3 and stored(store, "SELECT count(*) FROM events") > total // 3:
-            proc.send_signal(signal.SIGKILL)
+            proc.send_signal(signal.SIGKILL)  # with two processes: the parent, the ingest process
             proc.wait()
             killed_at = stored(store, "SELECT count(*) FROM events")
+            if processes == 2:  # the engine process dies with it: no orphan writes the store on
+                wait_for(lambda: all(gone(pid) for pid in engine_pids(log_path)), 5, "the engine process to die")
     for info in infos:
         info.wait_for_publish(30)
     pub.loop_stop()

@@ -16,7 +16,7 @@ import pytest
 from ingest.event import parse_ts_ms
 from ingest.registry import load_registry
 from tests.conftest import DEVICES, recent_noon
-from tests.live.test_exactly_once import start_processor, stored, wait_for
+from tests.live.test_exactly_once import start_processor, stored, subscribed, wait_for
 from zhian.broker import LocalBroker
 from zhian.simulate.replayfile import write_replay
 from zhian.simulate.week import simulate_week
@@ -34,7 +34,8 @@ def key(alert: dict[str, object]) -> tuple[object, ...]:
             alert["count"], alert["alert"])
 
 
-def test_live_and_replay_raise_the_same_alerts(broker: LocalBroker, tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_live_and_replay_raise_the_same_alerts(broker: LocalBroker, tmp_path: Path, processes: int) -> None:
     registry = load_registry(DEVICES)
     start_ms = recent_noon(3)  # two days that ended yesterday: none in the wall clock's future
     traffic, truth = simulate_week(registry, start_ms, seed=5, days=2)
@@ -51,10 +52,9 @@ def test_live_and_replay_raise_the_same_alerts(broker: LocalBroker, tmp_path: Pa
     log_path = tmp_path / "zhian.log"
     # two days of recorded traffic replayed live: event time must not follow the wall
     # clock when the publisher stalls on a loaded machine
-    proc = start_processor(broker, store, log_path, "--idle-after", "3600")
+    proc = start_processor(broker, store, log_path, "--idle-after", "3600", "--processes", str(processes))
     try:
-        wait_for(lambda: log_path.exists() and "connected to" in log_path.read_text(errors="replace"),
-                 20, "the processor to connect")
+        wait_for(lambda: subscribed(log_path), 30, "the processor to connect")
         pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="equivalence-pub", protocol=mqtt.MQTTv5)
         pub.max_inflight_messages_set(500)
         pub.connect("127.0.0.1", broker.port)
