@@ -34,7 +34,7 @@ from tests.faults.support import (
     query,
     traffic,
 )
-from tests.live.test_exactly_once import start_processor, wait_for
+from tests.live.test_exactly_once import start_processor, subscribed, wait_for
 from zhian.broker import LocalBroker
 from zhian.live import LiveConfig, LiveProcessor
 
@@ -64,11 +64,12 @@ class Alerts:
         self.client.disconnect()
 
 
-@pytest.fixture
-def live(broker: LocalBroker, tmp_path: Path) -> Iterator[LiveProcessor]:
-    """`LiveProcessor.run` in a thread, retrying a full store quickly."""
+@pytest.fixture(params=[1, 2], ids=["1proc", "2proc"])
+def live(broker: LocalBroker, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveProcessor]:
+    """`LiveProcessor.run` in a thread, retrying a full store quickly (with one process, and with
+    the engine in a process of its own: the full store is the ingest process's)."""
     config = LiveConfig(store_path=tmp_path / "zhian.db", cameras=False, snapshot_every_s=0.3,
-                        store_retry_first_s=0.1, store_retry_max_s=0.5)
+                        store_retry_first_s=0.1, store_retry_max_s=0.5, processes=request.param)
     processor = LiveProcessor(load_registry(DEVICES), BrokerConfig(port=broker.port, client_id="zhian-fault"),
                               config)
     stop, ready = threading.Event(), threading.Event()
@@ -159,16 +160,16 @@ def fill(folder: Path) -> Path:
     return filler
 
 
-def test_full_tmpfs_under_zhian_run(broker: LocalBroker, tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_full_tmpfs_under_zhian_run(broker: LocalBroker, tmp_path: Path, processes: int) -> None:
     small = tmp_path / "small"
     mount_tmpfs(small, "64m")
     log_path = tmp_path / "zhian.log"
     store = small / "zhian.db"
     proc: subprocess.Popen[bytes] | None = None
     try:
-        proc = start_processor(broker, store, log_path, "--no-cameras")
-        wait_for(lambda: "connected to" in log_path.read_text(errors="replace") if log_path.exists() else False,
-                 30, "the processor to connect")
+        proc = start_processor(broker, store, log_path, "--no-cameras", "--processes", str(processes))
+        wait_for(lambda: subscribed(log_path), 30, "the processor to connect")
         t0 = int(time.time() * 1000) - 120_000
         first = traffic(0, 200, t0)
         publish_all(broker.port, first, "fault-tmpfs-1")
@@ -195,7 +196,7 @@ def test_full_tmpfs_under_zhian_run(broker: LocalBroker, tmp_path: Path) -> None
         assert count(store, EVENTS) < 2200 + len(more)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
-        proc = start_processor(broker, store, log_path, "--no-cameras")
+        proc = start_processor(broker, store, log_path, "--no-cameras", "--processes", str(processes))
         wait_for(lambda: log_path.read_text(errors="replace").count(expected) >= 3, 60,
                  "the disk-full error of the restarted processor")
         time.sleep(1.0)
