@@ -105,6 +105,12 @@ def zhian_cmd(port: int, store: Path, client: str = "paho", processes: int = 1) 
             "--no-console", "--processes", str(processes)]
 
 
+def subscriber(client: str, processes: int) -> str:
+    """The log line of the subscribing client's connect (with two processes, the engine's
+    publisher connects first)."""
+    return f"as zhian-bench-{client}-p{processes} (session"
+
+
 DRAIN_END = "bench-drain-end"  # the id of the backlog's last event, a forced door
 
 
@@ -203,7 +209,7 @@ def drain(tmp: Path, count: int, layouts: list[Layout]) -> tuple[float, dict[Lay
             with log.open("ab") as out:
                 proc = subprocess.Popen(zhian_cmd(broker.port, tmp / f"drain-{client}-{processes}.db", client,
                                                   processes), stdout=out, stderr=out)
-            wait_log(log, "connected to")
+            wait_log(log, subscriber(client, processes), 60)  # not the engine process's publisher
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)
         # 2. the backlog, queued by the broker for every session
@@ -226,15 +232,17 @@ def drain(tmp: Path, count: int, layouts: list[Layout]) -> tuple[float, dict[Lay
             with log.open("ab") as out:
                 proc = subprocess.Popen(zhian_cmd(broker.port, store, client, processes), stdout=out, stderr=out)
             # timed from the subscribing connect (the engine process's publisher connects too)
-            wait_log(log, f"as zhian-bench-{client}-p{processes} (session", 60)
+            wait_log(log, subscriber(client, processes), 60)
             started = time.perf_counter()
             pids = family(proc.pid)
             cpu_started = family_cpu(pids)
-            while count_events(store) < count:
+            deadline = started + 600
+            while count_events(store) < count and time.perf_counter() < deadline:
                 time.sleep(0.01)
             stored_s = time.perf_counter() - started
-            while not engine_done(store):
+            while not engine_done(store) and time.perf_counter() < deadline:
                 time.sleep(0.01)
+            assert time.perf_counter() < deadline, f"zhian ({client}, {processes} proc) did not drain in 600 s"
             applied_s = time.perf_counter() - started
             pids = family(proc.pid)
             rates[(client, processes)] = (count / stored_s, count / applied_s,
@@ -256,9 +264,7 @@ def latency(tmp: Path, rate: int, seconds: float, client: str = "paho",
     with log.open("ab") as out:
         proc = subprocess.Popen(zhian_cmd(broker.port, store, client, processes), stdout=out, stderr=out)
     try:
-        wait_log(log, "connected to")
-        if processes == 2:
-            wait_log(log, "-engine (session")
+        wait_log(log, subscriber(client, processes), 60)
         sent: dict[str, float] = {}
         arrived: dict[str, float] = {}
 

@@ -302,7 +302,7 @@ class LiveProcessor:
                 if not connecting and link.ready():
                     connecting = True  # once: the client reconnects by itself
                     mqtt.start()
-                link.share(mqtt.connected.is_set(), mqtt.connected_at, bool(self._held))
+                link.share(mqtt.connected.is_set(), mqtt.connected_at, bool(self._held), self._last_input)
                 if self._held:
                     if self.disk_full.due():
                         self._retry_store()
@@ -312,7 +312,9 @@ class LiveProcessor:
                     batch = self._drain(0.05)
                     if batch:
                         self._guarded(self.process, batch)
-                    self._guarded(self._process_internal)
+                        self._last_input = time.monotonic()
+                    if self._guarded(self._process_internal):
+                        self._last_input = time.monotonic()
                 now = time.monotonic()
                 if now >= next_supervise:
                     next_supervise = now + 0.2
@@ -575,14 +577,16 @@ class LiveProcessor:
         (see the module docstring)."""
         idle_s = self.config.idle_after_s
         now = time.monotonic()
-        if now - self._last_input < idle_s or now - self._last_advance < idle_s:
+        last_input = self._last_input
+        if self._follow is not None:  # the engine process: what the ingest process took in counts
+            connected, connected_at, _, taken_at = self._follow.input_state()
+            last_input = max(last_input, taken_at)
+        else:
+            connected, connected_at = self.mqtt.connected.is_set(), self.mqtt.connected_at
+        if now - last_input < idle_s or now - self._last_advance < idle_s:
             return
         # right after a (re)connect the broker may still be delivering the backlog it kept
         # for our session; moving event time to the clock now would make all of it late
-        if self._follow is not None:  # the engine process: the ingest process's connection counts
-            connected, connected_at, _ = self._follow.input_state()
-        else:
-            connected, connected_at = self.mqtt.connected.is_set(), self.mqtt.connected_at
         if not connected or now - connected_at < 2 * idle_s + 1:
             return
         self._last_advance = now

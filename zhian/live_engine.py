@@ -17,7 +17,8 @@ connects), so a start takes in messages at the rate the two reach together.
 
 Between the two: a doorbell pipe (A writes a byte after each commit, never blocking; B sleeps
 in `poll` on it, so a new row is seen at once) and a few shared numbers (A's connection state
-and whether it holds batches on a full disk, which gate B's idle advance; B's watermark, which
+whether it holds batches on a full disk and when it last took in a message, which gate B's
+idle advance as they gate one process's; B's watermark, which
 the console stamps desk actions with).
 
 Supervision: A restarts B when it dies (with a growing pause), and B dies with A (Linux
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # as `zhian` (zhian/cli.py)
 
 # slots of the shared array (doubles: sequences and epoch milliseconds stay exact below 2**53)
-CONNECTED, CONNECTED_AT, HELD, STOP, WATERMARK, READY, SLOTS = range(7)
+CONNECTED, CONNECTED_AT, HELD, LAST_INPUT, STOP, WATERMARK, READY, SLOTS = range(8)
 
 RESTART_FIRST_S = 1.0  # pause before restarting a dead engine process, doubled per quick death
 RESTART_MAX_S = 30.0
@@ -90,10 +91,11 @@ class Follow:
         """True once A asked B to stop (or A is gone)."""
         return self.orphaned or self.shared[STOP] != 0 or os.getppid() != self._parent
 
-    def input_state(self) -> tuple[bool, float, bool]:
-        """(A connected, monotonic time of its last connect, A holds batches on a full disk)."""
+    def input_state(self) -> tuple[bool, float, bool, float]:
+        """(A connected, monotonic time of its last connect, A holds batches on a full disk,
+        monotonic time A last took in a message)."""
         shared = self.shared
-        return shared[CONNECTED] != 0, shared[CONNECTED_AT], shared[HELD] != 0
+        return shared[CONNECTED] != 0, shared[CONNECTED_AT], shared[HELD] != 0, shared[LAST_INPUT]
 
     def ready(self) -> None:
         """Tell A the engine is restored: it may take in messages."""
@@ -148,12 +150,13 @@ class EngineLink:
         except BlockingIOError:
             pass
 
-    def share(self, connected: bool, connected_at: float, held: bool) -> None:
-        """Publish A's input state to B."""
+    def share(self, connected: bool, connected_at: float, held: bool, last_input: float) -> None:
+        """Publish A's input state to B (monotonic times: one clock for all processes)."""
         shared = self.shared
         shared[CONNECTED] = 1.0 if connected else 0.0
         shared[CONNECTED_AT] = connected_at
         shared[HELD] = 1.0 if held else 0.0
+        shared[LAST_INPUT] = last_input
 
     def watermark_ms(self) -> int:
         """The engine's watermark as B last reported it."""
