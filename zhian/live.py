@@ -186,6 +186,7 @@ class LiveProcessor:
         self._acked_out: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._in_flight: dict[int, int] = {}  # publish mid -> outbox number
         self._delivered: set[int] = set()
+        self._outbox_unread = True  # the outbox may hold rows after what was last read of it
         self._out_position = 0
         self._last_input = time.monotonic()
         self._batch_started = 0.0  # monotonic time the last batch was taken from the inbox
@@ -353,6 +354,7 @@ class LiveProcessor:
         follow.ready()
         now = time.monotonic()
         next_stats, next_metrics, last_metrics = now + self.config.stats_every_s, now + self.config.metrics_every_s, now
+        look = True  # the log may hold rows after the last applied sequence
         try:
             while True:
                 stopping = follow.stopping()
@@ -364,9 +366,10 @@ class LiveProcessor:
                         self._retry_store()
                     else:
                         follow.wait(0.05)
-                elif self._follow_log():
+                elif (applied := self._follow_log() if look or stopping else 0):
                     self._last_input = time.monotonic()
                     follow.set_watermark(self.pipeline.engine.watermark_ms)
+                    look = applied >= self.config.batch_max  # a full chunk: more may wait
                 elif stopping:
                     break  # everything logged before the stop is applied
                 else:
@@ -374,6 +377,7 @@ class LiveProcessor:
                         self._idle_advance()
                         follow.set_watermark(self.pipeline.engine.watermark_ms)
                     follow.wait(0.05)
+                    look = True  # after a ring (A committed) or the pause: read the log again
                 self._publish_outbox()
                 now = time.monotonic()
                 if self._dirty and now - self._last_snapshot >= self.config.snapshot_every_s:
@@ -397,14 +401,14 @@ class LiveProcessor:
                 self.drain.finish(2.0)
             self.store.close()
 
-    def _follow_log(self) -> bool:
+    def _follow_log(self) -> int:
         """Apply the next events of the log after the last applied sequence (at most a batch);
-        True when there were some."""
+        returns how many."""
         fresh = self.store.events_after(self.last_seq, self.config.batch_max)
         chunk = list(itertools.islice(fresh, self.config.batch_max))
         if chunk:
             self._apply(chunk, False)
-        return bool(chunk)
+        return len(chunk)
 
     def watermark_ms(self) -> int:
         """The engine's event time (in the ingest process: as the engine process last said)."""
@@ -623,6 +627,7 @@ class LiveProcessor:
             return
         try:
             self.store.add_outbox(self._unsaved_outbox)
+            self._outbox_unread = True
         except StoreFull as exc:
             self.disk_full.failed(exc, "write alerts and commands to the outbox", self._held_messages())
             return
@@ -636,6 +641,7 @@ class LiveProcessor:
         self._last_snapshot = time.monotonic()
         try:
             self.store.save_snapshot(SNAPSHOT, self.last_seq, int(time.time() * 1000), body, self._unsaved_outbox)
+            self._outbox_unread = self._outbox_unread or bool(self._unsaved_outbox)
         except StoreFull as exc:
             self._dirty = True
             self.disk_full.failed(exc, "save the engine snapshot", self._held_messages())
@@ -693,9 +699,13 @@ class LiveProcessor:
                 self._saved_position = self._out_position
             except StoreFull:
                 pass  # kept in memory and written later; a restart before would publish some again
-        if len(self._in_flight) < 500 and self.mqtt.connected.is_set():
+        # the outbox is read again only after a write to it, or when the last read was cut short
+        if self._outbox_unread and len(self._in_flight) < 500 and self.mqtt.connected.is_set():
             start = max([self._out_position, *self._in_flight.values(), *self._delivered])
-            for n, topic, body in self.store.outbox_after(start, 500 - len(self._in_flight)):
+            room = 500 - len(self._in_flight)
+            rows = self.store.outbox_after(start, room)
+            self._outbox_unread = len(rows) >= room
+            for n, topic, body in rows:
                 self._in_flight[self.mqtt.publish(topic, body)] = n
         if wait_s and self._in_flight:
             deadline = time.monotonic() + wait_s
