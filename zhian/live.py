@@ -22,6 +22,10 @@ same store after its own cursors — the event log, the alert transitions of the
 queued metric lines — and moves them only once InfluxDB accepted a batch, so it needs no
 queue of its own and loses nothing when InfluxDB or the processor stops.
 
+Two processes (`LiveConfig.processes = 2`, zhian/live_engine.py): this process stores and
+acknowledges (1 holds as it is), and an engine process follows the log by sequence exactly as
+a recovery does (2 and 3 hold as they are); the outbox, snapshots and publishing are its.
+
 Latency: an event is released to order-sensitive rules once the watermark passes it,
 i.e. about 5 s (the allowed lateness) after its event time while traffic flows, and
 about 6 s after it when the compound is quiet (idle advance after 1 s without input).
