@@ -6,6 +6,12 @@ import argparse
 import time
 from pathlib import Path
 
+# what `zhian run` writes after the time stamp when it is not healthy
+REASONS = {
+    "disconnected": "not connected to the MQTT broker",
+    "engine-down": "the engine process is down (zhian run --processes 2 restarts it; see its log)",
+}
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the `health` subcommand (used by the container healthcheck)."""
@@ -27,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"unhealthy: processing loop silent for {age:.0f} s")
         return 1
     if state != "connected":
-        print("unhealthy: not connected to the MQTT broker")
+        print(f"unhealthy: {REASONS.get(state, f'state {state!r}')}")
         return 1
     print(f"healthy: loop alive {age:.0f} s ago, connected")
     return 0
