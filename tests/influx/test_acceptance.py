@@ -27,7 +27,7 @@ from ingest.registry import load_registry
 from tests.conftest import DEVICES, recent_noon
 from tests.influx.support import influx_rows
 from tests.influx.test_sink import assert_exactly_once, stored_alerts
-from tests.live.test_exactly_once import connected, stored, wait_for
+from tests.live.test_exactly_once import stored, subscribed, wait_for
 from zhian.broker import LocalBroker
 from zhian.influxd import LocalInfluxd
 from zhian.simulate.week import simulate_week
@@ -41,12 +41,14 @@ pytestmark = [pytest.mark.mqtt, pytest.mark.influx]
 DAY_MS = 86_400_000
 
 
-def start_processor(broker: LocalBroker, influxd: LocalInfluxd, store: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def start_processor(broker: LocalBroker, influxd: LocalInfluxd, store: Path, log_path: Path,
+                    processes: int) -> subprocess.Popen[bytes]:
     log = log_path.open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "zhian.cli", "run", "--broker", broker.address, "--devices", str(DEVICES),
          "--store", str(store), "--client-id", "zhian-influx-test", "--snapshot-every", "0.3",
-         "--influx", influxd.url, "--influx-db", "zhian", "--influx-retry-max", "1", "--metrics-every", "1"],
+         "--influx", influxd.url, "--influx-db", "zhian", "--influx-retry-max", "1", "--metrics-every", "1",
+         "--processes", str(processes)],
         stdout=log, stderr=log, cwd=store.parent)
 
 
@@ -82,7 +84,8 @@ class Publisher:
         self.client.disconnect()
 
 
-def run_outage(broker: LocalBroker, influxd: LocalInfluxd, tmp_path: Path, outage_s: float) -> None:
+def run_outage(broker: LocalBroker, influxd: LocalInfluxd, tmp_path: Path, outage_s: float,
+               processes: int = 1) -> None:
     registry = load_registry(DEVICES)
     start_ms = recent_noon(2)
     traffic, _ = simulate_week(registry, start_ms, seed=7, days=1)
@@ -92,10 +95,10 @@ def run_outage(broker: LocalBroker, influxd: LocalInfluxd, tmp_path: Path, outag
     store, log_path = tmp_path / "zhian.db", tmp_path / "zhian.log"
     target = InfluxTarget(influxd.url, "zhian")
 
-    proc = start_processor(broker, influxd, store, log_path)
+    proc = start_processor(broker, influxd, store, log_path, processes)
     pub = None
     try:
-        wait_for(lambda: connected(log_path, 1), 20, "the processor to connect")
+        wait_for(lambda: subscribed(log_path, 1, "zhian-influx-test"), 20, "the processor to connect")
         pub = Publisher(broker.port)
         pub.send(messages[:a])
         wait_for(lambda: cursor(store, EVENTS_CURSOR) > 0, 30, "the first events in InfluxDB")
@@ -109,8 +112,8 @@ def run_outage(broker: LocalBroker, influxd: LocalInfluxd, tmp_path: Path, outag
         proc.send_signal(signal.SIGKILL)
         proc.wait()
 
-        proc = start_processor(broker, influxd, store, log_path)
-        wait_for(lambda: connected(log_path, 2), 20, "the restarted processor to connect")
+        proc = start_processor(broker, influxd, store, log_path, processes)
+        wait_for(lambda: subscribed(log_path, 2, "zhian-influx-test"), 20, "the restarted processor to connect")
         pub.send(messages[b:], over_s=max(0.0, outage_s - (time.monotonic() - down_at) - 1))
         time.sleep(max(0.0, outage_s - (time.monotonic() - down_at)))
         assert cursor(store, EVENTS_CURSOR) < stored(store, "SELECT max(seq) FROM events")
@@ -149,9 +152,11 @@ def run_outage(broker: LocalBroker, influxd: LocalInfluxd, tmp_path: Path, outag
     assert [as_dict(a, tz) for a in from_sqlite.alerts] == [as_dict(a, tz) for a in from_influx.alerts]
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_influxdb_stopped_20s_and_sigkill_lose_nothing(broker: LocalBroker, influxd: LocalInfluxd,
-                                                        tmp_path: Path) -> None:
-    run_outage(broker, influxd, tmp_path, outage_s=20)
+                                                        tmp_path: Path, processes: int) -> None:
+    # with two processes the engine process writes to InfluxDB, and dies with the ingest process
+    run_outage(broker, influxd, tmp_path, outage_s=20, processes=processes)
 
 
 @pytest.mark.slow
