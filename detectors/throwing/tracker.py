@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
+
 import numpy as np
 
 # A track that stays this close (pixels, centroid jitter) to one point for this many sightings
