@@ -27,7 +27,8 @@ FALL_SIDE_PX = 8.0
 FALL_SIDE_WIDENING = 0.3
 
 
-@dataclass
+# (slots: a night frame makes dozens of tracks and reads hundreds; both are cheaper without a __dict__)
+@dataclass(slots=True)
 class Track:
     """One tracked blob; points are full-image pixels, one per frame where it was seen."""
 
