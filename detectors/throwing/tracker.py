@@ -27,8 +27,9 @@ FALL_SIDE_PX = 8.0
 FALL_SIDE_WIDENING = 0.3
 
 
-# (slots: a night frame makes dozens of tracks and reads hundreds; both are cheaper without a __dict__)
-@dataclass(slots=True)
+# (slots: a night frame makes dozens of tracks and reads hundreds; both are cheaper without a
+# __dict__. A weak reference stays possible: a test watches an old track being freed.)
+@dataclass(slots=True, weakref_slot=True)
 class Track:
     """One tracked blob; points are full-image pixels, one per frame where it was seen."""
 
