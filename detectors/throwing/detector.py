@@ -139,6 +139,8 @@ class ThrowingDetector:
         self.geometry: FacadeGeometry | None = None
         self._fg: ForegroundExtractor | None = None
         self._roi = (0, 0, 0, 0)
+        self._colour: np.ndarray | None = None  # the frame's ROI, copied (kept from frame to frame)
+        self._grey: np.ndarray | None = None  # and its grey image
         self._alarmed: dict[int, Chain] = {}  # alarmed track id -> its chain of fragments
         self._light: dict[int, Chain] = {}  # the alarmed light objects (they drift for long)
         self._links = LinkLimits()
@@ -177,8 +179,17 @@ class ThrowingDetector:
         assert self._fg is not None and self.geometry is not None
         x0, y0, x1, y1 = self._roi
         roi = frame[y0:y1, x0:x1]
-        gray = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY) if roi.ndim == 3 else roi
-        blobs = self._fg.apply(np.ascontiguousarray(gray))
+        if roi.ndim == 3:
+            # OpenCV converts a strided view row by row, at a cost per row: copied into one
+            # block first, the colour conversion takes half the time (the same bytes out).
+            if self._colour is None or self._colour.shape != roi.shape:
+                self._colour = np.empty(roi.shape, roi.dtype)
+                self._grey = np.empty(roi.shape[:2], roi.dtype)
+            np.copyto(self._colour, roi)
+            gray = cv2.cvtColor(self._colour, cv2.COLOR_BGR2GRAY, dst=self._grey)
+        else:
+            gray = np.ascontiguousarray(roi)
+        blobs = self._fg.apply(gray)
         # Blobs come in the background's (first-frame, calibrated) view: shake is removed.
         #
         # Rain: thin streaks many times longer than wide. An object's motion blur is as wide

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass, field
-from itertools import chain
 
 import numpy as np
 
@@ -20,13 +20,16 @@ VETO_CHECK_POINTS = 4
 VETO_FAST_PX = 8.0
 VETO_SLOW_SHARE = 0.25
 STATE_WIDTH = 10  # values in `Track._state`
+_STATE = struct.Struct(f"{STATE_WIDTH}d")  # `Track._state` as the bytes of its float64 row
 # A young track's fall gate (see `Tracker._fall_gate`): this wide to either side at its own row,
 # and wider by this share of how far down the blob is.
 FALL_SIDE_PX = 8.0
 FALL_SIDE_WIDENING = 0.3
 
 
-@dataclass
+# (slots: a night frame makes dozens of tracks and reads hundreds; both are cheaper without a
+# __dict__. A weak reference stays possible: a test watches an old track being freed.)
+@dataclass(slots=True, weakref_slot=True)
 class Track:
     """One tracked blob; points are full-image pixels, one per frame where it was seen."""
 
@@ -58,6 +61,7 @@ class Track:
     # (x, y, frame, points, vx, vy, ax, ay, speed, size), and the answers of `is_mover` and
     # of the slow-drift test of `memory` (None: not worked out since the last `add`).
     _state: tuple[float, ...] = (0.0,) * STATE_WIDTH
+    _row: bytes = bytes(8 * STATE_WIDTH)  # `_state` packed, refreshed with it: `_states` joins them
     _mover: bool | None = None
     _slow: bool | None = None
     _travels: bool | None = None
@@ -76,6 +80,7 @@ class Track:
             self.size = float(area)
             self._mover = self._slow = self._travels = None
             self._state = (x, y, frame, 1, 0.0, 0.0, 0.0, 0.0, 0.0, self.size)
+            self._row = _STATE.pack(*self._state)
             return
         self.size = 0.7 * self.size + 0.3 * area
         f1 = frames[-2]
@@ -99,6 +104,7 @@ class Track:
         self._mover = self._slow = self._travels = None
         a = self._a
         self._state = (x, y, frame, n, vx, vy, a[0], a[1], math.hypot(vx, vy), self.size)
+        self._row = _STATE.pack(*self._state)
 
     def predict(self, frame: int) -> tuple[float, float, float]:
         """Predicted (x, y) at `frame` and the gate radius around it, in pixels (see `_predict`)."""
@@ -444,9 +450,12 @@ def adopt(track: Track, parent: Track) -> None:
 
 
 def _states(tracks: list[Track]) -> np.ndarray:
-    """The `_state` rows of tracks as one (N, STATE_WIDTH) array: `np.array` of them, built faster."""
-    flat = np.fromiter(chain.from_iterable([t._state for t in tracks]), np.float64, STATE_WIDTH * len(tracks))
-    return flat.reshape(len(tracks), STATE_WIDTH)
+    """The `_state` rows of tracks as one (N, STATE_WIDTH) array: `np.array` of them, built faster.
+
+    (Each track keeps its row packed as float64 bytes: joining them is a tenth of the work of
+    converting the tuples, hundreds of tracks a frame at night; the same numbers, exactly.)
+    """
+    return np.frombuffer(b"".join([t._row for t in tracks]), np.float64).reshape(len(tracks), STATE_WIDTH)
 
 
 def _predict(state: np.ndarray, frame: int) -> np.ndarray:
