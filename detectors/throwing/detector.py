@@ -587,7 +587,8 @@ class ThrowingDetector:
                 rise = ya - yb  # how far above the object's first sighting it was
                 if speed > self._limits.max_light_sink_mps:
                     # Seen diving up to where this object begins (then slowed to its sink).
-                    if speed <= BIRD_DIVE_MPS and gap <= LIGHT_DIVE_GAP_S and -LIGHT_TOL_M <= rise <= speed * gap + LIGHT_TOL_M:
+                    ends_here = -LIGHT_TOL_M <= rise <= speed * gap + LIGHT_TOL_M
+                    if speed <= BIRD_DIVE_MPS and gap <= LIGHT_DIVE_GAP_S and ends_here:
                         return True
                     break
                 if not 0.5 * sink * gap - LIGHT_TOL_M <= rise <= 1.5 * sink * gap + LIGHT_TOL_M:
