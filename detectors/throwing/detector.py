@@ -586,9 +586,15 @@ class ThrowingDetector:
                 speed, step_px = motion
                 rise = ya - yb  # how far above the object's first sighting it was
                 if speed > self._limits.max_light_sink_mps:
-                    # Seen diving up to where this object begins (then slowed to its sink).
+                    # Seen diving up to where this object begins, and diving no further (what
+                    # goes on down past it is something else passing: rain, another bird).
                     ends_here = -LIGHT_TOL_M <= rise <= speed * gap + LIGHT_TOL_M
-                    if speed <= BIRD_DIVE_MPS and gap <= LIGHT_DIVE_GAP_S and ends_here:
+                    if (
+                        speed <= BIRD_DIVE_MPS
+                        and gap <= LIGHT_DIVE_GAP_S
+                        and ends_here
+                        and not self._dives_on(other, i)
+                    ):
                         return True
                     break
                 if not 0.5 * sink * gap - LIGHT_TOL_M <= rise <= 1.5 * sink * gap + LIGHT_TOL_M:
@@ -602,6 +608,15 @@ class ThrowingDetector:
                     return True
                 break  # its latest sighting on the path tells; earlier ones are older news
         return False
+
+    def _dives_on(self, track: Track, i: int) -> bool:
+        """Whether a track goes on down after its point i faster than a light object sinks."""
+        assert self.geometry is not None
+        if i + 1 >= len(track.frames):
+            return False
+        _, ya = self.geometry.to_metric_at(*track.xy[i])
+        _, yc = self.geometry.to_metric_at(*track.xy[i + 1])
+        return (ya - yc) * self.fps / (track.frames[i + 1] - track.frames[i]) > self._limits.max_light_sink_mps
 
     def _steady_motion(self, track: Track, i: int) -> tuple[float, float] | None:
         """How fast (m/s) a track sank over `LIGHT_BEFORE_FIT_S` up to its point i, and its mean

@@ -61,7 +61,8 @@ def test_leaf_blown_in_from_beside_the_facade_and_found_again_inside_is_no_throw
 
 def _birds(f: int, row: float, dive_mps: float, away_px: float) -> list[Point]:
     """Two birds diving together from `SEEN` (one blob) down the facade's middle; after 0.5 s one
-    pulls out, sinking 2.4 m/s and gaining 2.7 m/s sideways each second, the other sweeps off."""
+    pulls out, sinking 2.4 m/s and gaining 2.7 m/s sideways each second, the other levels off and
+    sweeps away."""
     x0, y0 = 2.4 * COLUMN_M, row * STOREY_M
     tau = (f - SEEN) / FPS
     if tau <= 0.5:
@@ -69,7 +70,7 @@ def _birds(f: int, row: float, dive_mps: float, away_px: float) -> list[Point]:
     u = tau - 0.5
     glider = image_point(x0 + 1.35 * u * u, y0 - dive_mps * 0.5 - 2.4 * u)
     k = f - SEEN - round(0.5 * FPS)
-    x, y = image_point(x0, y0 - dive_mps * tau)
+    x, y = image_point(x0, y0 - dive_mps * 0.5 - 0.1 * min(k, 3))
     return [glider, (x - away_px * max(k - 1, 0), y)] if k < 25 else [glider]
 
 
