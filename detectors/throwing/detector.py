@@ -49,6 +49,15 @@ LIGHT_TRAIL_GAP_S = 1.5  # lost for longer, its trail is too uncertain to follow
 LIGHT_MIN_SINK_MPS = 0.3
 LIGHT_SIDE_MPS = 0.5  # sideways speed a gust may add during a gap
 LIGHT_TOL_M = 0.3  # a fragment's end is known to a few pixels
+# What a light object was before it was first seen: sightings this long before it (its own
+# sink and drift carried back over the gap) are looked at, each over this much of its path.
+LIGHT_BEFORE_S = 1.0
+LIGHT_BEFORE_FIT_S = 0.5
+LIGHT_BEFORE_POINTS = 4
+LIGHT_DIVE_GAP_S = 0.12  # a dive must be seen up to where the slow object begins
+BIRD_DIVE_MPS = 20.0  # faster is rain, or a track hopping between blobs
+HOP_RATIO = 2.5  # a step this many times a track's mean step (and more) is a hop onto another blob
+HOP_SLACK_PX = 1.0  # (a pixel of centroid jitter)
 KEEP_ALARMED_S = 30.0  # how long an alarmed trajectory stays available for evidence
 MAX_BEFORE_S = 2.5  # an earlier fragment is this short: a fall, or an object held out briefly
 MAX_CHAIN = 6  # fragments of one fall linked together (each gap is short, so a fall has few)
@@ -112,6 +121,13 @@ def _stops_midair(frames: list[int], pts: np.ndarray, release_frame: float) -> b
             count += run if step[k] > STAIR_HOP_PX else 0
             run = 0
     return count >= 2
+
+
+def _hops(track: Track, i: int, step_px: float) -> bool:
+    """Whether a track's step after its point i is a hop: `HOP_RATIO` times its mean step (pixels
+    a frame) before, and more."""
+    (xa, ya), (xb, yb) = track.xy[i], track.xy[i + 1]
+    return math.hypot(xb - xa, yb - ya) / (track.frames[i + 1] - track.frames[i]) > HOP_RATIO * step_px + HOP_SLACK_PX
 
 
 _HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
@@ -503,6 +519,11 @@ class ThrowingDetector:
             return None
         if _stops_midair(frames, pts, release.t_s * self.fps):
             return None
+        if verdict.kind == "light" and self._came_from_elsewhere(chain, frames[skip:], t[skip:], metric[skip:]):
+            if not start:
+                for fragment, _ in chain:
+                    fragment.eligible = False  # what continues it (split off, found again) is it too
+            return None
         track.alarmed = True
         if self._continues_alarm(chain[0][0], verdict.kind, start):
             return None
@@ -527,6 +548,103 @@ class ThrowingDetector:
             kind=verdict.kind,
             release_px=(float(release_px[0]), float(release_px[1])),
         )
+
+    def _came_from_elsewhere(self, chain: Chain, frames: list[int], t: np.ndarray, metric: np.ndarray) -> bool:
+        """Whether a light object judged falling (its chain, and the frames, times and facade
+        points it was judged on) was, just before it was first seen, something no thrown bag or
+        paper is: a thing carried in from beyond the facade, or a bird pulling out of a dive.
+
+        A bag or a sheet of paper leaves a window: before its release it is at the window, and
+        nothing that came in from outside the facade's edges moves along the path that leads to
+        it. A leaf blown in from a tree sinks and drifts just like one once it is inside, and is
+        often lost there and found again, or its track taken by something passing (and it is
+        judged from where it was found). So the sightings of other tracks before it are looked
+        at, where its own sink and drift carried back over the gap put it. One that began outside
+        the facade and sank there as this object sinks, and did not go on along a path of its own
+        after that sighting, is that thing come in.
+
+        A bird diving in front of the facade and pulling out glides on at a light object's sink;
+        its blob often splits as it turns, and the slow part is judged alone. Nothing light sinks
+        faster than `max_light_sink_mps` (one thrown down slows to its terminal speed at once), so
+        a steady dive seen ending where this object begins is that bird.
+        """
+        assert self.geometry is not None
+        span = max(float(t[-1] - t[0]), 1e-3)
+        sink = max(float(metric[0, 1] - metric[-1, 1]) / span, LIGHT_MIN_SINK_MPS)
+        # Sideways, it may have gone as fast over the gap as it was ever seen going (a flutter
+        # swings it back and forth faster than its mean drift).
+        k = min(3, len(t) - 1)
+        across = np.abs(metric[k:, 0] - metric[:-k, 0]) / np.maximum(t[k:] - t[:-k], 1e-3)
+        side = float(across.max(initial=0.0)) + LIGHT_SIDE_MPS
+        f0 = frames[0]
+        xb, yb = float(metric[0, 0]), float(metric[0, 1])
+        own = {id(tr) for tr, _ in chain}
+        horizon = f0 - LIGHT_BEFORE_S * self.fps
+        settled = self._first_frame + self._warmup_frames  # earlier tracks are the model's errors
+        for other in self._trail.values():
+            if id(other) in own or other.frames[-1] < horizon or not settled <= other.frames[0] < f0:
+                continue
+            end = bisect_left(other.frames, f0 + 1)  # its sightings up to the object's first
+            begin = bisect_left(other.frames, horizon)
+            for i in range(end - 1, begin - 1, -1):
+                gap = max(f0 - other.frames[i], 0) / self.fps
+                xa, ya = self.geometry.to_metric_at(*other.xy[i])
+                if abs(xa - xb) > side * gap + LIGHT_TOL_M:
+                    continue
+                motion = self._steady_motion(other, i)
+                if motion is None:
+                    continue  # too few sightings before this one, or a hop among them
+                speed, step_px = motion
+                rise = ya - yb  # how far above the object's first sighting it was
+                if speed > self._limits.max_light_sink_mps:
+                    # Seen diving up to where this object begins, and diving no further (what
+                    # goes on down past it is something else passing: rain, another bird).
+                    ends_here = -LIGHT_TOL_M <= rise <= speed * gap + LIGHT_TOL_M
+                    if (
+                        speed <= BIRD_DIVE_MPS
+                        and gap <= LIGHT_DIVE_GAP_S
+                        and ends_here
+                        and not self._dives_on(other, i)
+                    ):
+                        return True
+                    break
+                if not 0.5 * sink * gap - LIGHT_TOL_M <= rise <= 1.5 * sink * gap + LIGHT_TOL_M:
+                    continue
+                outside = not self.geometry.contains(np.array([other.xy[0]]), margin_cols=0.15, margin_storeys=0.15)[0]
+                if outside and 0.5 * sink <= speed <= 2.0 * sink + LIGHT_SIDE_MPS:
+                    # Unless it then went on along a path of its own: its track taken by a
+                    # passer-by hops away from it.
+                    if i + 1 < end and not _hops(other, i, step_px):
+                        break
+                    return True
+                break  # its latest sighting on the path tells; earlier ones are older news
+        return False
+
+    def _dives_on(self, track: Track, i: int) -> bool:
+        """Whether a track goes on down after its point i faster than a light object sinks."""
+        assert self.geometry is not None
+        if i + 1 >= len(track.frames):
+            return False
+        _, ya = self.geometry.to_metric_at(*track.xy[i])
+        _, yc = self.geometry.to_metric_at(*track.xy[i + 1])
+        return (ya - yc) * self.fps / (track.frames[i + 1] - track.frames[i]) > self._limits.max_light_sink_mps
+
+    def _steady_motion(self, track: Track, i: int) -> tuple[float, float] | None:
+        """How fast (m/s) a track sank over `LIGHT_BEFORE_FIT_S` up to its point i, and its mean
+        step (pixels a frame) there, if seen enough and moving steadily (no hop among them)."""
+        assert self.geometry is not None
+        first = bisect_left(track.frames, track.frames[i] - LIGHT_BEFORE_FIT_S * self.fps)
+        if i - first + 1 < LIGHT_BEFORE_POINTS:
+            return None
+        f = np.asarray(track.frames[first : i + 1], dtype=np.float64)
+        p = np.asarray(track.xy[first : i + 1], dtype=np.float64)
+        steps = np.hypot(np.diff(p[:, 0]), np.diff(p[:, 1])) / np.diff(f)
+        mean = float(steps.sum()) / len(steps)
+        if float(steps.max()) > HOP_RATIO * mean + HOP_SLACK_PX:
+            return None
+        _, y0 = self.geometry.to_metric_at(*track.xy[first])
+        _, y1 = self.geometry.to_metric_at(*track.xy[i])
+        return (y0 - y1) * self.fps / (f[-1] - f[0]), mean
 
     def _trace_light(self, t: np.ndarray, metric: np.ndarray, f0: int, release: Release) -> Release:
         """Where a light object judged from a later sighting (seen at times `t`, facade points
