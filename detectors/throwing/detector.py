@@ -250,9 +250,9 @@ class ThrowingDetector:
         chain: Chain = [(track, ALL)]
         link = self._link.get(track.id, None)
         n = len(track.frames)
-        if track.id not in self._link or (link is None and n in (self._limits.min_points, SLOW_LINK_POINTS)):
-            # Looked for when the fragment's direction shows, and again when its speed does (a
-            # slow one's, later); after that it is judged as what it is.
+        if track.id not in self._link or (link is None and self._limits.min_points <= n <= SLOW_LINK_POINTS):
+            # Looked for when the fragment's direction shows, and again on each sighting until its
+            # speed does (a slow one's, later); after that it is judged as what it is.
             link = self._find_earlier(track)
             self._link[track.id] = link
         while link is not None and len(chain) < MAX_CHAIN:
