@@ -158,6 +158,10 @@ def slow_link_error(
     last = t0 >= float(t0[-1]) - lim.fit_s
     if int(np.count_nonzero(last)) < lim.min_fit_points:
         return None
+    # The new fragment's own trend: not climbing beyond what jitter shows over a few frames.
+    wy, _, _ = _line(t1, y1)
+    if wy > lim.max_climb_mps or -wy > lim.max_sink_mps:
+        return None
     tol = max(lim.tol_px * m_per_px, lim.min_tol_m)
     # A track losing its object may take a stray blob nearby for a frame or two (a raindrop, a
     # light, the window's edge) before it is dropped: sightings off the fragment's own steady
@@ -180,14 +184,10 @@ def slow_link_error(
     if gap > sinking:
         return None
     vx, end_x, _ = _line(ts, x0[idx])
-    # The new fragment's start from its first sightings' median (a single point may be off by a
-    # pixel), and its own trend: not climbing beyond what jitter shows over a few frames.
+    # The new fragment's start from its first sightings' median (a single point may be off by a pixel).
     k = min(len(t1), 3)
     start_t = float(np.median(t1[:k]))
     start_x, start_y = float(np.median(x1[:k])), float(np.median(y1[:k]))
-    wy, _, _ = _line(t1, y1)
-    if wy > lim.max_climb_mps or -wy > lim.max_sink_mps:
-        return None
     span = start_t - float(ts[-1])
     # A bag is still gaining speed towards its terminal sink when it is lost: over the gap it
     # sank at a speed between the one seen before and the faster one seen after, never faster.

@@ -336,10 +336,10 @@ def judge_fall(
         need = sink_m
     drift_m = max(lim.min_drift_sink_m, lim.min_drift_sink_px * m_per_px)
     if (
-        rel.held
-        and _rested_for(t, x, y) >= lim.min_drift_rest_s
-        and drift_m < need
+        drift_m < need
         and min(fall, seen) >= drift_m
+        and rel.held
+        and _rested_for(t, x, y) >= lim.min_drift_rest_s
         and _drifts_away(xs - rel.x_m, ys - rel.y_m, lim.min_fall_m)
         and _sinks_for_long(ts, ys, min(fall, seen), fps, lim)
     ):
