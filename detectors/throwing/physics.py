@@ -226,8 +226,10 @@ def _leaves_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, li
     """
     if len(ts) < lim.min_steady_coverage * ((ts[-1] - ts[0]) * fps + 1):
         return False
-    heights = _smooth3(ys) if len(ys) >= 3 else ys
-    return float(np.max(np.abs(np.diff(heights)), initial=0.0)) <= lim.max_step_share * fall
+    most = lim.max_step_share * fall
+    if float(np.max(np.abs(np.diff(ys)), initial=0.0)) <= most:
+        return True  # (a median of three never steps farther than the sightings it is taken from)
+    return len(ys) >= 3 and float(np.max(np.abs(np.diff(_smooth3(ys))))) <= most
 
 
 def _sinks_for_long(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits) -> bool:
