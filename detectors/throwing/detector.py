@@ -66,6 +66,9 @@ TRIM_POINTS = 3  # a track may have picked up this many stray blobs before the o
 # A light object found again sinks a pixel a frame or less: its direction shows only after a
 # while, so a fragment not yet linked is looked at once more with this many sightings.
 SLOW_LINK_POINTS = 12
+# A bag found again is still gaining speed: its sink shows half way there already (each look
+# costs a search through the recent fragments, hundreds at night).
+SLOW_LINK_LOOKS = (9, SLOW_LINK_POINTS)
 
 
 ALL = 2**62  # a fragment's end frame when all of it counts
@@ -277,9 +280,9 @@ class ThrowingDetector:
         chain: Chain = [(track, ALL)]
         link = self._link.get(track.id, None)
         n = len(track.frames)
-        if track.id not in self._link or (link is None and n in (self._limits.min_points, SLOW_LINK_POINTS)):
-            # Looked for when the fragment's direction shows, and again when its speed does (a
-            # slow one's, later); after that it is judged as what it is.
+        if track.id not in self._link or (link is None and n in (self._limits.min_points, *SLOW_LINK_LOOKS)):
+            # Looked for when the fragment's direction shows, and again as its speed shows (a slow
+            # one's, later); after that it is judged as what it is.
             link = self._find_earlier(track)
             self._link[track.id] = link
         while link is not None and len(chain) < MAX_CHAIN:

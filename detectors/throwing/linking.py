@@ -124,6 +124,19 @@ def _line(t: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
     return slope, float(fit[-1]), float(np.sqrt(var / sxx))
 
 
+def _on_path(t: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
+    """Which sightings lie within `tol` of the fragment's steady path (the line through the
+    median of the slopes between its sightings, and through their median offset from it)."""
+    i, j = np.triu_indices(len(t), k=1)
+    dt = t[j] - t[i]
+    ok = dt > 0
+    if not ok.any():
+        return np.ones(len(t), dtype=bool)
+    slope = float(np.median((y[j] - y[i])[ok] / dt[ok]))
+    off = y - slope * t
+    return np.asarray(np.abs(off - float(np.median(off))) <= tol)
+
+
 def slow_link_error(
     before: tuple[np.ndarray, np.ndarray, np.ndarray],
     after: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -140,14 +153,29 @@ def slow_link_error(
     lim = limits or SlowLinkLimits()
     t0, x0, y0 = before
     t1, x1, y1 = after
-    gap = float(t1[0]) - float(t0[-1])
-    if gap <= 0 or gap > lim.max_gap_s:
+    if float(t1[0]) - float(t0[-1]) > lim.max_gap_s:
         return None
     last = t0 >= float(t0[-1]) - lim.fit_s
     if int(np.count_nonzero(last)) < lim.min_fit_points:
         return None
-    ts = t0[last]
-    vy, end_y, err_y = _line(ts, y0[last])
+    # The new fragment's own trend: not climbing beyond what jitter shows over a few frames.
+    wy, _, _ = _line(t1, y1)
+    if wy > lim.max_climb_mps or -wy > lim.max_sink_mps:
+        return None
+    tol = max(lim.tol_px * m_per_px, lim.min_tol_m)
+    # A track losing its object may take a stray blob nearby for a frame or two (a raindrop, a
+    # light, the window's edge) before it is dropped: sightings off the fragment's own steady
+    # path by more than a few pixels are that blob, not the object, and say nothing of its sink.
+    idx = np.nonzero(last)[0]
+    keep = _on_path(t0[idx], y0[idx], tol)
+    if int(np.count_nonzero(keep)) < lim.min_fit_points:
+        return None
+    idx = idx[keep]
+    ts = t0[idx]
+    gap = float(t1[0]) - float(ts[-1])
+    if gap <= 0 or gap > lim.max_gap_s:
+        return None
+    vy, end_y, err_y = _line(ts, y0[idx])
     if not lim.min_sink_mps <= -vy <= lim.max_sink_mps or -vy < lim.min_sink_sigmas * err_y:
         return None
     # A swing turning back and coming down again needs twice its downswing; a gap longer than
@@ -155,19 +183,18 @@ def slow_link_error(
     sinking = float(ts[-1] - ts[0])
     if gap > sinking:
         return None
-    vx, end_x, _ = _line(ts, x0[last])
-    # The new fragment's start from its first sightings' median (a single point may be off by a
-    # pixel), and its own trend: not climbing beyond what jitter shows over a few frames.
+    vx, end_x, _ = _line(ts, x0[idx])
+    # The new fragment's start from its first sightings' median (a single point may be off by a pixel).
     k = min(len(t1), 3)
     start_t = float(np.median(t1[:k]))
     start_x, start_y = float(np.median(x1[:k])), float(np.median(y1[:k]))
-    wy, _, _ = _line(t1, y1)
-    if wy > lim.max_climb_mps or -wy > lim.max_sink_mps:
-        return None
     span = start_t - float(ts[-1])
-    dy = abs(start_y - (end_y + vy * span))
+    # A bag is still gaining speed towards its terminal sink when it is lost: over the gap it
+    # sank at a speed between the one seen before and the faster one seen after, never faster.
+    below = min(wy - vy, 0.0) * span
+    drop = start_y - (end_y + vy * span)
+    dy = max(below - drop, drop, 0.0) if below < 0 else abs(drop)
     dx = abs(start_x - (end_x + vx * span))
-    tol = max(lim.tol_px * m_per_px, lim.min_tol_m)
     tol_y = tol + lim.change_mps * span
     tol_x = tol + lim.side_speed_mps * span
     if dy > tol_y or dx > tol_x:

@@ -42,6 +42,13 @@ class FallLimits:
     min_sink_watch_s: float = 1.0
     min_sink_fall_m: float = 0.8
     min_sink_px: float = 8.0
+    # ... and fewer still for an object seen at rest that then sank steadily as above while its
+    # distance from that place grew, quarter by quarter, beyond what laundry and curtains swing
+    # (`min_fall_m`): paper in the wind drifts away sideways as it sinks, while a cloth tied at its
+    # window swings back and a light's jitter goes nowhere.
+    min_drift_sink_m: float = 0.5
+    min_drift_sink_px: float = 5.0
+    min_drift_rest_s: float = 0.2  # at rest for this long (a slow drifter stays near its first sighting a few frames)
     # A released object is seen going down bit by bit; a blob that hops most of that way
     # between two sightings and then sits still is a chain of still blobs (lights, clutter).
     max_step_share: float = 0.35
@@ -213,11 +220,16 @@ def _leaves_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, li
     """Whether a fall was seen a little at a time: in most of its frames, no step a large share of it.
 
     An object let go in front of the facade stays in view as it sinks; a chance chain of
-    night noise or a bird glimpsed between lights is seen in patches.
+    night noise or a bird glimpsed between lights is seen in patches. Its steps are taken
+    between medians of three sightings: a tumbling sheet's blob changes shape and throws its
+    centroid off by a few pixels for a frame, while a chain of still blobs hops and stays.
     """
     if len(ts) < lim.min_steady_coverage * ((ts[-1] - ts[0]) * fps + 1):
         return False
-    return float(np.max(np.abs(np.diff(ys)), initial=0.0)) <= lim.max_step_share * fall
+    most = lim.max_step_share * fall
+    if float(np.max(np.abs(np.diff(ys)), initial=0.0)) <= most:
+        return True  # (a median of three never steps farther than the sightings it is taken from)
+    return len(ys) >= 3 and float(np.max(np.abs(np.diff(_smooth3(ys))))) <= most
 
 
 def _sinks_for_long(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits) -> bool:
@@ -231,6 +243,23 @@ def _sinks_for_long(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim
     quarters = np.array_split(ys, 4)
     medians = np.array([float(np.median(q)) for q in quarters])
     return bool(np.all(np.diff(medians) < 0.0))
+
+
+def _rested_for(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """How long (s) a track stayed within `REST_RADIUS_M` of its first sighting."""
+    moved = np.nonzero(np.hypot(x - x[0], y - y[0]) > REST_RADIUS_M)[0]
+    last = int(moved[0]) - 1 if len(moved) else len(t) - 1
+    return float(t[last] - t[0])
+
+
+def _drifts_away(dx: np.ndarray, dy: np.ndarray, reach_m: float) -> bool:
+    """Whether points (offsets from a resting place, metres) ended farther than `reach_m` from it,
+    farther in each quarter of the path than in the one before (medians: a flutter does not count)."""
+    away = np.hypot(dx, dy)
+    if float(np.median(away[-3:])) < reach_m:
+        return False
+    medians = np.array([float(np.median(q)) for q in np.array_split(away, 4)])
+    return bool(np.all(np.diff(medians) > 0.0))
 
 
 def _median_slope(t: np.ndarray, y: np.ndarray) -> float:
@@ -307,6 +336,16 @@ def judge_fall(
     sink_m = max(lim.min_sink_fall_m, lim.min_sink_px * m_per_px)
     if sink_m < need and min(fall, seen) >= sink_m and _sinks_for_long(ts, ys, min(fall, seen), fps, lim):
         need = sink_m
+    drift_m = max(lim.min_drift_sink_m, lim.min_drift_sink_px * m_per_px)
+    if (
+        drift_m < need
+        and min(fall, seen) >= drift_m
+        and rel.held
+        and _rested_for(t, x, y) >= lim.min_drift_rest_s
+        and _drifts_away(xs - rel.x_m, ys - rel.y_m, lim.min_fall_m)
+        and _sinks_for_long(ts, ys, min(fall, seen), fps, lim)
+    ):
+        need = drift_m
     if fall < need or seen < need:
         return FallVerdict(False, "not_far_enough"), rel
     if m_per_px >= lim.coarse_m_per_px and float(ts[-1] - ts[0]) < lim.min_watch_coarse_s:
