@@ -253,6 +253,8 @@ class ThrowingDetector:
             if detection is None and track.rest is not None:
                 detection = self._judge_from_rest(track, judged=track.eligible and chain[0][0].eligible)
             if detection is None:
+                detection = self._judge_from_pickup(track)
+            if detection is None:
                 detection = self._judge_found(chain)
             if detection is not None:
                 out.append(detection)
@@ -446,6 +448,41 @@ class ThrowingDetector:
         start = off_border & inside & ~streak
         bigger = (blobs.wh[:, 0] <= MAX_GROW * max_px) & (blobs.wh[:, 1] <= MAX_GROW * max_px)
         return start & small, start & ~small & bigger
+
+    def _judge_from_pickup(self, track: Track) -> ThrowingDetection | None:
+        """Judge a track from where, lost for a while, it was found again sitting still, as if it
+        began there.
+
+        Unseen for a few frames, a track's gate grows wide, and the blob it is given then may be
+        something else: an object at its window, which a bird flying by, a light or a blob of
+        noise lost nearby takes over. What the track did before says nothing about what it picked
+        up; found sitting (twice in a row at one place) and then falling, it is judged as the fall
+        it is (as from a rest, `_judge_from_rest`).
+        """
+        assert self.geometry is not None
+        frames, n = track.frames, len(track.frames)
+        start, lowest = n - 1, max(n - FOUND_MAX_POINTS - 1, 0)
+        while start > lowest and frames[start] - frames[start - 1] < FOUND_COAST_FRAMES:
+            start -= 1
+        if start == lowest or not self._limits.min_points <= n - start <= FOUND_MAX_POINTS:
+            return None
+        xy = track.xy
+        if frames[start + 1] - frames[start] > 1 or math.dist(xy[start], xy[start + 1]) > PLACE_PX:
+            return None
+        if frames[start] < self._first_frame + self._warmup_frames:
+            return None
+        # `_judge`'s first screen, on plain floats; and as for a rest, not where something climbed
+        # to (a bird lost as it climbs, found hovering at the top before it dives again).
+        y_end = xy[-1][1]
+        screen, row = self._fall_screen_px, min(max(int(y_end), 0), len(self._fall_screen_px) - 2)
+        if y_end - min(y for _, y in xy[start:]) < min(screen[row], screen[row + 1]):
+            return None
+        before = xy[max(start - REST_POINTS, 0) : start]
+        if before[0][1] - before[-1][1] > 2 * REST_PX:
+            return None
+        if not self.geometry.contains(np.array([xy[start]]), margin_cols=0.15, margin_storeys=0.15)[0]:
+            return None
+        return self._judge([(track, ALL)], start)
 
     def _judge_from_rest(self, track: Track, judged: bool) -> ThrowingDetection | None:
         """Judge a track from where it last sat still inside the facade, as if it began there.
