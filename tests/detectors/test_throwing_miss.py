@@ -116,3 +116,50 @@ def test_resting_place_is_the_highest_place_seen_twice_in_a_row() -> None:
     xy = [(100.0, 200.0), (100.5, 200.2), (100.2, 199.8), (100.0, 200.1), (100.3, 200.0), (101.0, 190.0), (101, 215)]
     assert _resting_place(xy) == (0, 2, 4)
     assert _resting_place([(100.0, 200.0), (100.0, 230.0), (100.0, 260.0)]) is None
+
+
+# Floor 9 (storey index 6), column 3.
+LOW_WINDOW_M = (2.5 * GEOMETRY.column_m, 6.4 * GEOMETRY.storey_m)
+LOST = 70  # the bird is last seen here ...
+COAST = 6  # ... and the object appears this many frames later where the bird was heading
+
+
+def _bird_heading_for(target: tuple[float, float], f: int, v_px: tuple[float, float]) -> tuple[float, float]:
+    """A bird flying in from outside the facade at `v_px` (pixels a frame), due at `target` at LOST + COAST."""
+    ahead = LOST + COAST - f
+    return target[0] - v_px[0] * ahead, target[1] - v_px[1] * ahead
+
+
+def test_object_picked_up_by_the_track_of_a_bird_lost_nearby_is_a_throw() -> None:
+    # The bird's track, coasting after it, is given the object's blob as it leaves the window,
+    # pushed out at 0.8 m/s: the track came from outside the facade, and the object never sits
+    # still for long enough to be judged from a rest.
+    window = image_point(*LOW_WINDOW_M)
+
+    def scene(f: int) -> list[tuple[float, float]]:
+        pts = [_bird_heading_for(window, f, (5.0, 2.0))] if 30 <= f < LOST else []
+        if f >= LOST + COAST:
+            tau = (f - LOST - COAST) / FPS
+            p = image_point(LOW_WINDOW_M[0] + 0.8 * tau, LOW_WINDOW_M[1] - 0.5 * G_MPS2 * tau * tau)
+            pts += [p] if p[1] < BOTTOM_PX else []
+        return pts
+
+    alarms = _alarms(scene)
+    assert [(floor, column, kind) for _, floor, column, kind in alarms] == [(9, 3, "heavy")]
+
+
+def test_bird_lost_as_it_climbs_and_found_hovering_before_it_dives_is_not_a_throw() -> None:
+    # It climbs in from below, is lost for a moment, hovers at the top of its climb (two
+    # sightings) and dives away at about g: what it rose to is not where a throw starts.
+    top = image_point(*LOW_WINDOW_M)
+
+    def scene(f: int) -> list[tuple[float, float]]:
+        if 30 <= f < LOST:
+            return [_bird_heading_for(top, f, (3.0, -4.0))]
+        if LOST + COAST <= f < LOST + COAST + 2:
+            return [top]
+        tau = (f - LOST - COAST - 1) / FPS
+        p = image_point(LOW_WINDOW_M[0] + 1.0 * tau, LOW_WINDOW_M[1] - 0.5 * G_MPS2 * tau * tau)
+        return [p] if f >= LOST + COAST and p[1] < BOTTOM_PX else []
+
+    assert _alarms(scene) == []
