@@ -482,7 +482,9 @@ class ThrowingDetector:
             return None
         if not self.geometry.contains(np.array([xy[start]]), margin_cols=0.15, margin_storeys=0.15)[0]:
             return None
-        return self._judge([(track, ALL)], start)
+        # Only a heavy object's fall: it starts from rest at its window alone, while a bag or a
+        # sheet of paper lost and found again may hover anywhere on its way down.
+        return self._judge([(track, ALL)], start, heavy_only=True)
 
     def _judge_from_rest(self, track: Track, judged: bool) -> ThrowingDetection | None:
         """Judge a track from where it last sat still inside the facade, as if it began there.
@@ -620,8 +622,9 @@ class ThrowingDetector:
         self._alarmed[track.id] = alarmed
         return self._detection(alarmed, frames, image, verdict, release)
 
-    def _judge(self, chain: Chain, start: int = 0) -> ThrowingDetection | None:
-        """A detection if the chain's points (from index `start` on) are a fall from a window."""
+    def _judge(self, chain: Chain, start: int = 0, heavy_only: bool = False) -> ThrowingDetection | None:
+        """A detection if the chain's points (from index `start` on) are a fall from a window (of a
+        heavy object, if `heavy_only`)."""
         assert self.geometry is not None
         track = chain[-1][0]
         if start:  # a track judged from a point on (its own chain only)
@@ -653,7 +656,7 @@ class ThrowingDetector:
             verdict, release = judge_fall(
                 t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
             )
-        if not verdict.is_fall or release is None:
+        if not verdict.is_fall or release is None or (heavy_only and verdict.kind != "heavy"):
             return None
         if _stops_midair(frames, pts, release.t_s * self.fps):
             return None
