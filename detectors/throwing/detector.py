@@ -22,7 +22,7 @@ from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
 from detectors.throwing.geometry import FacadeGeometry, MetricPath
 from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_error, slow_link_error
-from detectors.throwing.physics import FallLimits, Release, judge_fall
+from detectors.throwing.physics import FallLimits, FallVerdict, Release, falls_from, found_falling, judge_fall
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
 from ingest.registry import Facade
 
@@ -69,6 +69,14 @@ SLOW_LINK_POINTS = 12
 # A bag found again is still gaining speed: its sink shows half way there already (each look
 # costs a search through the recent fragments, hundreds at night).
 SLOW_LINK_LOOKS = (9, SLOW_LINK_POINTS)
+# A heavy object often vanishes as it leaves its window (dark glass, lit windows behind it) and
+# is found again far down, fast and blurred: as a new track (born a streak, or beside a passing
+# bird, so it may not start a throw itself) or as a track of something else that coasted on a
+# few frames and picked it up. Found so, a fall is traced to where the object was last seen
+# resting (see `physics.falls_from`) ...
+FOUND_COAST_FRAMES = 5  # (a track unseen this many frames may have picked up something else)
+FOUND_GAP_S = 2.5  # ... lost for this long at most (a fall from the top floor takes ~3 s)
+FOUND_MAX_POINTS = 30  # ... while its found part is young (the alarm is wanted early)
 
 
 ALL = 2**62  # a fragment's end frame when all of it counts
@@ -131,6 +139,29 @@ def _hops(track: Track, i: int, step_px: float) -> bool:
     a frame) before, and more."""
     (xa, ya), (xb, yb) = track.xy[i], track.xy[i + 1]
     return math.hypot(xb - xa, yb - ya) / (track.frames[i + 1] - track.frames[i]) > HOP_RATIO * step_px + HOP_SLACK_PX
+
+
+PLACE_PX = 2 * REST_PX  # sightings this close together are of one place (a few pixels of jitter)
+
+
+def _resting_place(xy: list[tuple[float, float]]) -> tuple[int, int, int] | None:
+    """Where a fragment (image points) was let go from: its highest place seen twice in a row
+    (a single sighting may be a stray blob), as indices (first, top, last) of the sightings there.
+
+    Held at a window, an object is seen there for a while; tossed, it is slow at the top of the toss.
+    """
+    n = len(xy)
+    near = [math.dist(xy[i], xy[i + 1]) <= PLACE_PX for i in range(n - 1)]
+    placed = [i for i in range(n) if (i > 0 and near[i - 1]) or (i < n - 1 and near[i])]
+    if not placed:
+        return None
+    top = min(placed, key=lambda i: xy[i][1])
+    first = last = top
+    while first > 0 and math.dist(xy[first - 1], xy[top]) <= PLACE_PX:
+        first -= 1
+    while last < n - 1 and math.dist(xy[last + 1], xy[top]) <= PLACE_PX:
+        last += 1
+    return first, top, last
 
 
 _HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
@@ -251,6 +282,10 @@ class ThrowingDetector:
                     detection = self._judge([(track, ALL)])
             if detection is None and track.rest is not None:
                 detection = self._judge_from_rest(track, judged=track.eligible and chain[0][0].eligible)
+            if detection is None:
+                detection = self._judge_from_pickup(track)
+            if detection is None:
+                detection = self._judge_found(chain)
             if detection is not None:
                 out.append(detection)
         self._remember(updated, frame_index)
@@ -444,6 +479,43 @@ class ThrowingDetector:
         bigger = (blobs.wh[:, 0] <= MAX_GROW * max_px) & (blobs.wh[:, 1] <= MAX_GROW * max_px)
         return start & small, start & ~small & bigger
 
+    def _judge_from_pickup(self, track: Track) -> ThrowingDetection | None:
+        """Judge a track from where, lost for a while, it was found again sitting still, as if it
+        began there.
+
+        Unseen for a few frames, a track's gate grows wide, and the blob it is given then may be
+        something else: an object at its window, which a bird flying by, a light or a blob of
+        noise lost nearby takes over. What the track did before says nothing about what it picked
+        up; found sitting (twice in a row at one place) and then falling, it is judged as the fall
+        it is (as from a rest, `_judge_from_rest`).
+        """
+        assert self.geometry is not None
+        frames, n = track.frames, len(track.frames)
+        start, lowest = n - 1, max(n - FOUND_MAX_POINTS - 1, 0)
+        while start > lowest and frames[start] - frames[start - 1] < FOUND_COAST_FRAMES:
+            start -= 1
+        if start == lowest or not self._limits.min_points <= n - start <= FOUND_MAX_POINTS:
+            return None
+        xy = track.xy
+        if frames[start + 1] - frames[start] > 1 or math.dist(xy[start], xy[start + 1]) > PLACE_PX:
+            return None
+        if frames[start] < self._first_frame + self._warmup_frames:
+            return None
+        # `_judge`'s first screen, on plain floats; and as for a rest, not where something climbed
+        # to (a bird lost as it climbs, found hovering at the top before it dives again).
+        y_end = xy[-1][1]
+        screen, row = self._fall_screen_px, min(max(int(y_end), 0), len(self._fall_screen_px) - 2)
+        if y_end - min(y for _, y in xy[start:]) < min(screen[row], screen[row + 1]):
+            return None
+        before = xy[max(start - REST_POINTS, 0) : start]
+        if before[0][1] - before[-1][1] > 2 * REST_PX:
+            return None
+        if not self.geometry.contains(np.array([xy[start]]), margin_cols=0.15, margin_storeys=0.15)[0]:
+            return None
+        # Only a heavy object's fall: it starts from rest at its window alone, while a bag or a
+        # sheet of paper lost and found again may hover anywhere on its way down.
+        return self._judge([(track, ALL)], start, heavy_only=True)
+
     def _judge_from_rest(self, track: Track, judged: bool) -> ThrowingDetection | None:
         """Judge a track from where it last sat still inside the facade, as if it began there.
 
@@ -485,8 +557,104 @@ class ThrowingDetector:
             return None
         return self._judge([(track, ALL)], start)
 
-    def _judge(self, chain: Chain, start: int = 0) -> ThrowingDetection | None:
-        """A detection if the chain's points (from index `start` on) are a fall from a window."""
+    def _judge_found(self, chain: Chain) -> ThrowingDetection | None:
+        """A detection if the chain's last track, or the whole chain, is a heavy object's fall found
+        mid-way, let go where an earlier fragment was seen resting (see `physics.falls_from`)."""
+        track = chain[-1][0]
+        recent = track.frames[-FOUND_MAX_POINTS - 1 :]
+        if len(track.frames) > FOUND_MAX_POINTS and all(
+            b - a < FOUND_COAST_FRAMES for a, b in zip(recent, recent[1:], strict=False)
+        ):
+            return None  # (followed for long without a loss: judged as what it is)
+        detection = self._judge_found_part(chain, track.frames, track.xy)
+        if detection is None and len(chain) > 1:
+            # (Found in fragments, or its track continues a bird that crossed it.)
+            detection = self._judge_found_part(chain, *_points(chain))
+        return detection
+
+    def _judge_found_part(
+        self, chain: Chain, frames: list[int], xy: list[tuple[float, float]]
+    ) -> ThrowingDetection | None:
+        """`_judge_found` for the points of a track or a chain: those since it was last lost for a
+        while (it may have picked up something else then), or all of them."""
+        assert self.geometry is not None
+        n = len(frames)
+        s, lowest = n - 1, max(n - FOUND_MAX_POINTS - 1, 0)
+        while s > lowest and frames[s] - frames[s - 1] < FOUND_COAST_FRAMES:
+            s -= 1
+        if n - s < self._limits.min_points_found_fast:
+            s = 0  # (a track of the object that lost it for a moment: all of it)
+        m = n - s
+        if not self._limits.min_points_found_fast <= m <= FOUND_MAX_POINTS:
+            return None
+        # Screens on plain floats first (most tracks are lights and noise): down by a third of a
+        # storey, and faster in its second half than in its first.
+        frames, xy = frames[s:], xy[s:]
+        y_first, y_mid, y_last = xy[0][1], xy[m // 2][1], xy[-1][1]
+        screen, row = self._fall_screen_px, min(max(int(y_last), 0), len(self._fall_screen_px) - 2)
+        if y_last - y_first < min(screen[row], screen[row + 1]):
+            return None
+        f0, f_mid, f_last = frames[0], frames[m // 2], frames[-1]
+        if (y_last - y_mid) * (f_mid - f0) <= (y_mid - y_first) * (f_last - f_mid):
+            return None
+        tail = xy[TRIM_POINTS:]
+        if any(b[1] < a[1] - 1.0 for a, b in zip(tail, tail[1:], strict=False)):
+            return None  # (a pixel of jitter aside, it never goes up, but for a stray first blob)
+        pts = self.geometry.to_metric(np.asarray(xy))
+        t = np.asarray(frames, dtype=np.float64) / self.fps
+        # (The found track may have begun on a stray blob just before the object.)
+        for skip in range(min(TRIM_POINTS, m - self._limits.min_points_found_fast) + 1):
+            if found_falling(t[skip:], pts[skip:, 0], pts[skip:, 1], self.fps, self._limits).is_fall:
+                break
+        else:
+            return None
+        track = chain[-1][0]
+        x1, y1 = xy[skip]
+        f1 = frames[skip]
+        # Sideways, it may have gone as far as a hand's push carries it while lost.
+        reach_x = (self._limits.max_across_mps * FOUND_GAP_S + 1.0) * self.geometry.px_per_m_at(x1, y1)
+        horizon = f1 - FOUND_GAP_S * self.fps
+        places: list[tuple[float, float, float, float]] = []
+        fragments: list[tuple[Track, int]] = []
+        for other in self._trail.values():
+            if other is track or not other.eligible or other.alarmed or other.frames[0] >= f1:
+                continue
+            if other.frames[0] < self._first_frame + self._warmup_frames:
+                continue
+            end = bisect_left(other.frames, f1)  # its sightings before the found part ...
+            if end < LINK_AFTER_POINTS or other.frames[end - 1] < horizon:
+                continue
+            # ... over the last seconds (an object is not held out of a window for long).
+            begin = bisect_left(other.frames, horizon - MAX_BEFORE_S * self.fps, 0, end)
+            held = _resting_place(other.xy[begin:end])
+            if held is None:
+                continue
+            first, top, last = (begin + k for k in held)
+            xt, yt = other.xy[top]
+            if yt >= y1 or abs(xt - x1) > reach_x:
+                continue
+            seen = (other.frames[first] / self.fps, other.frames[last] / self.fps)
+            places.append((*seen, *self.geometry.to_metric_at(xt, yt)))
+            fragments.append((other, top))
+        if not places:
+            return None
+        verdict, release, i = falls_from(t[skip:], pts[skip:, 0], pts[skip:, 1], places, self._limits)
+        if not verdict.is_fall or release is None:
+            return None
+        other, top = fragments[i]
+        frames, image = frames[skip:], np.asarray(xy[skip:])
+        if _stops_midair(frames, image, release.t_s * self.fps):
+            return None
+        track.alarmed = True
+        if self._continues_alarm(other, verdict.kind, top):
+            return None
+        alarmed: Chain = [(other, f1), *chain]
+        self._alarmed[track.id] = alarmed
+        return self._detection(alarmed, frames, image, verdict, release)
+
+    def _judge(self, chain: Chain, start: int = 0, heavy_only: bool = False) -> ThrowingDetection | None:
+        """A detection if the chain's points (from index `start` on) are a fall from a window (of a
+        heavy object, if `heavy_only`)."""
         assert self.geometry is not None
         track = chain[-1][0]
         if start:  # a track judged from a point on (its own chain only)
@@ -518,7 +686,7 @@ class ThrowingDetector:
             verdict, release = judge_fall(
                 t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
             )
-        if not verdict.is_fall or release is None:
+        if not verdict.is_fall or release is None or (heavy_only and verdict.kind != "heavy"):
             return None
         if _stops_midair(frames, pts, release.t_s * self.fps):
             return None
@@ -534,6 +702,14 @@ class ThrowingDetector:
         if verdict.kind == "light":
             self._light[track.id] = chain
             release = self._trace_light(t, metric, frames[0], release)
+        return self._detection(chain, frames, pts, verdict, release)
+
+    def _detection(
+        self, chain: Chain, frames: list[int], pts: np.ndarray, verdict: FallVerdict, release: Release
+    ) -> ThrowingDetection:
+        """The alarm for a fall (the points judged, its verdict and release) of the chain's last track."""
+        assert self.geometry is not None
+        track = chain[-1][0]
         origin = self.geometry.in_front(np.array([release.x_m, release.y_m]))[0]
         cell = self.geometry.window_of(origin)
         confidence = verdict.confidence if cell.inside else round(verdict.confidence * 0.7, 3)

@@ -97,6 +97,12 @@ class FallLimits:
     pause_s: float = 0.8  # a fall never stands still this long ...
     pause_move_m: float = 0.1  # ... moving less than this
     onset_drop_m: float = 0.12  # how far below its resting height an object must be to be falling
+    # A heavy object lost as it left its window and found again far down (see `falls_from`):
+    # released this long at most after it was last seen there ...
+    found_release_slack_s: float = 0.3
+    # ... where it was seen (or before, by as much), to this much sideways (its own straight
+    # line, put back that long).
+    found_side_tol_m: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -441,3 +447,94 @@ def judge_fall(
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
     confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))
     return FallVerdict(True, kind, kind, round(min(confidence, 0.99), 3), accel), rel
+
+
+
+
+def found_falling(
+    t: np.ndarray, x: np.ndarray, y: np.ndarray, fps: float, limits: FallLimits | None = None
+) -> FallVerdict:
+    """Whether sightings (times in s, facade metres, `fps` frames/s) of something found mid-way
+    may be a heavy object falling: seen steadily, going down with gravity's acceleration, measured
+    well, on a straight sideways line at a hand's speed. (`falls_from` then says from where.)
+
+    Rain and noise found mid-way go at a steady speed, birds faster than gravity allows or
+    swerving; a fall found late shows its acceleration as a fall found early does.
+    """
+    lim = limits or FallLimits()
+    n = len(t)
+    if n < lim.min_points_found_fast:
+        return FallVerdict(False, "too_short")
+    if n < lim.min_coverage * ((t[-1] - t[0]) * fps + 1):
+        return FallVerdict(False, "gappy")
+    if int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps)) < lim.recent_min_points:
+        return FallVerdict(False, "gappy")
+    # Found mid-way it is already fast: lower at every sighting (a frame's blob merged with
+    # something else aside), never standing still as a chain of still blobs does.
+    if float(np.max(np.diff(_smooth3(y)))) >= 0.0:
+        return FallVerdict(False, "stopped")
+    tau = t - t[0]
+    coeffs = np.polyfit(tau, y, 2)
+    accel = float(2 * coeffs[0])
+    if not -lim.max_accel_g * G_MPS2 <= accel <= -lim.min_found_accel_g * G_MPS2:
+        return FallVerdict(False, "gentle")
+    if accel_error(tau, y, coeffs) > lim.max_accel_error_g * G_MPS2:
+        return FallVerdict(False, "gentle")
+    slope, offset = np.polyfit(t, x, 1)
+    if abs(float(slope)) > lim.max_across_mps:
+        return FallVerdict(False, "sideways")
+    if float(np.sqrt(np.mean((slope * t + offset - x) ** 2))) > lim.max_fit_rms_m:
+        return FallVerdict(False, "swerves")
+    return FallVerdict(True, "heavy", "heavy", accel_mps2=accel)
+
+
+def falls_from(
+    t: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    places: list[tuple[float, float, float, float]],
+    limits: FallLimits | None = None,
+) -> tuple[FallVerdict, Release | None, int]:
+    """Whether a fall found mid-way (times in s, facade metres; `found_falling` says it may be a
+    fall) is a heavy object let go at one of `places` where something was seen earlier, each
+    (first and last time seen there, x, y); returns the verdict, the release and the index of the
+    place (-1: none).
+
+    An object dropped from rest at height y_r at time t_r is, under a constant acceleration a,
+    at y_r - a (t - t_r)² / 2: the square root of its drop below y_r grows linearly in time, at
+    sqrt(a / 2). So a straight line through the square roots of the drops gives both a and the
+    moment of release, over any gap. Gravity (foreshortened a little: the object is in front of
+    the facade), a release while or just after the object was seen at that place, and the
+    straight sideways line the fall keeps leading back there: that coincidence is not chance.
+    """
+    lim = limits or FallLimits()
+    n = len(t)
+    slope, offset = np.polyfit(t, x, 1)
+    best: tuple[FallVerdict, Release, int] | None = None
+    for i, (seen_from, seen_to, x_r, y_r) in enumerate(places):
+        drop = y_r - y
+        if float(drop.min()) <= 0.0:
+            continue
+        k, b = np.polyfit(t, np.sqrt(drop), 1)
+        if k <= 0:
+            continue
+        a = 2.0 * float(k) ** 2
+        t_r = -float(b) / float(k)
+        if not lim.min_found_accel_g * G_MPS2 <= a <= lim.max_accel_g * G_MPS2:
+            continue
+        if not seen_from - lim.found_release_slack_s <= t_r <= min(seen_to + lim.found_release_slack_s, float(t[0])):
+            continue
+        if abs(float(slope * t_r + offset) - x_r) > lim.found_side_tol_m:
+            continue
+        fall = float(drop[-1])
+        rms = float(np.sqrt(np.mean((y_r - 0.5 * a * (t - t_r) ** 2 - y) ** 2)))
+        if rms > lim.max_fit_rms_m + lim.fit_rms_per_m * fall:
+            continue
+        confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(n / 15.0, 1.0)
+        confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))
+        if best is None or confidence > best[0].confidence:
+            verdict = FallVerdict(True, "heavy", "heavy", round(min(confidence, 0.99), 3), -a)
+            best = (verdict, Release(t_r, x_r, y_r, 0, held=True), i)
+    if best is None:
+        return FallVerdict(False, "not_from_there"), None, -1
+    return best
