@@ -228,16 +228,10 @@ class LiveProcessor:
         if self.drain is not None:
             self.drain.start()
         self.mqtt.start()
-        if self.config.cameras and self.config.devices_file is not None:
-            evidence = self.config.store_path.parent / "evidence"
-            self.cameras = start_cameras(self.registry, self.config.devices_file, self.submit, stop, evidence)
+        self._start_cameras(stop)
         if ready is not None:
             ready.set()
-        next_stats = time.monotonic() + self.config.stats_every_s
-        next_metrics = time.monotonic() + self.config.metrics_every_s
-        last_metrics = time.monotonic()
-        next_health = 0.0
-        next_cameras = time.monotonic() + self.config.camera_check_every_s
+        self._start_chores()
         try:
             while not stop.is_set():
                 if self._held or self._unsaved_outbox:
@@ -246,43 +240,12 @@ class LiveProcessor:
                         self._retry_store()
                     else:
                         stop.wait(0.05)
-                else:
-                    batch = self._drain(0.05)
-                    if batch:
-                        self._guarded(self.process, batch)
-                        self._last_input = time.monotonic()
-                    if self._guarded(self._process_internal):
-                        self._last_input = time.monotonic()
-                    elif not self._held:
-                        self._idle_advance()
-                self._publish_outbox()
-                now = time.monotonic()
-                if self._dirty and now - self._last_snapshot >= self.config.snapshot_every_s:
-                    self.snapshot()
-                if self._rules_stamp is not None and now >= self._next_reload_check:
-                    self._next_reload_check = now + self.config.reload_every_s
-                    self.reload_rules()
-                if self.config.health_file is not None and now >= next_health:
-                    next_health = now + self.config.health_every_s
-                    self._touch_health()
-                if self.cameras and now >= next_cameras:
-                    next_cameras = now + self.config.camera_check_every_s
-                    self.check_cameras()
-                if now >= next_stats:
-                    next_stats = now + self.config.stats_every_s
-                    self._log_stats()
-                if self.drain is not None and now >= next_metrics:
-                    next_metrics = now + self.config.metrics_every_s
-                    self.write_metrics(now - last_metrics)
-                    last_metrics = now
+                elif not self._take_in() and not self._held:
+                    self._idle_advance()
+                now = self._engine_chores()
+                self._watch(now)
         finally:
-            if self._dirty:
-                self.snapshot()
-            self._publish_outbox(wait_s=2.0)
-            self.mqtt.stop()
-            if self.drain is not None:
-                self.drain.finish(2.0)  # what is not written by then waits in the store
-            self.store.close()
+            self._engine_close()
 
     def _run_ingest(self, stop: threading.Event, ready: threading.Event | None) -> None:
         """Process A of two: receive, decode, store, acknowledge; the engine process follows
@@ -292,14 +255,12 @@ class LiveProcessor:
         if self.config.tune_gc:
             tune_gc()
         link.start()
-        if self.config.cameras and self.config.devices_file is not None:
-            evidence = self.config.store_path.parent / "evidence"
-            self.cameras = start_cameras(self.registry, self.config.devices_file, self.submit, stop, evidence)
+        self._start_cameras(stop)
         if ready is not None:
             ready.set()
         now = time.monotonic()
-        next_stats, next_metrics, next_health = now + self.config.stats_every_s, now + self.config.metrics_every_s, 0.0
-        next_cameras, next_supervise = now + self.config.camera_check_every_s, now + 0.2
+        self._start_chores()
+        next_stats, next_metrics, next_supervise = self._next_stats, self._next_metrics, now + 0.2
         mqtt = self.mqtt
         connecting = False
         try:
@@ -314,22 +275,12 @@ class LiveProcessor:
                     else:
                         stop.wait(0.05)
                 else:
-                    batch = self._drain(0.05)
-                    if batch:
-                        self._guarded(self.process, batch)
-                        self._last_input = time.monotonic()
-                    if self._guarded(self._process_internal):
-                        self._last_input = time.monotonic()
+                    self._take_in()
                 now = time.monotonic()
                 if now >= next_supervise:
                     next_supervise = now + 0.2
                     link.supervise()
-                if self.config.health_file is not None and now >= next_health:
-                    next_health = now + self.config.health_every_s
-                    self._touch_health()
-                if self.cameras and now >= next_cameras:
-                    next_cameras = now + self.config.camera_check_every_s
-                    self.check_cameras()
+                self._watch(now)
                 if now >= next_stats:
                     next_stats = now + self.config.stats_every_s
                     log.info("stored %d events; rejects %s", self.processed, dict(self.pipeline.rejects) or "none")
@@ -356,8 +307,7 @@ class LiveProcessor:
             self.drain.start()
         self.mqtt.start()
         follow.ready()
-        now = time.monotonic()
-        next_stats, next_metrics, last_metrics = now + self.config.stats_every_s, now + self.config.metrics_every_s, now
+        self._start_chores()
         look = True  # the log may hold rows after the last applied sequence
         try:
             while True:
@@ -382,28 +332,70 @@ class LiveProcessor:
                         follow.set_watermark(self.pipeline.engine.watermark_ms)
                     follow.wait(0.05)
                     look = True  # after a ring (A committed) or the pause: read the log again
-                self._publish_outbox()
-                now = time.monotonic()
-                if self._dirty and now - self._last_snapshot >= self.config.snapshot_every_s:
-                    self.snapshot()
-                if self._rules_stamp is not None and now >= self._next_reload_check:
-                    self._next_reload_check = now + self.config.reload_every_s
-                    self.reload_rules()
-                if now >= next_stats:
-                    next_stats = now + self.config.stats_every_s
-                    self._log_stats()
-                if self.drain is not None and now >= next_metrics:
-                    next_metrics = now + self.config.metrics_every_s
-                    self.write_metrics(now - last_metrics)
-                    last_metrics = now
+                self._engine_chores()
         finally:
-            if self._dirty:
-                self.snapshot()
-            self._publish_outbox(wait_s=2.0)
-            self.mqtt.stop()
-            if self.drain is not None:
-                self.drain.finish(2.0)
-            self.store.close()
+            self._engine_close()
+
+    def _start_cameras(self, stop: threading.Event) -> None:
+        if self.config.cameras and self.config.devices_file is not None:
+            evidence = self.config.store_path.parent / "evidence"
+            self.cameras = start_cameras(self.registry, self.config.devices_file, self.submit, stop, evidence)
+
+    def _take_in(self) -> bool:
+        """Store a batch of messages (waiting up to 50 ms for one) and the events submitted
+        inside the process (cameras); whether any of the latter were there."""
+        batch = self._drain(0.05)
+        if batch:
+            self._guarded(self.process, batch)
+            self._last_input = time.monotonic()
+        if self._guarded(self._process_internal):
+            self._last_input = time.monotonic()
+            return True
+        return False
+
+    def _start_chores(self) -> None:
+        now = time.monotonic()
+        self._next_stats, self._next_metrics, self._last_metrics = (
+            now + self.config.stats_every_s, now + self.config.metrics_every_s, now)
+        self._next_health, self._next_cameras = 0.0, now + self.config.camera_check_every_s
+
+    def _watch(self, now: float) -> None:
+        """When due: touch the health file, look at the cameras."""
+        if self.config.health_file is not None and now >= self._next_health:
+            self._next_health = now + self.config.health_every_s
+            self._touch_health()
+        if self.cameras and now >= self._next_cameras:
+            self._next_cameras = now + self.config.camera_check_every_s
+            self.check_cameras()
+
+    def _engine_chores(self) -> float:
+        """What the engine's loop does besides applying events, when due: publish the outbox,
+        snapshot, reload changed rules, log stats, write metrics. Returns the monotonic time."""
+        self._publish_outbox()
+        now = time.monotonic()
+        if self._dirty and now - self._last_snapshot >= self.config.snapshot_every_s:
+            self.snapshot()
+        if self._rules_stamp is not None and now >= self._next_reload_check:
+            self._next_reload_check = now + self.config.reload_every_s
+            self.reload_rules()
+        if now >= self._next_stats:
+            self._next_stats = now + self.config.stats_every_s
+            self._log_stats()
+        if self.drain is not None and now >= self._next_metrics:
+            self._next_metrics = now + self.config.metrics_every_s
+            self.write_metrics(now - self._last_metrics)
+            self._last_metrics = now
+        return now
+
+    def _engine_close(self) -> None:
+        """The engine's way out: snapshot, publish what waits, disconnect, close the store."""
+        if self._dirty:
+            self.snapshot()
+        self._publish_outbox(wait_s=2.0)
+        self.mqtt.stop()
+        if self.drain is not None:
+            self.drain.finish(2.0)  # what is not written by then waits in the store
+        self.store.close()
 
     def _follow_log(self) -> int:
         """Apply the next events of the log after the last applied sequence (at most a batch);
