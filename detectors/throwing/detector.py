@@ -56,6 +56,7 @@ LIGHT_BEFORE_FIT_S = 0.5
 LIGHT_BEFORE_POINTS = 4
 LIGHT_DIVE_GAP_S = 0.12  # a dive must be seen up to where the slow object begins
 BIRD_DIVE_MPS = 20.0  # faster is rain, or a track hopping between blobs
+SPEEDS_UP = 1.25  # sinking this many times faster at the end than at the start: let go from rest
 HOP_RATIO = 2.5  # a step this many times a track's mean step (and more) is a hop onto another blob
 HOP_SLACK_PX = 1.0  # (a pixel of centroid jitter)
 KEEP_ALARMED_S = 30.0  # how long an alarmed trajectory stays available for evidence
@@ -755,6 +756,14 @@ class ThrowingDetector:
         k = min(3, len(t) - 1)
         across = np.abs(metric[k:, 0] - metric[:-k, 0]) / np.maximum(t[k:] - t[:-k], 1e-3)
         side = float(across.max(initial=0.0)) + LIGHT_SIDE_MPS
+        # A bird pulling out slows its descent, or glides on at a steady sink; a bag or paper let
+        # go from a hand speeds up from rest to its steady sink. So the dive below only counts for
+        # an object whose sink over the last third of its path is not clearly (a quarter, beyond
+        # a pixel's error at the top of a facade) faster than over the first third.
+        third = max(len(t) // 3, 2)
+        early, late = (float(metric[a, 1] - metric[b - 1, 1]) / max(float(t[b - 1] - t[a]), 1e-3)
+                       for a, b in ((0, third), (len(t) - third, len(t))))
+        slowing = late < SPEEDS_UP * early
         f0 = frames[0]
         xb, yb = float(metric[0, 0]), float(metric[0, 1])
         own = {id(tr) for tr, _ in chain}
@@ -780,7 +789,8 @@ class ThrowingDetector:
                     # goes on down past it is something else passing: rain, another bird).
                     ends_here = -LIGHT_TOL_M <= rise <= speed * gap + LIGHT_TOL_M
                     if (
-                        speed <= BIRD_DIVE_MPS
+                        slowing
+                        and speed <= BIRD_DIVE_MPS
                         and gap <= LIGHT_DIVE_GAP_S
                         and ends_here
                         and not self._dives_on(other, i)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
-from tests.detectors.test_throwing_recall_rest import FPS, GEOMETRY, image_point, run_scene
+from detectors.throwing.detector import ALL, ThrowingDetector
+from detectors.throwing.tracker import Track
+from tests.detectors.test_throwing_recall_rest import FACADE, FPS, GEOMETRY, image_point, run_scene
 
 COLUMN_M, STOREY_M = GEOMETRY.column_m, GEOMETRY.storey_m
 SEEN = 30  # frame the nuisance is first seen (after the detector's warm-up)
@@ -134,3 +137,57 @@ def test_thrown_light_objects_are_alarmed_with_a_leaf_and_a_diving_bird_about(
     alarms = run_scene(scene, 160)
     assert alarms, "no alarm"
     assert alarms[0][0] - RELEASED <= 1.5 * FPS
+
+
+
+def _came_from_elsewhere(dive_end: Point, dive_mps: float, path: Callable[[int], Point], first: int, last: int) -> bool:
+    """The detector's look at what came before a light fall: a steady dive at `dive_mps` seen
+    until the frame before `first` and ending at `dive_end`, then the object's points `path`."""
+    detector = ThrowingDetector(FACADE, FPS)
+    detector._start(0, np.zeros((720, 1280), np.uint8))
+    geometry = detector.geometry
+    assert geometry is not None
+    px_per_m = geometry.px_per_m_at(*dive_end)
+    dive = Track(1)
+    for f in range(SEEN, first):
+        k = first - 1 - f
+        dive.add(f, dive_end[0] - 0.5 * k, dive_end[1] - dive_mps / FPS * px_per_m * k, 20)
+    detector._trail[dive.id] = dive
+    obj = Track(2)
+    for f in range(first, last + 1):
+        obj.add(f, *path(f), 20)
+    frames = obj.frames
+    metric = geometry.to_metric(np.asarray(obj.xy))
+    t = np.asarray(frames, dtype=np.float64) / FPS
+    return detector._came_from_elsewhere([(obj, ALL)], frames, t, metric)
+
+
+def test_a_bag_let_go_from_rest_where_a_dive_ended_is_no_bird() -> None:
+    # 32002 scene 19: a rain streak, tracked as a steady 7 m/s dive, ended at the bag's window
+    # just as the bag was let go. A bird pulling out slows its descent; the bag speeds up from rest.
+    def bag(f: int) -> Point:
+        return _bag_from_rest(f, 1.5, 5.4, 1.9)
+
+    assert not _came_from_elsewhere(bag(RELEASED), 7.0, bag, RELEASED + 1, RELEASED + 20)
+
+
+def test_a_steady_glide_where_a_dive_ended_is_the_bird() -> None:
+    # The same place and dive, followed by a steady 2 m/s glide: the bird pulling out.
+    start = _bag_from_rest(RELEASED, 1.5, 5.4, 1.9)
+    x0, y0 = start
+
+    def glide(f: int) -> Point:
+        tau = (f - RELEASED) / FPS
+        return image_point(1.5 * COLUMN_M + 1.0 * tau, 5.4 * STOREY_M - 2.0 * tau)
+
+    assert glide(RELEASED) == pytest.approx((x0, y0))
+    assert _came_from_elsewhere(start, 7.0, glide, RELEASED + 1, RELEASED + 20)
+
+
+def _bag_from_rest(f: int, column: float, storey: float, terminal_mps: float) -> Point:
+    """A bag let go at `RELEASED` from rest under quadratic drag: its sink grows as
+    terminal * tanh(g t / terminal), reaching its terminal speed only after a few tenths of a second."""
+    tau = max(f - RELEASED, 0) / FPS
+    drop = terminal_mps**2 / 9.81 * math.log(math.cosh(9.81 * tau / terminal_mps))
+    return image_point(column * COLUMN_M + 0.3 * tau, storey * STOREY_M - drop)
+
