@@ -8,6 +8,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from zhian import LOG_FORMAT
+
 # Modules that add subcommands; each has `register(subparsers)` that sets `func(args) -> int`.
 COMMAND_MODULES = (
     "zhian.commands.replay",
@@ -46,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
         stream=sys.stderr,
     )
     try:

@@ -16,7 +16,7 @@ A connects to the broker once B has restored its state (as one process recovers 
 connects), so a start takes in messages at the rate the two reach together.
 
 Between the two: a doorbell pipe (A writes a byte after each commit, never blocking; B sleeps
-in `poll` on it, so a new row is seen at once) and a few shared numbers (A's connection state
+in `poll` on it, so a new row is seen at once) and a few shared numbers (A's connection state,
 whether it holds batches on a full disk and when it last took in a message, which gate B's
 idle advance as they gate one process's; B's watermark, which
 the console stamps desk actions with).
@@ -46,13 +46,12 @@ from typing import TYPE_CHECKING, Any
 from ingest.mqtt import BrokerConfig
 from ingest.registry import Registry
 from rules.engine import NO_WATERMARK
+from zhian import LOG_FORMAT
 
 if TYPE_CHECKING:
     from zhian.live import LiveConfig
 
 log = logging.getLogger(__name__)
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # as `zhian` (zhian/cli.py)
 
 # slots of the shared array (doubles: sequences and epoch milliseconds stay exact below 2**53)
 CONNECTED, CONNECTED_AT, HELD, LAST_INPUT, STOP, WATERMARK, READY, SLOTS = range(8)

@@ -142,6 +142,16 @@ def _hops(track: Track, i: int, step_px: float) -> bool:
     return math.hypot(xb - xa, yb - ya) / (track.frames[i + 1] - track.frames[i]) > HOP_RATIO * step_px + HOP_SLACK_PX
 
 
+def _since_loss(frames: list[int]) -> tuple[int, int]:
+    """(index of the first sighting after a track's last loss of `FOUND_COAST_FRAMES` or more
+    frames among its last `FOUND_MAX_POINTS` sightings, the lowest index looked at); the two
+    are equal when there was no such loss."""
+    start, lowest = len(frames) - 1, max(len(frames) - FOUND_MAX_POINTS - 1, 0)
+    while start > lowest and frames[start] - frames[start - 1] < FOUND_COAST_FRAMES:
+        start -= 1
+    return start, lowest
+
+
 PLACE_PX = 2 * REST_PX  # sightings this close together are of one place (a few pixels of jitter)
 
 
@@ -480,6 +490,11 @@ class ThrowingDetector:
         bigger = (blobs.wh[:, 0] <= MAX_GROW * max_px) & (blobs.wh[:, 1] <= MAX_GROW * max_px)
         return start & small, start & ~small & bigger
 
+    def _in_facade(self, p: tuple[float, float]) -> bool:
+        """Whether an image point is inside the facade or just beside it (as `_may_start` asks)."""
+        assert self.geometry is not None
+        return bool(self.geometry.contains(np.array([p]), margin_cols=0.15, margin_storeys=0.15)[0])
+
     def _judge_from_pickup(self, track: Track) -> ThrowingDetection | None:
         """Judge a track from where, lost for a while, it was found again sitting still, as if it
         began there.
@@ -492,9 +507,7 @@ class ThrowingDetector:
         """
         assert self.geometry is not None
         frames, n = track.frames, len(track.frames)
-        start, lowest = n - 1, max(n - FOUND_MAX_POINTS - 1, 0)
-        while start > lowest and frames[start] - frames[start - 1] < FOUND_COAST_FRAMES:
-            start -= 1
+        start, lowest = _since_loss(frames)
         if start == lowest or not self._limits.min_points <= n - start <= FOUND_MAX_POINTS:
             return None
         xy = track.xy
@@ -511,7 +524,7 @@ class ThrowingDetector:
         before = xy[max(start - REST_POINTS, 0) : start]
         if before[0][1] - before[-1][1] > 2 * REST_PX:
             return None
-        if not self.geometry.contains(np.array([xy[start]]), margin_cols=0.15, margin_storeys=0.15)[0]:
+        if not self._in_facade(xy[start]):
             return None
         # Only a heavy object's fall: it starts from rest at its window alone, while a bag or a
         # sheet of paper lost and found again may hover anywhere on its way down.
@@ -554,7 +567,7 @@ class ThrowingDetector:
         y_rest = track.xy[first][1]
         if any(y > y_rest + 2 * REST_PX for _, y in track.xy[max(first - REST_POINTS * 2, 0) : first]):
             return None
-        if not self.geometry.contains(np.array([track.xy[start]]), margin_cols=0.15, margin_storeys=0.15)[0]:
+        if not self._in_facade(track.xy[start]):
             return None
         return self._judge([(track, ALL)], start)
 
@@ -562,10 +575,7 @@ class ThrowingDetector:
         """A detection if the chain's last track, or the whole chain, is a heavy object's fall found
         mid-way, let go where an earlier fragment was seen resting (see `physics.falls_from`)."""
         track = chain[-1][0]
-        recent = track.frames[-FOUND_MAX_POINTS - 1 :]
-        if len(track.frames) > FOUND_MAX_POINTS and all(
-            b - a < FOUND_COAST_FRAMES for a, b in zip(recent, recent[1:], strict=False)
-        ):
+        if len(track.frames) > FOUND_MAX_POINTS and len(set(_since_loss(track.frames))) == 1:
             return None  # (followed for long without a loss: judged as what it is)
         detection = self._judge_found_part(chain, track.frames, track.xy)
         if detection is None and len(chain) > 1:
@@ -580,9 +590,7 @@ class ThrowingDetector:
         while (it may have picked up something else then), or all of them."""
         assert self.geometry is not None
         n = len(frames)
-        s, lowest = n - 1, max(n - FOUND_MAX_POINTS - 1, 0)
-        while s > lowest and frames[s] - frames[s - 1] < FOUND_COAST_FRAMES:
-            s -= 1
+        s, _ = _since_loss(frames)
         if n - s < self._limits.min_points_found_fast:
             s = 0  # (a track of the object that lost it for a moment: all of it)
         m = n - s
@@ -601,7 +609,8 @@ class ThrowingDetector:
         tail = xy[TRIM_POINTS:]
         if any(b[1] < a[1] - 1.0 for a, b in zip(tail, tail[1:], strict=False)):
             return None  # (a pixel of jitter aside, it never goes up, but for a stray first blob)
-        pts = self.geometry.to_metric(np.asarray(xy))
+        image = np.asarray(xy)
+        pts = self.geometry.to_metric(image)
         t = np.asarray(frames, dtype=np.float64) / self.fps
         # (The found track may have begun on a stray blob just before the object.)
         for skip in range(min(TRIM_POINTS, m - self._limits.min_points_found_fast) + 1):
@@ -643,7 +652,7 @@ class ThrowingDetector:
         if not verdict.is_fall or release is None:
             return None
         other, top = fragments[i]
-        frames, image = frames[skip:], np.asarray(xy[skip:])
+        frames, image = frames[skip:], image[skip:]
         if _stops_midair(frames, image, release.t_s * self.fps):
             return None
         track.alarmed = True
@@ -761,8 +770,10 @@ class ThrowingDetector:
         # an object whose sink over the last third of its path is not clearly (a quarter, beyond
         # a pixel's error at the top of a facade) faster than over the first third.
         third = max(len(t) // 3, 2)
-        early, late = (float(metric[a, 1] - metric[b - 1, 1]) / max(float(t[b - 1] - t[a]), 1e-3)
-                       for a, b in ((0, third), (len(t) - third, len(t))))
+        early, late = (
+            float(metric[a, 1] - metric[b - 1, 1]) / max(float(t[b - 1] - t[a]), 1e-3)
+            for a, b in ((0, third), (len(t) - third, len(t)))
+        )
         slowing = late < SPEEDS_UP * early
         f0 = frames[0]
         xb, yb = float(metric[0, 0]), float(metric[0, 1])
@@ -799,7 +810,7 @@ class ThrowingDetector:
                     break
                 if not 0.5 * sink * gap - LIGHT_TOL_M <= rise <= 1.5 * sink * gap + LIGHT_TOL_M:
                     continue
-                outside = not self.geometry.contains(np.array([other.xy[0]]), margin_cols=0.15, margin_storeys=0.15)[0]
+                outside = not self._in_facade(other.xy[0])
                 if outside and 0.5 * sink <= speed <= 2.0 * sink + LIGHT_SIDE_MPS:
                     # Unless it then went on along a path of its own: its track taken by a
                     # passer-by hops away from it.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detectors.throwing.physics import G_MPS2
+from detectors.throwing.physics import G_MPS2, _median_slope
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,7 @@ def _line(t: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
 def _on_path(t: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
     """Which sightings lie within `tol` of the fragment's steady path (the line through the
     median of the slopes between its sightings, and through their median offset from it)."""
-    i, j = np.triu_indices(len(t), k=1)
-    dt = t[j] - t[i]
-    ok = dt > 0
-    if not ok.any():
-        return np.ones(len(t), dtype=bool)
-    slope = float(np.median((y[j] - y[i])[ok] / dt[ok]))
-    off = y - slope * t
+    off = y - _median_slope(t, y) * t  # (sightings are at distinct times)
     return np.asarray(np.abs(off - float(np.median(off))) <= tol)
 
 

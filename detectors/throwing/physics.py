@@ -340,8 +340,11 @@ def judge_fall(
     elif rel.held and fall >= from_rest_m and _leaves_steadily(ts, ys, fall, fps, lim):
         need = min(need, from_rest_m)
     sink_m = max(lim.min_sink_fall_m, lim.min_sink_px * m_per_px)
-    if sink_m < need and min(fall, seen) >= sink_m and _sinks_for_long(ts, ys, min(fall, seen), fps, lim):
-        need = sink_m
+    sinks: bool | None = None  # `_sinks_for_long`, worked out at most once
+    if sink_m < need and min(fall, seen) >= sink_m:
+        sinks = _sinks_for_long(ts, ys, min(fall, seen), fps, lim)
+        if sinks:
+            need = sink_m
     drift_m = max(lim.min_drift_sink_m, lim.min_drift_sink_px * m_per_px)
     if (
         drift_m < need
@@ -349,7 +352,7 @@ def judge_fall(
         and rel.held
         and _rested_for(t, x, y) >= lim.min_drift_rest_s
         and _drifts_away(xs - rel.x_m, ys - rel.y_m, lim.min_fall_m)
-        and _sinks_for_long(ts, ys, min(fall, seen), fps, lim)
+        and (sinks if sinks is not None else _sinks_for_long(ts, ys, min(fall, seen), fps, lim))
     ):
         need = drift_m
     if fall < need or seen < need:
@@ -447,8 +450,6 @@ def judge_fall(
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
     confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))
     return FallVerdict(True, kind, kind, round(min(confidence, 0.99), 3), accel), rel
-
-
 
 
 def found_falling(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from detectors.throwing.stabilise import ShakeEstimator
-from detectors.throwing.tracker import Track, Tracker, _predict, adopt
+from detectors.throwing.tracker import Track, Tracker, _predict, _states, adopt
 
 
 def _step(tracker: Tracker, frame: int, x: float, y: float, start: bool, big: bool = False) -> None:
@@ -57,8 +57,8 @@ def test_the_prediction_extrapolates_the_fall_and_gates_by_speed_gap_and_stillne
     assert once.predict(8) == pytest.approx((10.0, 20.0, 15.0))
     # sat still for long: the tight gate, not widened by the gap (3 + 0.35·0.01·2 + 1.5)
     assert still.predict(13) == pytest.approx((50.13, 70.0, 4.507))
-    # all at once, as the tracker asks: the same rows
-    rows = _predict(np.array([t._state for t in (falling, once, still)]), 13)
+    # all at once, from the packed rows the tracker reads: the same predictions
+    rows = _predict(_states([falling, once, still]), 13)
     assert rows.tolist() == [list(t.predict(13)) for t in (falling, once, still)]
 
 

@@ -18,6 +18,7 @@ from ingest.errors import ConfigProblem, RegistryError
 from ingest.mqtt import BrokerConfig
 from ingest.registry import Registry, load_registry
 from rules.engine import Processor
+from zhian import LOG_FORMAT
 from zhian.commands import print_problems
 from zhian.pipeline import Message, load_processors
 
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zhian")
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["scale", *(sys.argv[1:] if argv is None else argv)])
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT,
                         stream=sys.stderr)
     return int(args.func(args) or 0)
 
