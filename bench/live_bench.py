@@ -179,22 +179,31 @@ def family(pid: int) -> list[int]:
 
 def family_cpu(pids: list[int]) -> float:
     """CPU seconds of these processes so far (those still alive)."""
-    total = 0.0
+    return sum(each_cpu(pids).values())
+
+
+def each_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of each of these processes so far (those still alive)."""
+    out = {}
     for p in pids:
         try:
-            total += cpu_seconds(p)
+            out[p] = cpu_seconds(p)
         except OSError:
             pass
-    return total
+    return out
 
 
 Layout = tuple[str, int]  # MQTT client, processes
+# events/s stored, events/s applied, events per CPU-second of all processes, CPU µs per event of
+# the process `zhian run` started (the ingest process with two) and of its children (the engine)
+Drained = tuple[float, float, float, float, float]
 
 
-def drain(tmp: Path, count: int, layouts: list[Layout]) -> tuple[float, dict[Layout, tuple[float, float, float]]]:
+def drain(tmp: Path, count: int, layouts: list[Layout]) -> tuple[float, dict[Layout, Drained]]:
     """Reference events/s, and per MQTT client and process layout (zhian events/s to the last
     event stored, zhian events/s to the last event applied by the engine, zhian events per
-    CPU-second of all its processes to the latter), draining the same backlog."""
+    CPU-second of all its processes to the latter, and the CPU µs per event of the started
+    process and of its children), draining the same backlog."""
     shutil.rmtree(tmp / "mq-drain", ignore_errors=True)
     for old in tmp.glob("drain-*"):
         old.unlink()
@@ -234,8 +243,7 @@ def drain(tmp: Path, count: int, layouts: list[Layout]) -> tuple[float, dict[Lay
             # timed from the subscribing connect (the engine process's publisher connects too)
             wait_log(log, subscriber(client, processes), 60)
             started = time.perf_counter()
-            pids = family(proc.pid)
-            cpu_started = family_cpu(pids)
+            cpu_started = each_cpu(family(proc.pid))
             deadline = started + 600
             while count_events(store) < count and time.perf_counter() < deadline:
                 time.sleep(0.01)
@@ -244,9 +252,11 @@ def drain(tmp: Path, count: int, layouts: list[Layout]) -> tuple[float, dict[Lay
                 time.sleep(0.01)
             assert time.perf_counter() < deadline, f"zhian ({client}, {processes} proc) did not drain in 600 s"
             applied_s = time.perf_counter() - started
-            pids = family(proc.pid)
-            rates[(client, processes)] = (count / stored_s, count / applied_s,
-                                          count / max(1e-9, family_cpu(pids) - cpu_started))
+            spent = {p: cpu - cpu_started.get(p, 0.0) for p, cpu in each_cpu(family(proc.pid)).items()}
+            own = spent.pop(proc.pid, 0.0)
+            children = sum(spent.values())
+            rates[(client, processes)] = (count / stored_s, count / applied_s, count / max(1e-9, own + children),
+                                          own / count * 1e6, children / count * 1e6)
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
         return reference, rates
@@ -432,7 +442,7 @@ def main() -> int:
                         help="only the --stages table (no reference drain, no latency test)")
     args = parser.parse_args()
     layouts = [(client, processes) for client in args.clients for processes in args.processes]
-    rounds: list[tuple[float, dict[Layout, tuple[float, float, float]]]] = []
+    rounds: list[tuple[float, dict[Layout, Drained]]] = []
     lat: dict[int, tuple[list[float], float]] = {}
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -451,12 +461,15 @@ def main() -> int:
     for i, (reference, rates) in enumerate(rounds, 1):
         tag = f"[round {i}] " if len(rounds) > 1 else ""
         print(f"{tag + 'reference: mosquitto_sub drains the QoS-1 backlog':60} {reference:>10,.0f} ev/s {1.0:>12.2f}x")
-        for (client, processes), (stored, applied, per_cpu_s) in sorted(rates.items()):
+        for (client, processes), (stored, applied, per_cpu_s, started_us, children_us) in sorted(rates.items()):
             label = f"{tag}zhian run ({client}, {processes} proc) drains it, stored + acked"
             print(f"{label:60} {stored:>10,.0f} ev/s {stored / reference:>12.2f}x")
             print(f"{'  ... and applied by the engine (last alert in the outbox)':60} {applied:>10,.0f} ev/s "
                   f"{applied / reference:>12.2f}x")
             print(f"{'  events per CPU-second (all threads and processes)':60} {per_cpu_s:>10,.0f} ev/s")
+            if processes == 2:
+                print(f"{'  CPU µs per event: ingest process, engine process':60} {started_us:>6,.1f} + "
+                      f"{children_us:.1f} µs")
     for processes, (samples, cpu_us) in lat.items():
         label = f"publish→alert door_forced at {args.rate} ev/s ({args.latency_client}, {processes} proc)"
         if not samples:
