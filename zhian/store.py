@@ -143,9 +143,9 @@ def is_space_error(exc: sqlite3.Error, path: str) -> bool:
 # its adapter lookup, which for a type without a registered adapter also asks the value itself
 # (`__adapt__`, `__conform__`: two AttributeErrors raised and cleared per value). None, the
 # subject column of most events, measured 0.3 µs per stored row in that lookup; an adapter
-# registered for it ends the lookup at once. An empty dict's `get` returns None again (a C method: no Python
-# frame), so NULL is stored as before. (Process-wide, as sqlite3's adapters are; harmless for
-# every other user: None still becomes NULL.)
+# registered for it ends the lookup at once. An empty dict's `get` returns None again (a C
+# method: no Python frame), so NULL is stored as before. (Process-wide, as sqlite3's adapters
+# are; harmless for every other user: None still becomes NULL.)
 _NO_ADAPTATION: dict[None, None] = {}
 sqlite3.register_adapter(type(None), _NO_ADAPTATION.get)
 
