@@ -306,9 +306,13 @@ class ThrowingDetector:
                     detection = self._judge([(track, ALL)])
             if detection is None and track.rest is not None:
                 detection = self._judge_from_rest(track, judged=track.eligible and chain[0][0].eligible)
-            if detection is None:
+            # (Both need more sightings than most night tracks have: a pickup needs `min_points`
+            # after a first one, a fall found mid-way `min_points_found_fast`, in the track or
+            # in its chain.)
+            n = len(track.frames)
+            if detection is None and n > self._limits.min_points:
                 detection = self._judge_from_pickup(track)
-            if detection is None:
+            if detection is None and (n >= self._limits.min_points_found_fast or len(chain) > 1):
                 detection = self._judge_found(chain)
             if detection is not None:
                 out.append(detection)
@@ -374,34 +378,33 @@ class ThrowingDetector:
         # far to the side of where this one begins (night noise makes hundreds of tracks).
         ppm = float(self.geometry.px_per_m(np.array([[x1, y1]]))[0])
         reach_x, reach_up, reach_down = 3.0 * ppm, 1.0 * ppm, 8.0 * ppm
-        tracks, first, last, last_xy = self._fragment_ends()
-        ended = last < f0
-        near = (np.abs(last_xy[:, 0] - x1) <= reach_x) & (y1 - last_xy[:, 1] >= -reach_up)
-        near &= y1 - last_xy[:, 1] <= reach_down
-        # Fragments still going on at f0 are screened below, on their point before f0; first on
-        # the box around all their points (most are lights and noise sitting far away), with a
-        # hair to spare so that rounding never drops one the exact test keeps.
+        tracks, first, last, _ = self._fragment_ends()
+        # Only fragments begun a little before this one (one seen for long before is a light, a
+        # curtain edge, not an object in a hand) and seen lately; and first of all, those whose
+        # box around all their points reaches where this one begins (most are lights and noise
+        # sitting far away), with a hair to spare so that rounding never drops one that the
+        # exact test below keeps.
         box, hair = self._ends.boxes(), 1e-6
-        reached = (box[:, 0] <= x1 + reach_x + hair) & (box[:, 2] >= x1 - reach_x - hair)
-        reached &= (box[:, 1] <= y1 + reach_up + hair) & (box[:, 3] >= y1 - reach_down - hair)
-        # (Seen for long before: a light, a curtain edge, not an object in a hand.)
         keep = (first <= f0 - LINK_AFTER_POINTS) & (first >= f0 - MAX_BEFORE_S * self.fps) & (last >= horizon)
-        keep &= np.where(ended, near, reached)
+        keep &= (box[:, 0] <= x1 + reach_x + hair) & (box[:, 2] >= x1 - reach_x - hair)
+        keep &= (box[:, 1] <= y1 + reach_up + hair) & (box[:, 3] >= y1 - reach_down - hair)
         after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         best: tuple[float, Fragment] | None = None
         for i in np.nonzero(keep)[0].tolist():
             other = tracks[i]
             if other is track:
                 continue
-            if not ended[i]:
+            if other.frames[-1] < f0:
+                x0, y0 = other.xy[-1]  # ended before this one began: where it was last seen
+            else:
                 # It went on after losing the object (onto a light, a curtain): only its part
                 # before the new fragment began counts.
                 end = bisect_left(other.frames, f0) - 1
                 if end < LINK_AFTER_POINTS - 1 or other.frames[end] < horizon:
                     continue
                 x0, y0 = other.xy[end]
-                if abs(x1 - x0) > reach_x or not -reach_up <= y1 - y0 <= reach_down:
-                    continue
+            if abs(x1 - x0) > reach_x or not -reach_up <= y1 - y0 <= reach_down:
+                continue
             # (A slow link to something that came from outside the facade would silence the new
             # fragment, which its own judgement may show is a throw.)
             if not fast and not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):

@@ -229,11 +229,16 @@ class Tracker:
         ended: list[Track] = []
         alive: list[Track] = []
         movers: list[Track] = []  # the alive movers, looked up once (hundreds of tracks at night)
+        max_misses = self.params.max_misses
         for t, track in enumerate(self.tracks):
-            if t not in matched:
-                track.misses += 1
+            if t in matched:  # (seen now: no misses)
+                alive.append(track)
+                if track.is_mover():
+                    movers.append(track)
+                continue
+            track.misses += 1
             # A blob seen once or twice is usually noise: let it go quickly.
-            limit = self.params.max_misses if len(track.frames) >= 3 else 1
+            limit = max_misses if len(track.frames) >= 3 else 1
             if track.misses > limit:
                 ended.append(track)
                 if track.is_mover():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from detectors.throwing.detector import _HOPS, ThrowingDetector, _FragmentEnds, _patchy
 from detectors.throwing.foreground import Blobs
@@ -130,7 +131,14 @@ def _night_blobs(seed: int, count: int) -> list[np.ndarray]:
     return frames
 
 
-def test_earlier_fragments_found_with_the_box_screen_are_those_found_without_it() -> None:
+def _unscreened(self: _FragmentEnds) -> np.ndarray:
+    """Boxes that hold the whole image plane: no fragment is screened out."""
+    return np.tile([-np.inf, -np.inf, np.inf, np.inf], (len(self.view()[0]), 1))
+
+
+def test_earlier_fragments_found_with_the_box_screen_are_those_found_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for seed in (1, 2):
         screened = ThrowingDetector(FACADE, FPS, "ncpu")
         plain = ThrowingDetector(FACADE, FPS, "ncpu")
@@ -139,19 +147,24 @@ def test_earlier_fragments_found_with_the_box_screen_are_those_found_without_it(
         for detector in (screened, plain):
             detector._start(0, image)
             detector._fg = _Blobs(blobs)  # type: ignore[assignment]
-        # Without the screen: every fragment's box holds the whole image plane.
-        plain._ends.boxes = lambda: np.tile([-np.inf, -np.inf, np.inf, np.inf], (len(plain._ends.view()[0]), 1))  # type: ignore[method-assign]
         linked = 0
         for index in range(len(blobs)):
-            a, b = screened.process(index, image), plain.process(index, image)
-            assert [d.to_json() for d in a] == [d.to_json() for d in b]
+            found = screened.process(index, image)
+            with monkeypatch.context() as patch:
+                patch.setattr(_FragmentEnds, "boxes", _unscreened)
+                expected = plain.process(index, image)
+            assert [d.to_json() for d in found] == [d.to_json() for d in expected]
             # Every track asked, at every length (the detector asks at a few lengths only).
             for x, y in zip(screened._tracker.tracks, plain._tracker.tracks, strict=True):
                 assert x.id == y.id
-                if len(x.frames) >= 3:
-                    found, expected = screened._find_earlier(x), plain._find_earlier(y)
-                    assert (found and (found[0].id, found[1])) == (expected and (expected[0].id, expected[1]))
-                    linked += found is not None
+                if len(x.frames) < 3:
+                    continue
+                link = screened._find_earlier(x)
+                with monkeypatch.context() as patch:
+                    patch.setattr(_FragmentEnds, "boxes", _unscreened)
+                    other = plain._find_earlier(y)
+                assert (link and (link[0].id, link[1])) == (other and (other[0].id, other[1]))
+                linked += link is not None
         assert linked > 20
 
 
