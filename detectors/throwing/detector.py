@@ -178,6 +178,19 @@ def _resting_place(xy: list[tuple[float, float]]) -> tuple[int, int, int] | None
 _HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
 
 
+def _patchy(t: np.ndarray, fps: float, lim: FallLimits) -> bool:
+    """Whether sightings at times `t` are too patchy for `judge_fall` to take them for a fall, by
+    its own coverage tests on the whole path (seen in too few of its frames, or of its latest).
+
+    Those tests need only the times, while its earlier ones fit parabolas: most night tracks are
+    chance chains of noise that fail them, and are refused here before any metres are worked out.
+    Every verdict `judge_fall` can give such a path is a refusal other than `_HOPS`.
+    """
+    if len(t) < lim.min_coverage * ((t[-1] - t[0]) * fps + 1):
+        return True
+    return int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps)) < lim.recent_min_points
+
+
 class ThrowingDetector:
     """Finds objects that leave a window of a calibrated facade and fall."""
 
@@ -293,9 +306,13 @@ class ThrowingDetector:
                     detection = self._judge([(track, ALL)])
             if detection is None and track.rest is not None:
                 detection = self._judge_from_rest(track, judged=track.eligible and chain[0][0].eligible)
-            if detection is None:
+            # (Both need more sightings than most night tracks have: a pickup needs `min_points`
+            # after a first one, a fall found mid-way `min_points_found_fast`, in the track or
+            # in its chain.)
+            n = len(track.frames)
+            if detection is None and n > self._limits.min_points:
                 detection = self._judge_from_pickup(track)
-            if detection is None:
+            if detection is None and (n >= self._limits.min_points_found_fast or len(chain) > 1):
                 detection = self._judge_found(chain)
             if detection is not None:
                 out.append(detection)
@@ -361,27 +378,33 @@ class ThrowingDetector:
         # far to the side of where this one begins (night noise makes hundreds of tracks).
         ppm = float(self.geometry.px_per_m(np.array([[x1, y1]]))[0])
         reach_x, reach_up, reach_down = 3.0 * ppm, 1.0 * ppm, 8.0 * ppm
-        tracks, first, last, last_xy = self._fragment_ends()
-        ended = last < f0
-        near = (np.abs(last_xy[:, 0] - x1) <= reach_x) & (y1 - last_xy[:, 1] >= -reach_up)
-        near &= y1 - last_xy[:, 1] <= reach_down
-        # Fragments still going on at f0 are screened below, on their point before f0.
-        keep = (first <= f0 - LINK_AFTER_POINTS) & (last >= horizon) & (~ended | near)
+        tracks, first, last, _ = self._fragment_ends()
+        # Only fragments begun a little before this one (one seen for long before is a light, a
+        # curtain edge, not an object in a hand) and seen lately; and first of all, those whose
+        # box around all their points reaches where this one begins (most are lights and noise
+        # sitting far away), with a hair to spare so that rounding never drops one that the
+        # exact test below keeps.
+        box, hair = self._ends.boxes(), 1e-6
+        keep = (first <= f0 - LINK_AFTER_POINTS) & (first >= f0 - MAX_BEFORE_S * self.fps) & (last >= horizon)
+        keep &= (box[:, 0] <= x1 + reach_x + hair) & (box[:, 2] >= x1 - reach_x - hair)
+        keep &= (box[:, 1] <= y1 + reach_up + hair) & (box[:, 3] >= y1 - reach_down - hair)
         after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         best: tuple[float, Fragment] | None = None
         for i in np.nonzero(keep)[0].tolist():
             other = tracks[i]
-            if other is track or other.frames[0] < f0 - MAX_BEFORE_S * self.fps:
-                continue  # (seen for long before: a light, a curtain edge, not an object in a hand)
-            if not ended[i]:
+            if other is track:
+                continue
+            if other.frames[-1] < f0:
+                x0, y0 = other.xy[-1]  # ended before this one began: where it was last seen
+            else:
                 # It went on after losing the object (onto a light, a curtain): only its part
                 # before the new fragment began counts.
                 end = bisect_left(other.frames, f0) - 1
                 if end < LINK_AFTER_POINTS - 1 or other.frames[end] < horizon:
                     continue
                 x0, y0 = other.xy[end]
-                if abs(x1 - x0) > reach_x or not -reach_up <= y1 - y0 <= reach_down:
-                    continue
+            if abs(x1 - x0) > reach_x or not -reach_up <= y1 - y0 <= reach_down:
+                continue
             # (A slow link to something that came from outside the facade would silence the new
             # fragment, which its own judgement may show is a throw.)
             if not fast and not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):
@@ -681,8 +704,10 @@ class ThrowingDetector:
             screen_m = min(screen_m, 0.75 * self._limits.min_sink_fall_m)
         if drop_px < screen_m * float(self.geometry.px_per_m(pts[-1:])[0]):
             return None
-        metric = self.geometry.to_metric(pts)
         t = np.asarray(frames, dtype=np.float64) / self.fps
+        if _patchy(t, self.fps, self._limits):
+            return None
+        metric = self.geometry.to_metric(pts)
         # The pixel's size where the fall began (the coarsest part of its path: higher up).
         m_per_px = 1.0 / float(self.geometry.px_per_m(pts[:1])[0])
         verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
@@ -691,7 +716,7 @@ class ThrowingDetector:
         skip = 0
         while not verdict.is_fall and verdict.reason in _HOPS and skip < TRIM_POINTS:
             skip += 1
-            if len(t) - skip < self._limits.min_points:
+            if len(t) - skip < self._limits.min_points or _patchy(t[skip:], self.fps, self._limits):
                 break
             verdict, release = judge_fall(
                 t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
@@ -946,7 +971,8 @@ class ThrowingDetector:
 
 
 class _FragmentEnds:
-    """The first and last frames and last points of fragments, as arrays kept up to date.
+    """The first and last frames, last points and bounding boxes of fragments, as arrays kept up
+    to date.
 
     Hundreds of noise fragments are recent at night, and only those seen on a frame change.
     """
@@ -957,6 +983,8 @@ class _FragmentEnds:
         self._first = np.array([t.frames[0] for t in self._tracks], dtype=np.int64)
         self._last = np.array([t.frames[-1] for t in self._tracks], dtype=np.int64)
         self._xy = np.array([t.xy[-1] for t in self._tracks], dtype=np.float64).reshape(-1, 2)
+        # The corners (least x and y, greatest x and y) of the box around all of a fragment's points.
+        self._box = np.array([_box(t.xy) for t in self._tracks], dtype=np.float64).reshape(-1, 4)
 
     def append(self, track: Track) -> None:
         """Add a fragment (after the others)."""
@@ -966,22 +994,40 @@ class _FragmentEnds:
             self._first = np.resize(self._first, size)
             self._last = np.resize(self._last, size)
             self._xy = np.resize(self._xy, (size, 2))
+            self._box = np.resize(self._box, (size, 4))
         self._tracks.append(track)
         self._rows[track.id] = row
         self._first[row] = track.frames[0]
         self._last[row] = track.frames[-1]
         self._xy[row] = track.xy[-1]
+        self._box[row] = _box(track.xy)
 
     def grown(self, tracks: list[Track]) -> None:
-        """Take the new last points of those of `tracks` that are fragments here."""
+        """Take the new last points of those of `tracks` that are fragments here (a track gains
+        one point a frame: its box grows to hold its last one)."""
         rows = self._rows
-        for track in tracks:
-            row = rows.get(track.id)
-            if row is not None:
-                self._last[row] = track.frames[-1]
-                self._xy[row] = track.xy[-1]
+        seen = [(row, track) for track in tracks if (row := rows.get(track.id)) is not None]
+        if not seen:
+            return
+        at = np.array([row for row, _ in seen], dtype=np.intp)
+        xy = np.array([track.xy[-1] for _, track in seen], dtype=np.float64)
+        self._last[at] = [track.frames[-1] for _, track in seen]
+        self._xy[at] = xy
+        box = self._box
+        box[at, :2] = np.minimum(box[at, :2], xy)
+        box[at, 2:] = np.maximum(box[at, 2:], xy)
 
     def view(self) -> tuple[list[Track], np.ndarray, np.ndarray, np.ndarray]:
         """(fragments in the order added, first frames, last frames, last points (N, 2))."""
         n = len(self._tracks)
         return self._tracks, self._first[:n], self._last[:n], self._xy[:n]
+
+    def boxes(self) -> np.ndarray:
+        """The fragments' boxes (N, 4): least x, least y, greatest x, greatest y of their points."""
+        return self._box[: len(self._tracks)]
+
+
+def _box(xy: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """The least x and y and the greatest x and y of points."""
+    xs, ys = [x for x, _ in xy], [y for _, y in xy]
+    return min(xs), min(ys), max(xs), max(ys)

@@ -229,11 +229,16 @@ class Tracker:
         ended: list[Track] = []
         alive: list[Track] = []
         movers: list[Track] = []  # the alive movers, looked up once (hundreds of tracks at night)
+        max_misses = self.params.max_misses
         for t, track in enumerate(self.tracks):
-            if t not in matched:
-                track.misses += 1
+            if t in matched:  # (seen now: no misses)
+                alive.append(track)
+                if track.is_mover():
+                    movers.append(track)
+                continue
+            track.misses += 1
             # A blob seen once or twice is usually noise: let it go quickly.
-            limit = self.params.max_misses if len(track.frames) >= 3 else 1
+            limit = max_misses if len(track.frames) >= 3 else 1
             if track.misses > limit:
                 ended.append(track)
                 if track.is_mover():
@@ -286,6 +291,9 @@ class Tracker:
         `coasting`: the alive movers not seen this frame, in the tracker's order.
         """
         lost = [(f, t) for f, t in self._lost if frame - t.frames[-1] <= t.memory(self.params)]
+        # (A lost track is never among the tracks alive: it left them when it ended, and leaves
+        # `_lost` when it comes back. So the first `ended` of these are the ones to bring back.)
+        ended = len(lost)
         # Movers still coasting (missed this frame) may have outrun their own prediction.
         lost += [(frame, t) for t in coasting]
         if not lost:
@@ -297,7 +305,6 @@ class Tracker:
         radius = np.minimum(8.0 + 3.0 * gaps, self.params.veto_radius_px)[:, None]
         taken = np.zeros(len(fresh), dtype=bool)
         revived: set[int] = set()
-        present: set[int] | None = None  # ids of the tracks alive, once something is revived
         li, bi = np.nonzero(d <= radius)
         for k in np.argsort(d[li, bi], kind="stable"):
             i, j = int(li[k]), int(bi[k])
@@ -308,11 +315,8 @@ class Tracker:
             track = lost[i][1]
             b = int(fresh[j])
             track.add(frame, float(xy[b, 0]), float(xy[b, 1]), int(area[b]))
-            if present is None:
-                present = {id(t) for t in self.tracks}
-            if id(track) not in present:
+            if i < ended:
                 self.tracks.append(track)
-                present.add(id(track))
             updated.append(track)
         if revived:
             back = {id(lost[i][1]) for i in revived}
