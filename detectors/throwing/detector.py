@@ -135,6 +135,31 @@ def _stops_midair(frames: list[int], pts: np.ndarray, release_frame: float) -> b
     return count >= 2
 
 
+STILL_SHARE = 1 / 3  # of a fall's frame-to-frame steps that may repeat its blob exactly
+STILL_MIN = 3  # (fewer prove nothing: a slow start, a frame the encoder skipped)
+
+
+def _mostly_copied(frames: list[int], pts: np.ndarray, release_frame: float) -> bool:
+    """Whether the points (N, 2) after both the release and the top of the path stand exactly
+    still in `STILL_SHARE` or more of their steps from one frame to the next (`STILL_MIN` at least).
+
+    A falling object moves on every frame, and even a slow bag changes a few of its blob's edge
+    pixels. A low-bitrate encoder copies the night IR noise unchanged from frame to frame between
+    keyframes: a chain of such blobs stands still on most frames and moves down only where the
+    encoder re-codes a block, however small each of those hops is (`_stops_midair` needs hops
+    of more than a few pixels; a blob creeping a pixel or two at a time between repeats is as
+    still). Held at the window (before the release) an object may repeat its blob freely.
+    """
+    f = np.asarray(frames)
+    y = pts[:, 1]
+    top = len(y) - 1 - int(np.argmin(y[::-1]))  # the last point at the top
+    steps = (f[1:] == f[:-1] + 1) & (f[:-1] > release_frame)
+    steps[:top] = False
+    same = steps & (pts[1:, 0] == pts[:-1, 0]) & (y[1:] == y[:-1])
+    still = int(np.count_nonzero(same))
+    return still >= STILL_MIN and still >= STILL_SHARE * int(np.count_nonzero(steps))
+
+
 def _hops(track: Track, i: int, step_px: float) -> bool:
     """Whether a track's step after its point i is a hop: `HOP_RATIO` times its mean step (pixels
     a frame) before, and more."""
@@ -698,7 +723,7 @@ class ThrowingDetector:
             )
         if not verdict.is_fall or release is None or (heavy_only and verdict.kind != "heavy"):
             return None
-        if _stops_midair(frames, pts, release.t_s * self.fps):
+        if _stops_midair(frames, pts, release.t_s * self.fps) or _mostly_copied(frames, pts, release.t_s * self.fps):
             return None
         if verdict.kind == "light" and self._came_from_elsewhere(chain, frames[skip:], t[skip:], metric[skip:]):
             if not start:
