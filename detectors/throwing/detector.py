@@ -135,6 +135,68 @@ def _stops_midair(frames: list[int], pts: np.ndarray, release_frame: float) -> b
     return count >= 2
 
 
+STILL_SHARE = 1 / 3  # of a fall's frame-to-frame steps that may repeat its blob exactly
+STILL_MIN = 3  # (fewer prove nothing: a slow start, a frame the encoder skipped)
+
+
+def _mostly_copied(frames: list[int], pts: np.ndarray, release_frame: float) -> bool:
+    """Whether the points (N, 2) after both the release and the top of the path stand exactly
+    still in `STILL_SHARE` or more of their steps from one frame to the next (`STILL_MIN` at least).
+
+    A falling object moves on every frame, and even a slow bag changes a few of its blob's edge
+    pixels. A low-bitrate encoder copies the night IR noise unchanged from frame to frame between
+    keyframes: a chain of such blobs stands still on most frames and moves down only where the
+    encoder re-codes a block, however small each of those hops is (`_stops_midair` needs hops
+    of more than a few pixels; a blob creeping a pixel or two at a time between repeats is as
+    still). Held at the window (before the release) an object may repeat its blob freely.
+    """
+    f = np.asarray(frames)
+    y = pts[:, 1]
+    top = len(y) - 1 - int(np.argmin(y[::-1]))  # the last point at the top
+    steps = (f[1:] == f[:-1] + 1) & (f[:-1] > release_frame)
+    steps[:top] = False
+    same = steps & (pts[1:, 0] == pts[:-1, 0]) & (y[1:] == y[:-1])
+    still = int(np.count_nonzero(same))
+    return still >= STILL_MIN and still >= STILL_SHARE * int(np.count_nonzero(steps))
+
+
+STAND_SINK_PX = 3.0  # sink a frame since the fall began that no pixel jitter makes
+STAND_SHARE = 1 / 3
+STAND_SPAN_FRAMES = 4  # (over fewer, a stray first blob sets the speed)
+
+
+def _stands_between_hops(frames: list[int], pts: np.ndarray, release_frame: float) -> bool:
+    """Whether the points (N, 2), having sunk `STAND_SINK_PX` or more a frame since the release
+    and the top of the path, are then found again after frames not seen and seen on three
+    frames in a row sinking less than `STAND_SHARE` as fast.
+
+    A falling object keeps its speed, or gains: a heavy one gains speed, a light one sinks at
+    its terminal speed. Found again after frames not seen, it goes on at least as fast as it
+    went on average. A chain of still blobs (noise the encoder copied, or drew anew at a
+    keyframe) moves only while it hops from one blob to the next, unseen, and stands between
+    the hops. (The speed is taken from the fall's start, over `STAND_SPAN_FRAMES` at least, not
+    over one hop: a track that took a stray blob just before it lost the object, or that began
+    on one, hops faster than the object sinks.)
+    """
+    f = np.asarray(frames)
+    y = pts[:, 1]
+    n = len(f)
+    top = n - 1 - int(np.argmin(y[::-1]))  # the last point at the top
+    ref = max(top, int(np.searchsorted(f, release_frame, side="right")) - 1)
+    for s in range(ref + 1, n - 2):
+        if f[s] - f[s - 1] < 2 or f[s] - f[ref] < STAND_SPAN_FRAMES:
+            continue
+        j = s
+        while j + 1 < n and f[j + 1] == f[j] + 1:
+            j += 1
+        if j - s < 2:
+            continue
+        speed = (y[s] - y[ref]) / (f[s] - f[ref])
+        if speed >= STAND_SINK_PX and (y[j] - y[s]) / (f[j] - f[s]) < STAND_SHARE * speed:
+            return True
+    return False
+
+
 def _hops(track: Track, i: int, step_px: float) -> bool:
     """Whether a track's step after its point i is a hop: `HOP_RATIO` times its mean step (pixels
     a frame) before, and more."""
@@ -723,7 +785,9 @@ class ThrowingDetector:
             )
         if not verdict.is_fall or release is None or (heavy_only and verdict.kind != "heavy"):
             return None
-        if _stops_midair(frames, pts, release.t_s * self.fps):
+        if _stops_midair(frames, pts, release.t_s * self.fps) or _mostly_copied(frames, pts, release.t_s * self.fps):
+            return None
+        if _stands_between_hops(frames, pts, release.t_s * self.fps):
             return None
         if verdict.kind == "light" and self._came_from_elsewhere(chain, frames[skip:], t[skip:], metric[skip:]):
             if not start:
