@@ -563,9 +563,14 @@ class ThrowingDetector:
             return None
         # Nor where it climbed to: a bird pulling out of a dive hovers a moment at the top of
         # its climb before it dives again. An object is first seen at its window (or reached
-        # there by a stray hop from above), never rising to it.
+        # there by a stray hop from above), never rising to it. A bird is seen climbing up to
+        # its hover; a track lost for a while and found sitting there did not climb there but
+        # picked up what sits there (see `_judge_from_pickup`), and only its part since counts.
         y_rest = track.xy[first][1]
-        if any(y > y_rest + 2 * REST_PX for _, y in track.xy[max(first - REST_POINTS * 2, 0) : first]):
+        since = first
+        while since > 0 and track.frames[since] - track.frames[since - 1] < FOUND_COAST_FRAMES:
+            since -= 1
+        if any(y > y_rest + 2 * REST_PX for _, y in track.xy[max(first - REST_POINTS * 2, since) : first]):
             return None
         if not self._in_facade(track.xy[start]):
             return None

@@ -39,7 +39,8 @@ class Track:
     area: list[int] = field(default_factory=list)
     eligible: bool = True  # born inside the facade, not carried in from elsewhere
     # Born inside and not continuing a mover, only too big (merged with a window frame or a
-    # curtain edge as it left the window): eligible once its next blobs are object-sized.
+    # curtain edge as it left the window, or with the hand that holds it out): eligible once its
+    # next blobs, or the first blob that leaves its birthplace, are object-sized.
     may_grow: bool = False
     # Born where it could begin a throw but taken for a mover's continuation (see `parent`):
     # looked at again once its own motion shows (`Tracker._recheck_veto`).
@@ -223,8 +224,11 @@ class Tracker:
                 matched.add(t)
                 taken.add(b)
                 track = self.tracks[t]
+                # (An object held at its window stays merged with the hand or the frame until it
+                # leaves: still where it was born, it may yet come apart.)
+                held = track.may_grow and track._rest_from == 0
                 track.add(frame, xs[b], ys[b], int(sizes[b]))
-                if track.may_grow and len(track.frames) <= 3 and starts[b]:
+                if track.may_grow and (len(track.frames) <= 3 or held) and starts[b]:
                     track.eligible, track.may_grow = True, False
                 if track.vetoed and len(track.frames) == VETO_CHECK_POINTS:
                     _recheck_veto(track)
