@@ -175,6 +175,17 @@ def _resting_place(xy: list[tuple[float, float]]) -> tuple[int, int, int] | None
     return first, top, last
 
 
+def _sat_still(track: Track, f0: int) -> bool:
+    """Whether a track's sightings before frame f0 all stayed at its first place (within `PLACE_PX`)."""
+    x0, y0 = track.xy[0]
+    for f, (x, y) in zip(track.frames, track.xy, strict=True):
+        if f >= f0:
+            break
+        if abs(x - x0) > PLACE_PX or abs(y - y0) > PLACE_PX:
+            return False
+    return True
+
+
 _HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
 
 
@@ -385,6 +396,12 @@ class ThrowingDetector:
             # (A slow link to something that came from outside the facade would silence the new
             # fragment, which its own judgement may show is a throw.)
             if not fast and not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):
+                continue
+            # A fast link silences the new fragment if the earlier one may not start a throw:
+            # it is a bird or a leaf from beyond the facade found again, which were seen moving.
+            # A blob that only ever sat still (a light, a piece of the warm-up's background) is
+            # no such thing, and an object falling past below it is not its continuation.
+            if fast and not self._chain_eligible(other) and _sat_still(other, f0):
                 continue
             after = after if after is not None else self._metric((track, ALL))
             before = self._metric_before(other, f0)
