@@ -397,11 +397,12 @@ class ThrowingDetector:
             # fragment, which its own judgement may show is a throw.)
             if not fast and not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):
                 continue
-            # A fast link silences the new fragment if the earlier one may not start a throw:
-            # it is a bird or a leaf from beyond the facade found again, which were seen moving.
-            # A blob that only ever sat still (a light, a piece of the warm-up's background) is
-            # no such thing, and an object falling past below it is not its continuation.
-            if fast and not self._chain_eligible(other) and _sat_still(other, f0):
+            # A fast link silences the new fragment if the earlier one may not start a throw: a
+            # bird or a leaf from beyond the facade found again (a bird may hover a moment). A
+            # blob that was ineligible only for being seen during the warm-up and only ever sat
+            # still there since is a light or the model's own error, and an object falling past
+            # below it is not its continuation.
+            if fast and self._still_from_warmup(other, f0) and not self._chain_eligible(other):
                 continue
             after = after if after is not None else self._metric((track, ALL))
             before = self._metric_before(other, f0)
@@ -429,6 +430,12 @@ class ThrowingDetector:
         if end - first + 1 < lim.min_fit_points:
             return False
         return f0 / self.fps - t_end <= t_end - track.frames[first] / self.fps
+
+    def _still_from_warmup(self, track: Track, f0: int) -> bool:
+        """Whether a track was born during the warm-up, continuing no mover, and sat still before f0."""
+        if track.parent is not None or track.frames[0] >= self._first_frame + self._warmup_frames:
+            return False
+        return _sat_still(track, f0)
 
     def _chain_eligible(self, track: Track) -> bool:
         """Whether the earliest fragment of the fall `track` belongs to may start a throw."""

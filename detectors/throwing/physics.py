@@ -257,6 +257,12 @@ def _sinks_for_long(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim
     return bool(np.all(np.diff(medians) < 0.0))
 
 
+def _slow_before(t: np.ndarray, x: np.ndarray, y: np.ndarray, i: int, lim: FallLimits) -> bool:
+    """Whether a track went from its first sighting to its point i at a hand's speed at most."""
+    span = max(float(t[i] - t[0]), 1e-3)
+    return float(np.hypot(x[i] - x[0], y[i] - y[0])) / span <= lim.max_start_speed_mps
+
+
 def _falls_freely_from(
     t_seen: float,
     ts: np.ndarray,
@@ -408,12 +414,13 @@ def judge_fall(
     k = min(2, len(ts) - 1)
     dt0 = max(float(ts[k] - ts[0]), 1e-3)
     start_speed = float(np.hypot(xs[k] - xs[0], ys[k] - ys[0]) / dt0)
-    if start > 0 and len(ts) > k + 1:
-        # Seen at its window before, the sighting before the onset may be the object still merged
-        # with what it leaves (the hand, the window's edge): its centroid lags, and the first step
-        # seems fast. From the onset on, it shows its own start; a bird or rain arriving is fast
-        # from both. (A track's own first sighting is another matter: a stray blob the track
-        # began on, which the caller trims.)
+    if start >= 3 and len(ts) > k + 1 and _slow_before(t, x, y, start, lim):
+        # Seen at its window before (a few sightings there, at a hand's speed at most), the
+        # sighting before the onset may be the object still merged with what it leaves (the
+        # hand, the window's edge): its centroid lags, and the first step seems fast. From the
+        # onset on, it shows its own start; a bird or rain arriving is fast from both. (A track's
+        # first sightings are another matter: stray blobs the track began on, which the caller
+        # trims.)
         dt1 = max(float(ts[k + 1] - ts[1]), 1e-3)
         start_speed = min(start_speed, float(np.hypot(xs[k + 1] - xs[1], ys[k + 1] - ys[1]) / dt1))
     tau = ts - ts[0]
