@@ -222,21 +222,15 @@ def _gains_speed_like_gravity(ts: np.ndarray, ys: np.ndarray, lim: FallLimits) -
     return bool(np.all(np.diff(ys) < 0.0))
 
 
-def _leaves_steadily(
-    ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits, rested: bool = False
-) -> bool:
+def _leaves_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits) -> bool:
     """Whether a fall was seen a little at a time: in most of its frames, no step a large share of it.
 
     An object let go in front of the facade stays in view as it sinks; a chance chain of
     night noise or a bird glimpsed between lights is seen in patches. Its steps are taken
     between medians of three sightings: a tumbling sheet's blob changes shape and throws its
     centroid off by a few pixels for a frame, while a chain of still blobs hops and stays.
-    `rested`: the first sighting is the object at rest, where a still object fades into the
-    background (the model learns it) until it moves: the frames after it, before it was seen
-    leaving, do not count.
     """
-    seen = ts[1:] if rested and len(ts) > 2 else ts
-    if len(seen) < lim.min_steady_coverage * ((seen[-1] - seen[0]) * fps + 1):
+    if len(ts) < lim.min_steady_coverage * ((ts[-1] - ts[0]) * fps + 1):
         return False
     most = lim.max_step_share * fall
     if float(np.max(np.abs(np.diff(ys)), initial=0.0)) <= most:
@@ -378,7 +372,7 @@ def judge_fall(
     from_rest_m = max(lim.min_fall_from_rest_m, fewest_m)
     if min(fall, seen) < need and seen >= short_m and _gains_speed_like_gravity(ts, ys, lim):
         need = short_m
-    elif rel.held and fall >= from_rest_m and _leaves_steadily(ts, ys, fall, fps, lim, rested=start > 0):
+    elif rel.held and fall >= from_rest_m and _leaves_steadily(ts, ys, fall, fps, lim):
         need = min(need, from_rest_m)
     sink_m = max(lim.min_sink_fall_m, lim.min_sink_px * m_per_px)
     sinks: bool | None = None  # `_sinks_for_long`, worked out at most once
