@@ -16,6 +16,7 @@ import numpy as np
 G_MPS2 = 9.81
 REST_RADIUS_M = 0.15  # a held object trembles a little in the hand
 MAX_BACKTRACK_S = 0.6  # how far before its first sighting a release may be put
+EARLY_S = 0.2  # a fall's first moments, while it has moved a few pixels only
 
 
 @dataclass(frozen=True)
@@ -265,17 +266,24 @@ def _falls_freely_from(
     rel: Release,
     lim: FallLimits,
     m_per_px: float,
+    fps: float,
 ) -> bool:
-    """Whether sightings after the onset (times in s, facade metres; `m_per_px` the pixel's size
-    there) of an object seen resting from `t_seen` until its release `rel` lie where free fall
-    from that place puts them.
+    """Whether sightings from the last one before the onset (times in s, facade metres; `m_per_px`
+    the pixel's size there) of an object seen resting from `t_seen` until its release `rel` lie
+    where free fall from that place puts them.
 
     A small heavy object's blob fades as it speeds up (its contrast is smeared along its motion
-    blur), so it is seen in fewer and fewer frames of its fall. Where it is seen, though, it is
-    where gravity has carried it from the place it rested at, since the moment it left
-    (`falls_from`), and sideways on the straight line the hand's push gave it, to a hand's
-    width or a couple of pixels: a chance chain of noise or rain blobs lines up on neither.
+    blur), so it is seen in fewer and fewer frames of its fall. In its first fifth of a second
+    it has moved a few pixels only, its blob as clear as at rest: it is seen in most of those
+    frames. Later, where it is seen, it is where gravity has carried it from the place it
+    rested at, since the moment it left (`falls_from`), and sideways on the straight line the
+    hand's push gave it, to a hand's width or a couple of pixels: a chance chain of noise or
+    rain blobs, or of an encoder's blocks hopping on, lines up on neither.
     """
+    early = int(np.count_nonzero((ts > ts[0]) & (ts <= ts[0] + (EARLY_S * fps + 0.5) / fps)))
+    if early < 0.5 * EARLY_S * fps:
+        return False
+    ts, xs, ys = ts[1:], xs[1:], ys[1:]
     if len(ts) < lim.min_points_found_fast:
         return False
     verdict, _, _ = falls_from(ts, xs, ys, [(t_seen, rel.t_s, rel.x_m, rel.y_m)], lim)
@@ -400,7 +408,7 @@ def judge_fall(
     seen_lately = int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps))
     patchy = seen_lately < lim.recent_min_points
     patchy = patchy or any(len(seg) < lim.min_coverage * ((seg[-1] - seg[0]) * fps + 1) for seg in (t, ts))
-    if patchy and not (rel.held and _falls_freely_from(t[0], ts[1:], xs[1:], ys[1:], rel, lim, m_per_px)):
+    if patchy and not (rel.held and _falls_freely_from(t[0], ts, xs, ys, rel, lim, m_per_px, fps)):
         return FallVerdict(False, "gappy"), rel
     duration = float(ts[-1] - rel.t_s)
     if duration <= 0 or fall / duration < lim.min_mean_speed_mps:
@@ -408,8 +416,8 @@ def judge_fall(
     k = min(2, len(ts) - 1)
     dt0 = max(float(ts[k] - ts[0]), 1e-3)
     start_speed = float(np.hypot(xs[k] - xs[0], ys[k] - ys[0]) / dt0)
-    if start >= 3 and len(ts) > k + 1 and _slow_before(t, x, y, start, lim):
-        # Seen at its window before (a few sightings there, at a hand's speed at most), the
+    if start >= lim.min_points and len(ts) > k + 1 and _slow_before(t, x, y, start, lim):
+        # Seen at its window before (a quarter second there, at a hand's speed at most), the
         # sighting before the onset may be the object still merged with what it leaves (the
         # hand, the window's edge): its centroid lags, and the first step seems fast. From the
         # onset on, it shows its own start; a bird or rain arriving is fast from both. (A track's

@@ -46,7 +46,7 @@ def test_a_bird_leaving_the_sill_fast_is_still_no_throw() -> None:
 
 # A small heavy object from floor 8 (a pixel is 0.07 m there): seen resting frames 0-10, let go
 # at frame 10, then seen ever more rarely as its blob fades with speed (the frames it was seen in).
-_SEEN = [*range(0, 11), 12, 13, 14, 18, 19, 20, 28, 32, 34, 38, 39, 40]
+_SEEN = [*range(0, 11), 12, 13, 14, 15, 17, 18, 19, 20, 28, 32, 34, 38, 39, 40]
 
 
 def _patchy(off_line_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -73,4 +73,14 @@ def test_a_chance_chain_seen_as_patchily_off_a_straight_line_is_no_throw() -> No
     # on the straight sideways line a falling object keeps.
     t, x, y = _patchy(0.45)
     verdict, _ = judge_fall(t, x, y, FPS, m_per_px=0.07)
+    assert not verdict.is_fall and verdict.reason == "gappy"
+
+
+def test_blocks_hopping_on_from_a_still_place_are_no_patchy_fall() -> None:
+    # An encoder's blocks copied at one place, then re-coded farther down now and then: the
+    # same sightings from a fifth of a second after the onset on, none in between. An object
+    # that has barely moved is still seen.
+    t, x, y = _patchy(0.0)
+    keep = (t * FPS - 50.0 <= 14.0) | (t * FPS - 50.0 >= 19.0)
+    verdict, _ = judge_fall(t[keep], x[keep], y[keep], FPS, m_per_px=0.07)
     assert not verdict.is_fall and verdict.reason == "gappy"
