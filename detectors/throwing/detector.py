@@ -237,6 +237,17 @@ def _resting_place(xy: list[tuple[float, float]]) -> tuple[int, int, int] | None
     return first, top, last
 
 
+def _sat_still(track: Track, f0: int) -> bool:
+    """Whether a track's sightings before frame f0 all stayed at its first place (within `PLACE_PX`)."""
+    x0, y0 = track.xy[0]
+    for f, (x, y) in zip(track.frames, track.xy, strict=True):
+        if f >= f0:
+            break
+        if abs(x - x0) > PLACE_PX or abs(y - y0) > PLACE_PX:
+            return False
+    return True
+
+
 _HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
 
 
@@ -471,6 +482,13 @@ class ThrowingDetector:
             # fragment, which its own judgement may show is a throw.)
             if not fast and not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):
                 continue
+            # A fast link silences the new fragment if the earlier one may not start a throw: a
+            # bird or a leaf from beyond the facade found again (a bird may hover a moment). A
+            # blob that was ineligible only for being seen during the warm-up and only ever sat
+            # still there since is a light or the model's own error, and an object falling past
+            # below it is not its continuation.
+            if fast and self._still_from_warmup(other, f0) and not self._chain_eligible(other):
+                continue
             after = after if after is not None else self._metric((track, ALL))
             before = self._metric_before(other, f0)
             if fast:
@@ -497,6 +515,12 @@ class ThrowingDetector:
         if end - first + 1 < lim.min_fit_points:
             return False
         return f0 / self.fps - t_end <= t_end - track.frames[first] / self.fps
+
+    def _still_from_warmup(self, track: Track, f0: int) -> bool:
+        """Whether a track was born during the warm-up, continuing no mover, and sat still before f0."""
+        if track.parent is not None or track.frames[0] >= self._first_frame + self._warmup_frames:
+            return False
+        return _sat_still(track, f0)
 
     def _chain_eligible(self, track: Track) -> bool:
         """Whether the earliest fragment of the fall `track` belongs to may start a throw."""
@@ -648,9 +672,14 @@ class ThrowingDetector:
             return None
         # Nor where it climbed to: a bird pulling out of a dive hovers a moment at the top of
         # its climb before it dives again. An object is first seen at its window (or reached
-        # there by a stray hop from above), never rising to it.
+        # there by a stray hop from above), never rising to it. A bird is seen climbing up to
+        # its hover; a track lost for a while and found sitting there did not climb there but
+        # picked up what sits there (see `_judge_from_pickup`), and only its part since counts.
         y_rest = track.xy[first][1]
-        if any(y > y_rest + 2 * REST_PX for _, y in track.xy[max(first - REST_POINTS * 2, 0) : first]):
+        since = first
+        while since > 0 and track.frames[since] - track.frames[since - 1] < FOUND_COAST_FRAMES:
+            since -= 1
+        if any(y > y_rest + 2 * REST_PX for _, y in track.xy[max(first - REST_POINTS * 2, since) : first]):
             return None
         if not self._in_facade(track.xy[start]):
             return None

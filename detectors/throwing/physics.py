@@ -16,6 +16,7 @@ import numpy as np
 G_MPS2 = 9.81
 REST_RADIUS_M = 0.15  # a held object trembles a little in the hand
 MAX_BACKTRACK_S = 0.6  # how far before its first sighting a release may be put
+EARLY_S = 0.2  # a fall's first moments, while it has moved a few pixels only
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,48 @@ def _sinks_for_long(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim
     return bool(np.all(np.diff(medians) < 0.0))
 
 
+def _slow_before(t: np.ndarray, x: np.ndarray, y: np.ndarray, i: int, lim: FallLimits) -> bool:
+    """Whether a track went from its first sighting to its point i at a hand's speed at most."""
+    span = max(float(t[i] - t[0]), 1e-3)
+    return float(np.hypot(x[i] - x[0], y[i] - y[0])) / span <= lim.max_start_speed_mps
+
+
+def _falls_freely_from(
+    t_seen: float,
+    ts: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    rel: Release,
+    lim: FallLimits,
+    m_per_px: float,
+    fps: float,
+) -> bool:
+    """Whether sightings from the last one before the onset (times in s, facade metres; `m_per_px`
+    the pixel's size there) of an object seen resting from `t_seen` until its release `rel` lie
+    where free fall from that place puts them.
+
+    A small heavy object's blob fades as it speeds up (its contrast is smeared along its motion
+    blur), so it is seen in fewer and fewer frames of its fall. In its first fifth of a second
+    it has moved a few pixels only, its blob as clear as at rest: it is seen in most of those
+    frames. Later, where it is seen, it is where gravity has carried it from the place it
+    rested at, since the moment it left (`falls_from`), and sideways on the straight line the
+    hand's push gave it, to a hand's width or a couple of pixels: a chance chain of noise or
+    rain blobs, or of an encoder's blocks hopping on, lines up on neither.
+    """
+    early = int(np.count_nonzero((ts > ts[0]) & (ts <= ts[0] + (EARLY_S * fps + 0.5) / fps)))
+    if early < 0.5 * EARLY_S * fps:
+        return False
+    ts, xs, ys = ts[1:], xs[1:], ys[1:]
+    if len(ts) < lim.min_points_found_fast:
+        return False
+    verdict, _, _ = falls_from(ts, xs, ys, [(t_seen, rel.t_s, rel.x_m, rel.y_m)], lim)
+    if not verdict.is_fall:
+        return False
+    slope, offset = np.polyfit(ts, xs, 1)
+    off_line = float(np.max(np.abs(slope * ts + offset - xs)))
+    return off_line <= max(REST_RADIUS_M, 2.0 * m_per_px)
+
+
 def _rested_for(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
     """How long (s) a track stayed within `REST_RADIUS_M` of its first sighting."""
     moved = np.nonzero(np.hypot(x - x[0], y - y[0]) > REST_RADIUS_M)[0]
@@ -359,13 +402,13 @@ def judge_fall(
         return FallVerdict(False, "not_far_enough"), rel
     if m_per_px >= lim.coarse_m_per_px and float(ts[-1] - ts[0]) < lim.min_watch_coarse_s:
         return FallVerdict(False, "too_short"), rel
-    for seg in (t, ts):  # a chance chain of rain or noise blobs is patchy somewhere
-        if len(seg) < lim.min_coverage * ((seg[-1] - seg[0]) * fps + 1):
-            return FallVerdict(False, "gappy"), rel
-    # Nor is an alarm raised on a hop: a fall is seen in most of its latest frames, while a
-    # chain of night noise below a still blob (a hot pixel) is seen one frame in two or three.
+    # A chance chain of rain or noise blobs is patchy somewhere; nor is an alarm raised on a hop:
+    # a fall is seen in most of its latest frames, while a chain of night noise below a still
+    # blob (a hot pixel) is seen one frame in two or three.
     seen_lately = int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps))
-    if seen_lately < lim.recent_min_points:
+    patchy = seen_lately < lim.recent_min_points
+    patchy = patchy or any(len(seg) < lim.min_coverage * ((seg[-1] - seg[0]) * fps + 1) for seg in (t, ts))
+    if patchy and not (rel.held and _falls_freely_from(t[0], ts, xs, ys, rel, lim, m_per_px, fps)):
         return FallVerdict(False, "gappy"), rel
     duration = float(ts[-1] - rel.t_s)
     if duration <= 0 or fall / duration < lim.min_mean_speed_mps:
@@ -373,6 +416,15 @@ def judge_fall(
     k = min(2, len(ts) - 1)
     dt0 = max(float(ts[k] - ts[0]), 1e-3)
     start_speed = float(np.hypot(xs[k] - xs[0], ys[k] - ys[0]) / dt0)
+    if start >= lim.min_points and len(ts) > k + 1 and _slow_before(t, x, y, start, lim):
+        # Seen at its window before (a quarter second there, at a hand's speed at most), the
+        # sighting before the onset may be the object still merged with what it leaves (the
+        # hand, the window's edge): its centroid lags, and the first step seems fast. From the
+        # onset on, it shows its own start; a bird or rain arriving is fast from both. (A track's
+        # first sightings are another matter: stray blobs the track began on, which the caller
+        # trims.)
+        dt1 = max(float(ts[k + 1] - ts[1]), 1e-3)
+        start_speed = min(start_speed, float(np.hypot(xs[k + 1] - xs[1], ys[k + 1] - ys[1]) / dt1))
     tau = ts - ts[0]
     coeffs = np.polyfit(tau, ys, 2)
     accel = float(2 * coeffs[0])

@@ -39,7 +39,8 @@ class Track:
     area: list[int] = field(default_factory=list)
     eligible: bool = True  # born inside the facade, not carried in from elsewhere
     # Born inside and not continuing a mover, only too big (merged with a window frame or a
-    # curtain edge as it left the window): eligible once its next blobs are object-sized.
+    # curtain edge as it left the window, or with the hand that holds it out): eligible once its
+    # next blobs, or the first blob that leaves its birthplace, are object-sized.
     may_grow: bool = False
     # Born where it could begin a throw but taken for a mover's continuation (see `parent`):
     # looked at again once its own motion shows (`Tracker._recheck_veto`).
@@ -158,7 +159,11 @@ class Track:
         path = sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(pts, pts[1:], strict=False))
         net = math.hypot(pts[-1][0] - pts[0][0], pts[-1][1] - pts[0][1])
         steps = sum(math.hypot(b[0] - a[0], b[1] - a[1]) >= 1.0 for a, b in zip(pts[-5:], pts[-4:], strict=False))
-        return net >= 0.5 * path and steps >= 3
+        # Its latest steps are seen frame after frame (a frame missed here and there): a still
+        # blob's track that hopped to a blob of noise now and then, far apart in time, only
+        # seems to go somewhere, and an object leaving its window near it is not its continuation.
+        seen = self.frames[-1] - self.frames[-min(n, 5)] <= 2 * (min(n, 5) - 1)
+        return net >= 0.5 * path and steps >= 3 and seen
 
 
 @dataclass(frozen=True)
@@ -219,8 +224,11 @@ class Tracker:
                 matched.add(t)
                 taken.add(b)
                 track = self.tracks[t]
+                # (An object held at its window stays merged with the hand or the frame until it
+                # leaves: still where it was born, it may yet come apart.)
+                held = track.may_grow and track._rest_from == 0
                 track.add(frame, xs[b], ys[b], int(sizes[b]))
-                if track.may_grow and len(track.frames) <= 3 and starts[b]:
+                if track.may_grow and (len(track.frames) <= 3 or held) and starts[b]:
                     track.eligible, track.may_grow = True, False
                 if track.vetoed and len(track.frames) == VETO_CHECK_POINTS:
                     _recheck_veto(track)
@@ -407,7 +415,7 @@ class Tracker:
         # Alive movers count even when matched this frame: a tumbling bag or sheet of paper
         # breaks into two blobs, and the second one is not a new throw.
         movers = [t for _, t in self._lost] + alive
-        movers = [t for t in movers if frame - t.frames[-1] <= t.memory(self.params) and t.travels()]
+        movers = [t for t in movers if self._vouches(frame, t) and t.travels()]
         if not movers:
             return movers, np.full(len(xy), -1, dtype=np.int64)
         pred = np.array([t.drift(frame) for t in movers])
@@ -417,6 +425,16 @@ class Tracker:
         nearest = np.argmin(d / radius[:, None], axis=0)
         near = d[nearest, np.arange(len(xy))] <= radius[nearest]
         return movers, np.where(near, nearest, -1)
+
+    def _vouches(self, frame: int, track: Track) -> bool:
+        """Whether a mover last seen before `frame` is still looked for, and known for long enough
+        to say where it went: a slow drift is followed for `slow_memory_frames`, but only over a
+        gap no longer than the drift was watched (a few sightings, extrapolated over seconds, land
+        anywhere, and would hide what leaves a window there)."""
+        gap = frame - track.frames[-1]
+        if gap > track.memory(self.params):
+            return False
+        return gap <= self.params.lost_memory_frames or gap <= track.frames[-1] - track.frames[0]
 
     def flush(self) -> list[Track]:
         """End every track (end of the video)."""
