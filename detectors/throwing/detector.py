@@ -22,7 +22,15 @@ from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
 from detectors.throwing.geometry import FacadeGeometry, MetricPath
 from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_error, slow_link_error
-from detectors.throwing.physics import FallLimits, FallVerdict, Release, falls_from, found_falling, judge_fall
+from detectors.throwing.physics import (
+    REST_RADIUS_M,
+    FallLimits,
+    FallVerdict,
+    Release,
+    falls_from,
+    found_falling,
+    judge_fall,
+)
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
 from ingest.registry import Facade
 
@@ -251,17 +259,22 @@ def _sat_still(track: Track, f0: int) -> bool:
 _HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
 
 
-def _patchy(t: np.ndarray, fps: float, lim: FallLimits) -> bool:
+def _patchy(t: np.ndarray, fps: float, lim: FallLimits, start_m: np.ndarray) -> bool:
     """Whether sightings at times `t` are too patchy for `judge_fall` to take them for a fall, by
     its own coverage tests on the whole path (seen in too few of its frames, or of its latest).
 
     Those tests need only the times, while its earlier ones fit parabolas: most night tracks are
     chance chains of noise that fail them, and are refused here before any metres are worked out.
-    Every verdict `judge_fall` can give such a path is a refusal other than `_HOPS`.
+    Only a path that starts at rest may pass them patchy (a small heavy object seen fading on its
+    free fall from where it rested): `start_m` are the facade metres of its first three sightings,
+    and a path within `REST_RADIUS_M` of its first over all three is left to `judge_fall`. Every
+    verdict `judge_fall` can give any other such path is a refusal other than `_HOPS`.
     """
-    if len(t) < lim.min_coverage * ((t[-1] - t[0]) * fps + 1):
-        return True
-    return int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps)) < lim.recent_min_points
+    if len(t) >= lim.min_coverage * ((t[-1] - t[0]) * fps + 1):
+        if int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps)) >= lim.recent_min_points:
+            return False
+    offsets = start_m[1:3] - start_m[0]
+    return not bool(np.all(np.hypot(offsets[:, 0], offsets[:, 1]) <= REST_RADIUS_M))
 
 
 class ThrowingDetector:
@@ -796,7 +809,7 @@ class ThrowingDetector:
         if drop_px < screen_m * float(self.geometry.px_per_m(pts[-1:])[0]):
             return None
         t = np.asarray(frames, dtype=np.float64) / self.fps
-        if _patchy(t, self.fps, self._limits):
+        if _patchy(t, self.fps, self._limits, self.geometry.to_metric(pts[:3])):
             return None
         metric = self.geometry.to_metric(pts)
         # The pixel's size where the fall began (the coarsest part of its path: higher up).
@@ -807,7 +820,9 @@ class ThrowingDetector:
         skip = 0
         while not verdict.is_fall and verdict.reason in _HOPS and skip < TRIM_POINTS:
             skip += 1
-            if len(t) - skip < self._limits.min_points or _patchy(t[skip:], self.fps, self._limits):
+            if len(t) - skip < self._limits.min_points or _patchy(
+                t[skip:], self.fps, self._limits, metric[skip : skip + 3]
+            ):
                 break
             verdict, release = judge_fall(
                 t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px

@@ -83,14 +83,17 @@ def _paths(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, np.nd
 def test_a_patchy_path_is_one_judge_fall_refuses_without_a_retry() -> None:
     limits = FallLimits()
     rng = np.random.default_rng(5)
-    patchy = falls = 0
+    patchy = falls = patchy_falls = 0
     for t, x, y in _paths(rng):
         verdict, _ = judge_fall(t, x, y, FPS, limits)
         falls += verdict.is_fall
-        if _patchy(t, FPS, limits):
+        if _patchy(t, FPS, limits, np.column_stack((x[:3], y[:3]))):
             patchy += 1
             assert not verdict.is_fall and verdict.reason not in _HOPS
+        elif _patchy(t, FPS, limits, np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])):
+            patchy_falls += verdict.is_fall  # patchy, but from a rest: judge_fall's to decide
     assert patchy > 300 and falls > 100  # (both kinds were met)
+    assert patchy_falls > 0  # a patchy free fall from a rest is one (a small heavy object fading)
 
 
 class _Blobs:
