@@ -22,7 +22,15 @@ from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
 from detectors.throwing.geometry import FacadeGeometry, MetricPath
 from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_error, slow_link_error
-from detectors.throwing.physics import FallLimits, FallVerdict, Release, falls_from, found_falling, judge_fall
+from detectors.throwing.physics import (
+    FallLimits,
+    FallVerdict,
+    Release,
+    falls_from,
+    found_falling,
+    judge_fall,
+    sinks_in_part,
+)
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
 from ingest.registry import Facade
 
@@ -699,8 +707,7 @@ class ThrowingDetector:
         if verdict.reason == "not_far_enough" and not heavy_only and release is not None:
             # Perhaps a light object found again: its earlier pieces may show the sink it lacks. (A
             # steady sink is a light object's; a heavy one's release is not where such pieces are.)
-            fall = release.y_m - float(np.median(metric[-2:, 1]))
-            if fall >= self._limits.min_drift_sink_m and (
+            if sinks_in_part(t[skip:], metric[skip:, 1], release, self.fps, self._limits, m_per_px) and (
                 sank_from := self._sank_from(t[skip:], metric[skip:], frames[skip])
             ):
                 again = judge_fall(

@@ -256,6 +256,23 @@ def _sinks_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim
     return bool(np.all(np.diff(medians) < 0.0))
 
 
+def sinks_in_part(
+    t: np.ndarray, y: np.ndarray, rel: Release, fps: float, limits: FallLimits | None = None, m_per_px: float = 0.0
+) -> bool:
+    """Whether a track (times in s, heights in facade metres, its release `rel`) sinks steadily
+    from its release on for as far as `judge_fall` asks of a piece of a sink watched in pieces
+    (see its `sank_from`): a cheap test before those pieces are looked for."""
+    lim = limits or FallLimits()
+    start = max(rel.onset - 1, 0)
+    ts, ys = t[start:], y[start:]
+    if len(ts) < lim.min_points:
+        return False
+    part = min(rel.y_m, float(y[0])) - float(np.median(ys[-2:]))
+    if part < max(lim.min_drift_sink_m, lim.min_drift_sink_px * m_per_px):
+        return False
+    return _sinks_steadily(ts, ys, part, fps, lim)
+
+
 def _rested_for(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
     """How long (s) a track stayed within `REST_RADIUS_M` of its first sighting."""
     moved = np.nonzero(np.hypot(x - x[0], y - y[0]) > REST_RADIUS_M)[0]
