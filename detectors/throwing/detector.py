@@ -30,6 +30,7 @@ from detectors.throwing.physics import (
     falls_from,
     found_falling,
     judge_fall,
+    sinks_in_part,
 )
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
 from ingest.registry import Facade
@@ -827,6 +828,17 @@ class ThrowingDetector:
             verdict, release = judge_fall(
                 t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
             )
+        if verdict.reason == "not_far_enough" and not heavy_only and release is not None:
+            # Perhaps a light object found again: its earlier pieces may show the sink it lacks. (A
+            # steady sink is a light object's; a heavy one's release is not where such pieces are.)
+            if sinks_in_part(t[skip:], metric[skip:, 1], release, self.fps, self._limits, m_per_px) and (
+                sank_from := self._sank_from(t[skip:], metric[skip:], frames[skip])
+            ):
+                again = judge_fall(
+                    t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px, sank_from
+                )
+                if again[0].kind == "light":
+                    verdict, release = again
         if not verdict.is_fall or release is None or (heavy_only and verdict.kind != "heavy"):
             return None
         if _stops_midair(frames, pts, release.t_s * self.fps) or _mostly_copied(frames, pts, release.t_s * self.fps):
@@ -981,7 +993,23 @@ class ThrowingDetector:
 
     def _trace_light(self, t: np.ndarray, metric: np.ndarray, f0: int, release: Release) -> Release:
         """Where a light object judged from a later sighting (seen at times `t`, facade points
-        `metric`, from frame f0 on) was released: the start of its earliest sightings before.
+        `metric`, from frame f0 on) was released: the start of its earliest sightings before
+        (see `_trace_pieces`)."""
+        assert self.geometry is not None
+        pieces = self._trace_pieces(t, metric, f0)
+        if not pieces:
+            return release
+        first = pieces[-1]
+        y = self.geometry.to_metric_at(*first.xy[0])[1]
+        if y <= release.y_m:
+            return release
+        # Only its height is taken from there: it sank a floor or more since, but drifted
+        # little sideways (the fragment's own column is the better measured one).
+        return Release(min(first.frames[0] / self.fps, release.t_s), release.x_m, y, 0, traced=True)
+
+    def _trace_pieces(self, t: np.ndarray, metric: np.ndarray, f0: int) -> list[Track]:
+        """The earlier pieces of a light object's sink seen later (at times `t`, facade points
+        `metric`, from frame f0 on), the latest first.
 
         A bag or a sheet of paper is often lost for a second as it sinks (its slow, faint blob
         melts into the background) and judged only from a later fragment, a floor or more below
@@ -996,7 +1024,7 @@ class ThrowingDetector:
         sink = max(float(metric[0, 1] - metric[-1, 1]) / span, LIGHT_MIN_SINK_MPS)
         side = abs(float(metric[-1, 0] - metric[0, 0])) / span + LIGHT_SIDE_MPS
         xb, yb = float(metric[0, 0]), float(metric[0, 1])
-        start: tuple[int, float, float] | None = None
+        pieces: list[Track] = []
         for _ in range(LIGHT_TRAIL_HOPS):
             best: tuple[float, Track, float, float] | None = None
             for other in self._trail.values():
@@ -1021,15 +1049,24 @@ class ThrowingDetector:
                 break
             _, other, xb, yb = best
             f0 = other.frames[0]
-            start = (f0, xb, yb)
+            pieces.append(other)
             if other.rest is not None:
                 break  # it sat still there: its window (nothing before its release is it)
-        if start is None or start[2] <= release.y_m:
-            return release
-        # Only its height is taken from there: it sank a floor or more since, but drifted
-        # little sideways (the fragment's own column is the better measured one).
-        f, _, y = start
-        return Release(min(f / self.fps, release.t_s), release.x_m, y, 0, traced=True)
+        return pieces
+
+    def _sank_from(self, t: np.ndarray, metric: np.ndarray, f0: int) -> tuple[float, float] | None:
+        """(time, height) where the earlier pieces of a light object's sink began, when they show
+        one steady sink from inside the facade: each piece went down (not up, as a swing's upstroke
+        does), and none came from beyond the facade's edges (a leaf blown in, a bird)."""
+        assert self.geometry is not None
+        pieces = self._trace_pieces(t, metric, f0)
+        if not pieces or not self._in_facade(pieces[-1].xy[0]):
+            return None
+        for piece in pieces:
+            if not piece.eligible or piece.xy[-1][1] < piece.xy[0][1]:
+                return None
+        first = pieces[-1]
+        return first.frames[0] / self.fps, self.geometry.to_metric_at(*first.xy[0])[1]
 
     def _forget_old_alarms(self, frame_index: int) -> None:
         horizon = frame_index - KEEP_ALARMED_S * self.fps

@@ -245,7 +245,12 @@ def _sinks_for_long(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim
     Each quarter's median height is compared, so a flutter within a quarter does not count;
     a swing that turns back up, or a hop onto another blob, does.
     """
-    if float(ts[-1] - ts[0]) < lim.min_sink_watch_s or not _leaves_steadily(ts, ys, fall, fps, lim):
+    return float(ts[-1] - ts[0]) >= lim.min_sink_watch_s and _sinks_steadily(ts, ys, fall, fps, lim)
+
+
+def _sinks_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits) -> bool:
+    """`_sinks_for_long` for a watch of any length: seen steadily, lower in each quarter than in the last."""
+    if not _leaves_steadily(ts, ys, fall, fps, lim):
         return False
     quarters = np.array_split(ys, 4)
     medians = np.array([float(np.median(q)) for q in quarters])
@@ -292,6 +297,23 @@ def _falls_freely_from(
     slope, offset = np.polyfit(ts, xs, 1)
     off_line = float(np.max(np.abs(slope * ts + offset - xs)))
     return off_line <= max(REST_RADIUS_M, 2.0 * m_per_px)
+
+
+def sinks_in_part(
+    t: np.ndarray, y: np.ndarray, rel: Release, fps: float, limits: FallLimits | None = None, m_per_px: float = 0.0
+) -> bool:
+    """Whether a track (times in s, heights in facade metres, its release `rel`) sinks steadily
+    from its release on for as far as `judge_fall` asks of a piece of a sink watched in pieces
+    (see its `sank_from`): a cheap test before those pieces are looked for."""
+    lim = limits or FallLimits()
+    start = max(rel.onset - 1, 0)
+    ts, ys = t[start:], y[start:]
+    if len(ts) < lim.min_points:
+        return False
+    part = min(rel.y_m, float(y[0])) - float(np.median(ys[-2:]))
+    if part < max(lim.min_drift_sink_m, lim.min_drift_sink_px * m_per_px):
+        return False
+    return _sinks_steadily(ts, ys, part, fps, lim)
 
 
 def _rested_for(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
@@ -357,10 +379,13 @@ def judge_fall(
     fps: float,
     limits: FallLimits | None = None,
     m_per_px: float = 0.0,
+    sank_from: tuple[float, float] | None = None,
 ) -> tuple[FallVerdict, Release | None]:
     """Decide whether a track (times in s, facade metres, `fps` frames/s) is an object falling from a window.
 
     `m_per_px` is the size of a pixel where the track is (0: fine enough not to matter).
+    `sank_from`: (time, height) where earlier pieces of the same steady sink began (a light
+    object lost and found again, its pieces before traced back one below the other), if known.
     """
     lim = limits or FallLimits()
     if len(t) < lim.min_points:
@@ -398,6 +423,19 @@ def judge_fall(
         and (sinks if sinks is not None else _sinks_for_long(ts, ys, min(fall, seen), fps, lim))
     ):
         need = drift_m
+    if sank_from is not None and drift_m < need and min(fall, seen) >= drift_m:
+        # Watched in pieces: each piece sank, and each began below where the one before ended,
+        # as its sink carried on over the gap puts it. A cloth or a curtain swings back up between
+        # its downswings (the next one begins above where the last ended); together the pieces
+        # are a sink watched as long and as far as they span, and this piece must show it too.
+        t_from, y_from = sank_from
+        whole = y_from - float(np.median(ys[-2:]))
+        if (
+            whole >= sink_m
+            and float(ts[-1]) - t_from >= lim.min_sink_watch_s
+            and _sinks_steadily(ts, ys, min(fall, seen), fps, lim)
+        ):
+            need = drift_m
     if fall < need or seen < need:
         return FallVerdict(False, "not_far_enough"), rel
     if m_per_px >= lim.coarse_m_per_px and float(ts[-1] - ts[0]) < lim.min_watch_coarse_s:
