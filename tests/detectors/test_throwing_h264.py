@@ -36,10 +36,11 @@ STAIRCASE = {
 }
 
 
-class _Recorded:
-    """Stands in for the foreground extractor: one blob per frame from a recorded track."""
+class Recorded:
+    """Stands in for the foreground extractor: one blob per frame from a recorded track, as
+    (x, y, pixels) or (x, y, pixels, width, height) in frame pixels (5 x 5 when not given)."""
 
-    def __init__(self, points: dict[int, tuple[float, float, int]], roi: tuple[int, int, int, int]) -> None:
+    def __init__(self, points: dict[int, tuple[float, ...]], roi: tuple[int, int, int, int]) -> None:
         self.points, self.roi, self.frame = points, roi, 0
 
     def apply(self, gray: np.ndarray) -> Blobs:
@@ -48,7 +49,8 @@ class _Recorded:
         if p is None:
             return Blobs.empty()
         xy = np.array([[p[0] - self.roi[0], p[1] - self.roi[1]]])
-        return Blobs(xy, np.array([[5, 5]]), np.array([p[2]]), False)
+        size = [p[3], p[4]] if len(p) == 5 else [5, 5]
+        return Blobs(xy, np.array([size]), np.array([int(p[2])]), False)
 
 
 def test_a_recorded_staircase_of_copied_noise_is_not_a_fall() -> None:
@@ -56,7 +58,7 @@ def test_a_recorded_staircase_of_copied_noise_is_not_a_fall() -> None:
     detector = ThrowingDetector(STAIRCASE_FACADE, FPS)
     blank = np.zeros((720, 1280), np.uint8)
     detector._start(0, blank)
-    detector._fg = _Recorded(points, detector._roi)  # type: ignore[assignment]
+    detector._fg = Recorded(points, detector._roi)  # type: ignore[assignment]
     assert [d for f in range(140) for d in detector.process(f, blank)] == []
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from detectors.throwing.detector import ThrowingDetector, _mostly_copied, _stands_between_hops
-from detectors.throwing.foreground import Blobs
 from ingest.registry import Facade
+from tests.detectors.test_throwing_h264 import Recorded
 from tests.detectors.test_throwing_recall_rest import FPS, REST_M, image_point, run_scene
 
 # Recorded on a night scene of the dev set 32003 sent at 2000 kb/s (scene-020), a false alarm
@@ -43,26 +43,11 @@ COPIED = {
 }
 
 
-class _Recorded:
-    """Stands in for the foreground extractor: one blob per frame from a recorded track."""
-
-    def __init__(self, points: dict[int, tuple[float, float, int, int, int]], roi: tuple[int, int, int, int]) -> None:
-        self.points, self.roi, self.frame = points, roi, 0
-
-    def apply(self, gray: np.ndarray) -> Blobs:
-        p = self.points.get(self.frame)
-        self.frame += 1
-        if p is None:
-            return Blobs.empty()
-        xy = np.array([[p[0] - self.roi[0], p[1] - self.roi[1]]])
-        return Blobs(xy, np.array([[p[3], p[4]]]), np.array([p[2]]), False)
-
-
 def test_a_recorded_chain_of_copied_noise_creeping_between_hops_is_not_a_fall() -> None:
     detector = ThrowingDetector(COPIED_FACADE, FPS)
     blank = np.zeros((720, 1280), np.uint8)
     detector._start(0, blank)
-    detector._fg = _Recorded(COPIED, detector._roi)  # type: ignore[assignment]
+    detector._fg = Recorded(COPIED, detector._roi)  # type: ignore[assignment]
     assert [d for f in range(170) for d in detector.process(f, blank)] == []
 
 
@@ -145,7 +130,7 @@ def test_a_recorded_chain_that_stands_between_hops_is_not_a_fall() -> None:
     detector = ThrowingDetector(HOPPING_FACADE, FPS)
     blank = np.zeros((720, 1280), np.uint8)
     detector._start(0, blank)
-    detector._fg = _Recorded(HOPPING, detector._roi)  # type: ignore[assignment]
+    detector._fg = Recorded(HOPPING, detector._roi)  # type: ignore[assignment]
     assert [d for f in range(130) for d in detector.process(f, blank)] == []
 
 
