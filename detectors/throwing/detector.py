@@ -30,6 +30,7 @@ from detectors.throwing.physics import (
     falls_from,
     found_falling,
     judge_fall,
+    seen_in_patches,
     sinks_in_part,
 )
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
@@ -271,9 +272,8 @@ def _patchy(t: np.ndarray, fps: float, lim: FallLimits, start_m: np.ndarray) -> 
     and a path within `REST_RADIUS_M` of its first over all three is left to `judge_fall`. Every
     verdict `judge_fall` can give any other such path is a refusal other than `_HOPS`.
     """
-    if len(t) >= lim.min_coverage * ((t[-1] - t[0]) * fps + 1):
-        if int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps)) >= lim.recent_min_points:
-            return False
+    if not seen_in_patches(t, fps, lim):
+        return False
     offsets = start_m[1:3] - start_m[0]
     return not bool(np.all(np.hypot(offsets[:, 0], offsets[:, 1]) <= REST_RADIUS_M))
 

@@ -316,6 +316,16 @@ def sinks_in_part(
     return _sinks_steadily(ts, ys, part, fps, lim)
 
 
+def seen_in_patches(t: np.ndarray, fps: float, lim: FallLimits) -> bool:
+    """Whether sightings at times `t` (s) are too patchy for a fall: seen in under
+    `min_coverage` of the frames they span, or in under `recent_min_points` of the latest
+    `recent_frames` frames. A fall is seen in most of its frames; a chance chain of noise or
+    rain blobs is patchy somewhere."""
+    if len(t) < lim.min_coverage * ((t[-1] - t[0]) * fps + 1):
+        return True
+    return int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps)) < lim.recent_min_points
+
+
 def _rested_for(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
     """How long (s) a track stayed within `REST_RADIUS_M` of its first sighting."""
     moved = np.nonzero(np.hypot(x - x[0], y - y[0]) > REST_RADIUS_M)[0]
@@ -443,9 +453,7 @@ def judge_fall(
     # A chance chain of rain or noise blobs is patchy somewhere; nor is an alarm raised on a hop:
     # a fall is seen in most of its latest frames, while a chain of night noise below a still
     # blob (a hot pixel) is seen one frame in two or three.
-    seen_lately = int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps))
-    patchy = seen_lately < lim.recent_min_points
-    patchy = patchy or any(len(seg) < lim.min_coverage * ((seg[-1] - seg[0]) * fps + 1) for seg in (t, ts))
+    patchy = seen_in_patches(t, fps, lim) or len(ts) < lim.min_coverage * ((ts[-1] - ts[0]) * fps + 1)
     if patchy and not (rel.held and _falls_freely_from(t[0], ts, xs, ys, rel, lim, m_per_px, fps)):
         return FallVerdict(False, "gappy"), rel
     duration = float(ts[-1] - rel.t_s)
@@ -556,9 +564,7 @@ def found_falling(
     n = len(t)
     if n < lim.min_points_found_fast:
         return FallVerdict(False, "too_short")
-    if n < lim.min_coverage * ((t[-1] - t[0]) * fps + 1):
-        return FallVerdict(False, "gappy")
-    if int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps)) < lim.recent_min_points:
+    if seen_in_patches(t, fps, lim):
         return FallVerdict(False, "gappy")
     # Found mid-way it is already fast: lower at every sighting (a frame's blob merged with
     # something else aside), never standing still as a chain of still blobs does.
