@@ -37,6 +37,7 @@ import dataclasses
 import gc
 import itertools
 import logging
+import os
 import queue
 import threading
 import time
@@ -778,8 +779,12 @@ class LiveProcessor:
         state = "connected" if self.mqtt.connected.is_set() else "disconnected"
         if self.link is not None and not self.link.alive():
             state = "engine-down"
+        # written aside and renamed over: a reader (the image's HEALTHCHECK, a test) never sees the file
+        # truncated half-way through a rewrite
+        aside = path.with_name(path.name + ".new")
         try:
-            path.write_text(f"{int(time.time())} {state}\n")
+            aside.write_text(f"{int(time.time())} {state}\n")
+            os.replace(aside, path)
         except OSError as exc:  # a full disk must not stop the processor; the stale file tells
             log.warning("cannot write the health file %s: %s", path, exc)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from zhian.commands import health
+from zhian.live import LiveProcessor
 
 
 @pytest.mark.parametrize(("state", "code", "says"), [
@@ -33,3 +36,28 @@ def test_a_stale_file_is_unhealthy(tmp_path: Path, capsys: pytest.CaptureFixture
     path.write_text(f"{int(time.time()) - 100} connected\n")
     assert health.run(argparse.Namespace(file=path, max_age=30.0)) == 1
     assert "silent for" in capsys.readouterr().out
+
+
+def test_the_health_file_is_never_seen_half_written(tmp_path: Path) -> None:
+    """The image's HEALTHCHECK reads the file while `zhian run` rewrites it: every read is whole."""
+    path = tmp_path / "health"
+    connected = threading.Event()
+    writer = SimpleNamespace(config=SimpleNamespace(health_file=path), mqtt=SimpleNamespace(connected=connected),
+                             link=None)
+    writer.mqtt.connected.set()
+    LiveProcessor._touch_health(writer)  # type: ignore[arg-type]
+    done = threading.Event()
+
+    def rewrite() -> None:
+        while not done.is_set():
+            LiveProcessor._touch_health(writer)  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=rewrite)
+    thread.start()
+    try:
+        reads = [path.read_text() for _ in range(20_000)]
+    finally:
+        done.set()
+        thread.join()
+    torn = [text for text in reads if len(text.split()) != 2]
+    assert not torn, f"{len(torn)} of {len(reads)} reads saw a torn file, e.g. {torn[0]!r}"
