@@ -85,13 +85,17 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         """Schema v1 form with `ts` as epoch ms; `parse_event(to_dict())` gives it back."""
-        out: dict[str, Any] = {
-            "v": 1, "id": self.id, "ts": self.ts_ms, "device": self.device, "type": self.type,
-        }
-        if self.subject is not None:
-            out["subject"] = self.subject.to_dict()
-        if self.data:
-            out["data"] = self.data
+        # the store writes every event's body from this: the common shapes as one literal each
+        subject, data = self.subject, self.data
+        if subject is None:
+            if data:
+                return {"v": 1, "id": self.id, "ts": self.ts_ms, "device": self.device, "type": self.type,
+                        "data": data}
+            return {"v": 1, "id": self.id, "ts": self.ts_ms, "device": self.device, "type": self.type}
+        out: dict[str, Any] = {"v": 1, "id": self.id, "ts": self.ts_ms, "device": self.device, "type": self.type,
+                               "subject": subject.to_dict()}
+        if data:
+            out["data"] = data
         return out
 
     def __eq__(self, other: object) -> bool:

@@ -93,8 +93,9 @@ class CompiledRule:
             getattr(self.constructs[0], "heard", None) if self._single else None)
         self._idx0 = self.constructs[0].idx
         # a quiet construct's timers mostly move on (see `moved`); other rules' timers fire
-        move = getattr(self.constructs[0], "moved", None) if self._single else None
-        self.moved = self._moved_fn(move) if move is not None else None
+        move = getattr(self.constructs[0], "rule_moved", None) if self._single else None
+        self.moved: Callable[[Any, str, str, int], int | None] | None = (
+            move(self._idx0) if move is not None else None)
         fused = getattr(self.constructs[0], "rule_step", None) if self._single else None
         self._heard_step: StepFn | None = fused(self._idx0, self.step) if fused is not None else None
         # the subjects a quiet rule's condition and clear can match, when both name some
@@ -115,6 +116,7 @@ class CompiledRule:
                         self._early_by_type.setdefault(t, []).append(c)
         # and the desk's acknowledgement stops the alarm on arrival, for every rule
         self.early_types = frozenset({*self._early_by_type, ALERT_ACK})
+        self.early_wanted = self._early_wanted_fn()
 
     # ---- routing ---------------------------------------------------------------------
 
@@ -309,18 +311,22 @@ class CompiledRule:
                 state = _compact(st)
         return state, out
 
-    def _moved_fn(self, move: Callable[[Any, str, int], int | None]) -> Callable[[Any, str, str, int], int | None]:
-        """`moved` for the engine (see rules.engine): a quiet key's timer that `on_timer` would only
-        set again, later (the key was heard meanwhile), moved as `on_timer` moves it; its
-        new deadline, or None when `on_timer` must run."""
-        idx = self._idx0
-        prefix = f"{idx}:"  # the quiet construct's timers are named `{idx}:{key}`
+    def _early_wanted_fn(self) -> Callable[[Event], bool]:
+        """`early_wanted` for the engine (see rules.engine): an event of a construct's type
+        that none of the one-event constructs' conditions accepts raises nothing on arrival
+        (`early` then changes nothing); an acknowledgement always goes to `early`."""
+        tests = {t: tuple(m.test for c in cs for m in c.matchers) for t, cs in self._early_by_type.items()
+                 if t != ALERT_ACK}
 
-        def moved(state: Any, key: str, name: str, deadline_ms: int) -> int | None:
-            if state is None or not name.startswith(prefix):
-                return None
-            return move(state["c"].get(idx), name, deadline_ms)
-        return moved
+        def early_wanted(event: Event) -> bool:
+            mine = tests.get(event.type)
+            if mine is None:  # the desk's acknowledgement
+                return True
+            for test in mine:
+                if test(event):
+                    return True
+            return False
+        return early_wanted
 
     def on_timer(self, state: Any, key: str, name: str, deadline_ms: int) -> tuple[Any, list[Any]]:
         """Lifecycle timers (escalation, quiet clear) and construct timers (`{idx}:…`)."""

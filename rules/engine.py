@@ -98,6 +98,10 @@ class Processor(Protocol):
 # for a timer that, firing, would only be set again later with nothing else changed: it
 # makes that change to the state in place and returns the new deadline (None: `on_timer`).
 # The engine then counts the firing and re-arms the timer as `on_timer`'s SetTimer would.
+# And a processor with `early` may offer
+#   early_wanted(event) -> bool
+# False when `early` would change nothing for this event (no state, no output): the engine
+# then skips it, and the `keys` it would have asked for. tests/rules/test_rules_index.py checks it.
 KeyOf = Callable[[Event], "str | None"]
 Route = str | KeyOf | None
 StepFn = Callable[[Any, Event, str], tuple[Any, list[Any]]]
@@ -185,10 +189,11 @@ class Engine:
         self.early_raises = early_raises  # the live processor's choice; replays keep event order
         self._moved: dict[str, Callable[[Any, str, str, int], int | None]] = {
             p.name: p.moved for p in processors if getattr(p, "moved", None) is not None}  # type: ignore[attr-defined]
-        self._early: dict[str, list[Processor]] = {}
+        # event type -> (processor, its `early_wanted` or None) for the processors early on that type
+        self._early: dict[str, list[tuple[Processor, Callable[[Event], bool] | None]]] = {}
         for p in processors:
             for t in getattr(p, "early_types", ()):
-                self._early.setdefault(t, []).append(p)
+                self._early.setdefault(t, []).append((p, getattr(p, "early_wanted", None)))
 
     @property
     def state(self) -> StateView:
@@ -289,8 +294,10 @@ class Engine:
         moved = self._moved.get(proc)
         if moved is not None:
             later = moved(states.get(key), key, name, deadline)
-            if later is not None:  # as on_timer's SetTimer(name, later) would
-                self._arm(proc, key, name, later)
+            if later is not None:  # as on_timer's SetTimer(name, later) would (_arm, inline)
+                self._timer_order = order = self._timer_order + 1
+                self._timer_slots[at_timer] = (later, order)
+                _heappush(self._timers, (later, order, proc, key, name))
                 return
         new, outputs = self._processors[proc].on_timer(states.get(key), key, name, deadline)
         if new is None:
@@ -364,9 +371,13 @@ class Engine:
         if outputs:
             self._collect(name, key, event.ts_ms, outputs, out)
 
-    def _feed_early(self, procs: list[Processor], event: Event, out: list[Emitted]) -> None:
-        """Run each processor's `early` on every key of the event, on arrival."""
-        for proc in procs:
+    def _feed_early(self, procs: list[tuple[Processor, Callable[[Event], bool] | None]], event: Event,
+                    out: list[Emitted]) -> None:
+        """Run each processor's `early` on every key of the event, on arrival (unless its
+        `early_wanted` says that `early` would change nothing)."""
+        for proc, wanted in procs:
+            if wanted is not None and not wanted(event):
+                continue
             for key in proc.keys(event):
                 self._step(proc.name, proc.early, event, key, out)  # type: ignore[attr-defined]
 

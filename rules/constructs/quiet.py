@@ -8,7 +8,7 @@ the key was heard meanwhile — a device's heartbeat costs a dict update, not a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ingest.event import Event
@@ -102,19 +102,33 @@ class QuietConstruct(Construct):
         facts = {"never_heard": entry[LAST] is None, "at_device": entry[DEVICE]}
         return cs, [Fire(deadline_ms, self._ident(sub), evidence, facts)], NONE
 
-    def moved(self, cs: Any, name: str, deadline_ms: int) -> int | None:
-        """`on_timer`'s first case alone, for the engine timer `name`: when its key was heard
-        since the timer was set, move the timer as `on_timer` would and return its new
-        deadline; otherwise None."""
-        sub = name.partition(":")[2]  # the timer of alert key `sub` is named `{idx}:{sub}`
-        entry = cs.get(sub) if cs is not None else None
-        if entry is None or entry[LAST] is None:
-            return None
-        quiet = self._quiet_of(sub)
-        if quiet is None or entry[LAST] + quiet <= deadline_ms:
-            return None
-        due = entry[DUE] = entry[LAST] + quiet
-        return due
+    def rule_moved(self, idx: str) -> Callable[[Any, str, str, int], int | None]:
+        """The rule's `moved` for the engine (see rules.engine), `on_timer`'s first case alone:
+        for the rule state's engine timer `name` of this construct (named `{idx}:{alert key}`),
+        when its key was heard since the timer was set, move the timer as `on_timer` would and
+        return its new deadline; otherwise None (`on_timer` must run). One closure: a quarter
+        of the events fire such a timer."""
+        prefix = f"{idx}:"
+        cut = len(prefix)
+        quiet_ms, quiet_of = self._quiet_ms, self._quiet_of
+
+        def moved(state: Any, key: str, name: str, deadline_ms: int) -> int | None:
+            if state is None or not name.startswith(prefix):
+                return None
+            cs = state["c"].get(idx)
+            sub = name[cut:]
+            entry = cs.get(sub) if cs is not None else None
+            if entry is None or entry[LAST] is None:
+                return None
+            try:
+                quiet = quiet_ms[sub]
+            except KeyError:
+                quiet = quiet_of(sub)
+            if quiet is None or entry[LAST] + quiet <= deadline_ms:
+                return None
+            due = entry[DUE] = entry[LAST] + quiet
+            return due
+        return moved
 
     def heard(self, cs: Any, event: Event) -> bool:
         """`step`'s hot path alone, for an event its condition accepts: when the event's device
