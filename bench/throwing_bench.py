@@ -1,6 +1,6 @@
 """Throwing detector speed: decode-only vs decode+detect frames/s on the same 720p video, one core.
 
-    python bench/throwing_bench.py [VIDEO.mp4 ...] [--frames N] [--repeat R] [--gray] [--h264 KBPS ...]
+    python bench/throwing_bench.py [VIDEO.mp4 ...] [--frames N] [--repeat R] [--gray] [--h264 KBPS ...] [--split]
 
 Without VIDEO two synthetic 720p scenes are rendered to a temporary directory first: a day
 scene and a night scene (IR noise, insects, rain), since night noise makes the most
@@ -19,6 +19,11 @@ the noise costs, ~47 Mb/s at night. IP cameras send H.264 at a few Mb/s, which d
 different cost and smooths away part of the noise. `--h264 KBPS` (repeatable) transcodes each
 video with the ffmpeg command-line tool to H.264 as a camera encodes it (see `h264_args`) and
 measures the copy too, as separate rows; without ffmpeg on PATH those rows are skipped.
+
+`--split` adds, per video, the detector alone in CPU ms a frame split into its stages: the
+grey conversion of the ROI, the foreground (of which the shake estimate), the tracker, and the
+decisions (the rest of `ThrowingDetector.process`). The frames are decoded first and not
+timed; the grey conversion is timed on its own, the same copy and conversion `process` makes.
 """
 
 from __future__ import annotations
@@ -31,9 +36,12 @@ import subprocess  # noqa: S404 - runs the ffmpeg CLI with arguments built here,
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -68,6 +76,63 @@ def decode_detect(
             if n >= limit:
                 break
     return n, time.perf_counter() - started, time.process_time() - cpu, found
+
+
+def split_detect(video: str, facade: Facade, limit: int) -> tuple[int, dict[str, float]]:
+    """Frames run and the detector's CPU ms a frame per stage (see `--split`), on decoded frames."""
+    with FrameSource(video) as source:
+        frames = []
+        for index, frame in source:
+            frames.append((index, frame))
+            if len(frames) >= limit:
+                break
+        fps = source.fps
+    detector = ThrowingDetector(facade, fps, "bench")
+    detector.process(*frames[0])  # (sets up the ROI, the foreground and the tracker)
+    spent = {"foreground": 0.0, "stabilise": 0.0, "tracker": 0.0}
+    fg, tracker = detector._fg, detector._tracker
+    assert fg is not None
+    shake = fg._shake
+
+    def timed(stage: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                spent[stage] += time.process_time() - started
+
+        return run
+
+    # (On these instances only: the detector's code is what runs, with a clock around each stage.)
+    fg.apply = timed("foreground", fg.apply)  # type: ignore[method-assign]
+    shake.reduce = timed("stabilise", shake.reduce)  # type: ignore[method-assign]
+    shake.measure = timed("stabilise", shake.measure)  # type: ignore[method-assign]
+    tracker.update = timed("tracker", tracker.update)  # type: ignore[method-assign]
+    started = time.process_time()
+    for index, frame in frames[1:]:
+        detector.process(index, frame)
+    total = time.process_time() - started
+    x0, y0, x1, y1 = detector._roi
+    colour = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
+    grey = np.empty((y1 - y0, x1 - x0), np.uint8)
+    started = time.process_time()
+    for _, frame in frames[1:]:
+        if frame.ndim == 3:
+            np.copyto(colour, frame[y0:y1, x0:x1])
+            cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY, dst=grey)
+    spent["grey"] = time.process_time() - started
+    spent["decisions"] = total - spent["foreground"] - spent["tracker"] - spent["grey"]
+    spent["total"] = total
+    n = max(len(frames) - 1, 1)
+    return n, {stage: 1000 * seconds / n for stage, seconds in spent.items()}
+
+
+def print_split(frames: int, ms: dict[str, float]) -> None:
+    """The line of `--split` for one video."""
+    stages = ", ".join(f"{stage} {ms[stage]:.2f}" for stage in ("grey", "foreground", "tracker", "decisions"))
+    print(f"{'detector split':>16}: {ms['total']:.2f} ms/frame CPU = {stages}")
+    print(f"{'':>18}(stabilise {ms['stabilise']:.2f} of the foreground), over {frames} decoded frames")
 
 
 def facade_for(video: str) -> Facade:
@@ -157,6 +222,7 @@ def main() -> int:
         help="also measure each video transcoded to H.264 at KBPS kb/s by the ffmpeg CLI (repeatable)",
     )
     parser.add_argument("--gop", type=int, default=50, help="keyframe interval of the H.264 copies (frames)")
+    parser.add_argument("--split", action="store_true", help="also the detector alone, CPU ms a frame per stage")
     args = parser.parse_args()
     threads = args.decode_threads or None
     cv2.setNumThreads(args.threads)
@@ -174,6 +240,8 @@ def main() -> int:
         copies = h264_copies(video, args.h264, args.gop, scratch) if args.h264 else []
         for label, path in [(None, video), *copies]:
             measure(label, path, facade, args.frames, args.repeat, args.gray, threads)
+            if args.split:
+                print_split(*split_detect(path, facade, args.frames))
     return 0
 
 

@@ -278,6 +278,18 @@ def _patchy(t: np.ndarray, fps: float, lim: FallLimits, start_m: np.ndarray) -> 
     return not bool(np.all(np.hypot(offsets[:, 0], offsets[:, 1]) <= REST_RADIUS_M))
 
 
+def _may_reach(
+    f0: int, x1: float, y1: float, reach: tuple[float, float, float], last: np.ndarray, end_xy: np.ndarray
+) -> np.ndarray:
+    """Which fragments (last frames `last`, last points `end_xy` (N, 2)) `_find_earlier` may link a
+    fragment beginning at frame f0, image point (x1, y1) to, by its test on where those that ended
+    before f0 were last seen (`reach`: pixels to the side, up and down), all at once: the same
+    arithmetic on the same float64 values. The others are left to it."""
+    reach_x, reach_up, reach_down = reach
+    dx, dy = np.abs(x1 - end_xy[:, 0]), y1 - end_xy[:, 1]
+    return np.asarray((last >= f0) | ((dx <= reach_x) & (dy >= -reach_up) & (dy <= reach_down)))
+
+
 class ThrowingDetector:
     """Finds objects that leave a window of a calibrated facade and fall."""
 
@@ -417,7 +429,7 @@ class ThrowingDetector:
             kept = len(self._recent)
             self._forget_fragments(frame_index)
             if len(self._recent) < kept:
-                self._ends = _FragmentEnds(self._recent.values())
+                self._ends = self._ends.subset(self._recent.values())
             # Only fragments (and tracks being linked, fragments themselves) are converted.
             for key in [k for k in self._metric_cache if k not in self._recent]:
                 del self._metric_cache[key]
@@ -465,7 +477,7 @@ class ThrowingDetector:
         # far to the side of where this one begins (night noise makes hundreds of tracks).
         ppm = float(self.geometry.px_per_m(np.array([[x1, y1]]))[0])
         reach_x, reach_up, reach_down = 3.0 * ppm, 1.0 * ppm, 8.0 * ppm
-        tracks, first, last, _ = self._fragment_ends()
+        tracks, first, last, end_xy = self._fragment_ends()
         # Only fragments begun a little before this one (one seen for long before is a light, a
         # curtain edge, not an object in a hand) and seen lately; and first of all, those whose
         # box around all their points reaches where this one begins (most are lights and noise
@@ -475,6 +487,7 @@ class ThrowingDetector:
         keep = (first <= f0 - LINK_AFTER_POINTS) & (first >= f0 - MAX_BEFORE_S * self.fps) & (last >= horizon)
         keep &= (box[:, 0] <= x1 + reach_x + hair) & (box[:, 2] >= x1 - reach_x - hair)
         keep &= (box[:, 1] <= y1 + reach_up + hair) & (box[:, 3] >= y1 - reach_down - hair)
+        keep &= _may_reach(f0, x1, y1, (reach_x, reach_up, reach_down), last, end_xy)
         after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         best: tuple[float, Fragment] | None = None
         for i in np.nonzero(keep)[0].tolist():
@@ -799,18 +812,22 @@ class ThrowingDetector:
             frames, xy = track.frames[start:], track.xy[start:]
         else:
             frames, xy = _points(chain)
-        pts = np.asarray(xy)
         # Cheap screen first: most tracks (lights, clutter) never move down a third of a storey;
         # only one watched sinking for long may have sunk less (with slack: a metre spans fewer
-        # pixels higher up).
-        drop_px = pts[-1, 1] - pts[:, 1].min()
+        # pixels higher up). (On plain floats, before any array: the same values.)
+        x_end, y_end = xy[-1]
+        drop_px = y_end - min(y for _, y in xy)
         screen_m = 0.3 * self.geometry.storey_m
         if frames[-1] - frames[0] >= self._limits.min_sink_watch_s * self.fps:
             screen_m = min(screen_m, 0.75 * self._limits.min_sink_fall_m)
-        if drop_px < screen_m * float(self.geometry.px_per_m(pts[-1:])[0]):
+        if drop_px < screen_m * self.geometry.px_per_m_at(float(x_end), float(y_end)):
             return None
+        pts = np.asarray(xy)
         t = np.asarray(frames, dtype=np.float64) / self.fps
-        if _patchy(t, self.fps, self._limits, self.geometry.to_metric(pts[:3])):
+        # (The patchy test's metres only for paths its test on times alone finds patchy.)
+        if seen_in_patches(t, self.fps, self._limits) and _patchy(
+            t, self.fps, self._limits, self.geometry.to_metric(pts[:3])
+        ):
             return None
         metric = self.geometry.to_metric(pts)
         # The pixel's size where the fall began (the coarsest part of its path: higher up).
@@ -1130,6 +1147,17 @@ class _FragmentEnds:
         self._xy = np.array([t.xy[-1] for t in self._tracks], dtype=np.float64).reshape(-1, 2)
         # The corners (least x and y, greatest x and y) of the box around all of a fragment's points.
         self._box = np.array([_box(t.xy) for t in self._tracks], dtype=np.float64).reshape(-1, 4)
+
+    def subset(self, tracks: Iterable[Track]) -> _FragmentEnds:
+        """A table of some of these fragments (in the order given), their rows copied as they are:
+        what a table built afresh from them holds (a box grown point by point holds every point),
+        without going through all their points again (hundreds of fragments at night)."""
+        out = _FragmentEnds()
+        out._tracks = list(tracks)
+        out._rows = {t.id: row for row, t in enumerate(out._tracks)}
+        at = np.array([self._rows[t.id] for t in out._tracks], dtype=np.intp)
+        out._first, out._last, out._xy, out._box = self._first[at], self._last[at], self._xy[at], self._box[at]
+        return out
 
     def append(self, track: Track) -> None:
         """Add a fragment (after the others)."""

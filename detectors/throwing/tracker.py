@@ -154,16 +154,20 @@ class Track:
 
     def _goes_one_way(self) -> bool:
         n = len(self.frames)
-        k = min(n, 50)  # two seconds: a full swing of slow laundry
-        pts = self.xy[-k:]
-        path = sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(pts, pts[1:], strict=False))
-        net = math.hypot(pts[-1][0] - pts[0][0], pts[-1][1] - pts[0][1])
-        steps = sum(math.hypot(b[0] - a[0], b[1] - a[1]) >= 1.0 for a, b in zip(pts[-5:], pts[-4:], strict=False))
         # Its latest steps are seen frame after frame (a frame missed here and there): a still
         # blob's track that hopped to a blob of noise now and then, far apart in time, only
         # seems to go somewhere, and an object leaving its window near it is not its continuation.
-        seen = self.frames[-1] - self.frames[-min(n, 5)] <= 2 * (min(n, 5) - 1)
-        return net >= 0.5 * path and steps >= 3 and seen
+        # (The cheap tests first: the path over two seconds is summed only for tracks passing them.)
+        if self.frames[-1] - self.frames[-min(n, 5)] > 2 * (min(n, 5) - 1):
+            return False
+        k = min(n, 50)  # two seconds: a full swing of slow laundry
+        pts = self.xy[-k:]
+        steps = sum(math.hypot(b[0] - a[0], b[1] - a[1]) >= 1.0 for a, b in zip(pts[-5:], pts[-4:], strict=False))
+        if steps < 3:
+            return False
+        path = sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(pts, pts[1:], strict=False))
+        net = math.hypot(pts[-1][0] - pts[0][0], pts[-1][1] - pts[0][1])
+        return net >= 0.5 * path
 
 
 @dataclass(frozen=True)
