@@ -145,7 +145,7 @@ def _track(track_id: int, frames: range, xy: list[tuple[float, float]]) -> Track
 
 def _alarmed_paper(detector: ThrowingDetector) -> None:
     """A sheet alarmed near the top, seen until frame 100 sinking 2.6 m/s and drifting right at
-    0.66 m/s (0.8 and 0.26 pixels a frame there), fluttering 0.1 m either way."""
+    0.66 m/s (0.8 and 0.26 pixels a frame there), fluttering a quarter metre either way."""
     flutter = [2.0 if k % 12 < 6 else -2.0 for k in range(41)]
     paper = _track(1, range(60, 101), [(560.0 + 0.26 * k + flutter[k], 100.0 + 0.8 * k) for k in range(41)])
     detector._light[paper.id] = [(paper, 2**62)]
