@@ -59,6 +59,8 @@ LIGHT_TRAIL_GAP_S = 1.5  # lost for longer, its trail is too uncertain to follow
 LIGHT_MIN_SINK_MPS = 0.3
 LIGHT_SIDE_MPS = 0.5  # sideways speed a gust may add during a gap
 LIGHT_TOL_M = 0.3  # a fragment's end is known to a few pixels
+# An alarmed light object's drift line is fitted over its last second (about one flutter of paper).
+LIGHT_DRIFT_FIT_S = 1.0
 # What a light object was before it was first seen: sightings this long before it (its own
 # sink and drift carried back over the gap) are looked at, each over this much of its path.
 LIGHT_BEFORE_S = 1.0
@@ -276,6 +278,40 @@ def _patchy(t: np.ndarray, fps: float, lim: FallLimits, start_m: np.ndarray) -> 
         return False
     offsets = start_m[1:3] - start_m[0]
     return not bool(np.all(np.hypot(offsets[:, 0], offsets[:, 1]) <= REST_RADIUS_M))
+
+
+def _sink_thirds(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """How fast (m/s) a path (times in s, heights in facade metres) sank over its first third and
+    over its last third (two sightings at least each)."""
+    third = max(len(t) // 3, 2)
+    early, late = (
+        float(y[a] - y[b - 1]) / max(float(t[b - 1] - t[a]), 1e-3) for a, b in ((0, third), (len(t) - third, len(t)))
+    )
+    return early, late
+
+
+def _gains_sink_from_rest(t: np.ndarray, y: np.ndarray, release: Release) -> bool:
+    """Whether a light fall (times in s, heights in facade metres, its release) was seen at rest
+    and then sinking `SPEEDS_UP` times faster over the last third of its fall than over the first.
+
+    A bag or a sheet of paper let go from a hand speeds up from rest to its slow terminal sink
+    over a few tenths of a second; one lost and found again is already sinking at that speed.
+    """
+    if not release.held:
+        return False
+    start = max(release.onset - 1, 0)
+    early, late = _sink_thirds(t[start:], y[start:])
+    return late >= SPEEDS_UP * early
+
+
+def _theil_sen(t: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept) of the line through points (t, x) by the medians of the slopes between
+    all pairs and of the intercepts: a stray blob or two the track took do not tilt it."""
+    i, j = np.triu_indices(len(t), k=1)
+    dt = t[j] - t[i]
+    ok = dt > 0
+    slope = float(np.median((x[j] - x[i])[ok] / dt[ok])) if ok.any() else 0.0
+    return slope, float(np.median(x - slope * t))
 
 
 def _may_reach(
@@ -868,7 +904,8 @@ class ThrowingDetector:
                     fragment.eligible = False  # what continues it (split off, found again) is it too
             return None
         track.alarmed = True
-        if self._continues_alarm(chain[0][0], verdict.kind, start):
+        fresh = verdict.kind == "light" and _gains_sink_from_rest(t[skip:], metric[skip:, 1], release)
+        if self._continues_alarm(chain[0][0], verdict.kind, start, fresh=fresh):
             return None
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
@@ -931,11 +968,7 @@ class ThrowingDetector:
         # go from a hand speeds up from rest to its steady sink. So the dive below only counts for
         # an object whose sink over the last third of its path is not clearly (a quarter, beyond
         # a pixel's error at the top of a facade) faster than over the first third.
-        third = max(len(t) // 3, 2)
-        early, late = (
-            float(metric[a, 1] - metric[b - 1, 1]) / max(float(t[b - 1] - t[a]), 1e-3)
-            for a, b in ((0, third), (len(t) - third, len(t)))
-        )
+        early, late = _sink_thirds(t, metric[:, 1])
         slowing = late < SPEEDS_UP * early
         f0 = frames[0]
         xb, yb = float(metric[0, 0]), float(metric[0, 1])
@@ -1090,9 +1123,9 @@ class ThrowingDetector:
         for key in [k for k, c in self._alarmed.items() if c[-1][0].frames[-1] < horizon]:
             del self._alarmed[key]
 
-    def _continues_alarm(self, track: Track, kind: str, first: int = 0) -> bool:
+    def _continues_alarm(self, track: Track, kind: str, first: int = 0, *, fresh: bool = False) -> bool:
         """Whether a new fall (the track from point `first` on) starts where an alarmed object just
-        was (one object, one alarm)."""
+        was (one object, one alarm); `fresh`: see `_continues_light`."""
         f0, (x0, y0) = track.frames[first], track.xy[first]
         window = int(DEDUPE_S * self.fps)
         for other in (c[-1][0] for c in self._alarmed.values()):
@@ -1103,10 +1136,15 @@ class ThrowingDetector:
                     return True
         # A bag or a sheet of paper found again sinks at its slow terminal speed; a fall that
         # gains speed as gravity gives it (heavy) is another object, wherever it starts.
-        return kind == "light" and self._continues_light(f0, x0, y0)
+        return kind == "light" and self._continues_light(f0, x0, y0, fresh=fresh)
 
-    def _continues_light(self, f0: int, x0: float, y0: float) -> bool:
-        """Whether a fall starting at frame f0, image point (x0, y0) is an alarmed light object again."""
+    def _continues_light(self, f0: int, x0: float, y0: float, *, fresh: bool = False) -> bool:
+        """Whether a fall starting at frame f0, image point (x0, y0) is an alarmed light object again.
+
+        `fresh`: the fall was seen gaining sink from rest (see `_gains_sink_from_rest`). An alarmed
+        object found again is still sinking and drifting as it did; one that starts from rest aside
+        of where that drift carried it is another object let go, however near the reach of the first.
+        """
         assert self.geometry is not None
         for key, chain in list(self._light.items()):
             last = chain[-1][0]
@@ -1117,9 +1155,31 @@ class ThrowingDetector:
             if gap < 0:
                 continue
             (xa, ya), (xb, yb) = self.geometry.to_metric(np.array([last.xy[-1], (x0, y0)]))
-            if -0.5 <= ya - yb <= LIGHT_SINK_MPS * gap + 0.5 and abs(xb - xa) <= 0.5 + LIGHT_DRIFT_MPS * gap:
-                return True
+            if not (-0.5 <= ya - yb <= LIGHT_SINK_MPS * gap + 0.5 and abs(xb - xa) <= 0.5 + LIGHT_DRIFT_MPS * gap):
+                continue
+            if fresh and (drift := self._light_drift(chain)) is not None:
+                t_end, x_end, side_mps = drift
+                since = max(f0 / self.fps - t_end, 0.0)
+                # A gust may push it sideways during the gap; paper flutters about its drift line.
+                reach = LIGHT_SIDE_MPS * since + LIGHT_TOL_M + self._limits.max_sway_m
+                if abs(xb - (x_end + side_mps * since)) > reach:
+                    continue
+            return True
         return False
+
+    def _light_drift(self, chain: Chain) -> tuple[float, float, float] | None:
+        """The drift line of an alarmed light object (its chain) at its latest sightings: (time in
+        s, sideways place on the facade in metres) at its last sighting, and its sideways speed
+        (m/s), fitted over its last `LIGHT_DRIFT_FIT_S`; None if it was seen too little there."""
+        assert self.geometry is not None
+        frames, xy = _points(chain)
+        first = bisect_left(frames, frames[-1] - LIGHT_DRIFT_FIT_S * self.fps)
+        if len(frames) - first < LIGHT_TRAIL_POINTS:
+            return None
+        metric = self.geometry.to_metric(np.asarray(xy[first:]))
+        t = np.asarray(frames[first:], dtype=np.float64) / self.fps
+        slope, intercept = _theil_sen(t, metric[:, 0])
+        return float(t[-1]), intercept + slope * float(t[-1]), slope
 
     def trajectory(self, track_id: int) -> list[tuple[int, float, float]]:
         """The whole trajectory so far of an alarmed track (it keeps growing after the alarm)."""

@@ -508,12 +508,14 @@ def judge_fall(
     if start >= lim.min_points and len(ts) > k + 1 and _slow_before(t, x, y, start, lim):
         # Seen at its window before (a quarter second there, at a hand's speed at most), the
         # sighting before the onset may be the object still merged with what it leaves (the
-        # hand, the window's edge): its centroid lags, and the first step seems fast. From the
-        # onset on, it shows its own start; a bird or rain arriving is fast from both. (A track's
-        # first sightings are another matter: stray blobs the track began on, which the caller
-        # trims.)
-        dt1 = max(float(ts[k + 1] - ts[1]), 1e-3)
-        start_speed = min(start_speed, float(np.hypot(xs[k + 1] - xs[1], ys[k + 1] - ys[1]) / dt1))
+        # hand, the window's edge): its centroid lags, and the first step seems fast. It may
+        # take two sightings to come free (the blob at the onset still half the hand's), so from
+        # the onset on, or from the sighting after, it shows its own start; a bird or rain
+        # arriving is fast from all three. (A track's first sightings are another matter: stray
+        # blobs the track began on, which the caller trims.)
+        for lag in (1, 2)[: len(ts) - k - 1]:
+            dt = max(float(ts[k + lag] - ts[lag]), 1e-3)
+            start_speed = min(start_speed, float(np.hypot(xs[k + lag] - xs[lag], ys[k + lag] - ys[lag]) / dt))
     tau = ts - ts[0]
     # (`_fell_from_rest`'s tests on times alone before the parabola is fitted: most tracks
     # refused here are noise that arrived fast, and they fail those.)
