@@ -794,7 +794,7 @@ class ThrowingDetector:
             return None
         other, top = fragments[i]
         frames, image = frames[skip:], image[skip:]
-        if _stops_midair(frames, image, release.t_s * self.fps):
+        if _stops_midair(frames, image, release.t_s * self.fps) or self._above_roof(release, verdict.kind):
             return None
         track.alarmed = True
         if self._continues_alarm(other, verdict.kind, top):
@@ -867,14 +867,36 @@ class ThrowingDetector:
                 for fragment, _ in chain:
                     fragment.eligible = False  # what continues it (split off, found again) is it too
             return None
+        if verdict.kind == "light":
+            release = self._trace_light(t, metric, frames[0], release)
+        if self._above_roof(release, verdict.kind):
+            return None
         track.alarmed = True
         if self._continues_alarm(chain[0][0], verdict.kind, start):
             return None
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
             self._light[track.id] = chain
-            release = self._trace_light(t, metric, frames[0], release)
         return self._detection(chain, frames, pts, verdict, release)
+
+    def _above_roof(self, release: Release, kind: str) -> bool:
+        """Whether a fall's release lies above the facade's roof line (the top of the calibrated
+        area): nothing is thrown from there.
+
+        A heavy fall first seen already fast is traced back along its parabola to where it was
+        at rest: a bird that dived in from the sky near the top of the facade traces back to
+        above the roof. (Its release is put back no more than `MAX_BACKTRACK_S`, where it may
+        still have been moving fast; the parabola's top is where it was still. A light object's
+        parabola is flat, and its top says little.) The point is taken an arm's length in front
+        of the wall, as the alarm's window is, where it projects lower than on the wall itself:
+        a hand at the top floor's window is well below the line.
+        """
+        assert self.geometry is not None
+        y_m = release.y_m
+        if kind == "heavy" and release.traced and release.rest_y_m is not None:
+            y_m = max(y_m, release.rest_y_m)
+        origin = self.geometry.in_front(np.array([release.x_m, y_m]))[0]
+        return float(origin[1]) > self.geometry.facade.floors * self.geometry.storey_m
 
     def _detection(
         self, chain: Chain, frames: list[int], pts: np.ndarray, verdict: FallVerdict, release: Release
