@@ -68,6 +68,11 @@ LIGHT_BEFORE_FIT_S = 0.5
 LIGHT_BEFORE_POINTS = 4
 LIGHT_DIVE_GAP_S = 0.12  # a dive must be seen up to where the slow object begins
 BIRD_DIVE_MPS = 20.0  # faster is rain, or a track hopping between blobs
+# Something that came down into a resting place just as a fall from it began (see
+# `_arrived_falling`): seen up to this long before (a leaf at 1 m/s crosses a 0.3 m blob) ...
+ARRIVE_GAP_S = 0.3
+ARRIVE_FIT_S = 0.2  # ... on a course measured over its sightings this long before that
+ARRIVE_POINTS = 3
 SPEEDS_UP = 1.25  # sinking this many times faster at the end than at the start: let go from rest
 HOP_RATIO = 2.5  # a step this many times a track's mean step (and more) is a hop onto another blob
 HOP_SLACK_PX = 1.0  # (a pixel of centroid jitter)
@@ -830,7 +835,7 @@ class ThrowingDetector:
             return None
         other, top = fragments[i]
         frames, image = frames[skip:], image[skip:]
-        if _stops_midair(frames, image, release.t_s * self.fps):
+        if _stops_midair(frames, image, release.t_s * self.fps) or self._above_roof(release, verdict.kind):
             return None
         track.alarmed = True
         if self._continues_alarm(other, verdict.kind, top):
@@ -903,6 +908,12 @@ class ThrowingDetector:
                 for fragment, _ in chain:
                     fragment.eligible = False  # what continues it (split off, found again) is it too
             return None
+        if release.held and self._arrived_falling(chain, frames[skip:], metric[skip:], release):
+            return None
+        if verdict.kind == "light":
+            release = self._trace_light(t, metric, frames[0], release)
+        if self._above_roof(release, verdict.kind):
+            return None
         track.alarmed = True
         fresh = verdict.kind == "light" and _gains_sink_from_rest(t[skip:], metric[skip:, 1], release)
         if self._continues_alarm(chain[0][0], verdict.kind, start, fresh=fresh):
@@ -910,8 +921,68 @@ class ThrowingDetector:
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
             self._light[track.id] = chain
-            release = self._trace_light(t, metric, frames[0], release)
         return self._detection(chain, frames, pts, verdict, release)
+
+    def _arrived_falling(self, chain: Chain, frames: list[int], metric: np.ndarray, release: Release) -> bool:
+        """Whether a fall from a resting place (its chain, the frames and facade points it was
+        judged on, and its release there) is something that sank into that place from above just
+        as the fall began, and went on.
+
+        A leaf or a bird that comes down onto a ledge, or past a still blob there (a light, a
+        patch the background has not learnt), merges with it for a few frames; the track of the
+        place then takes what leaves it, and a rest followed by a fall is seen. But what leaves
+        goes on along the arriver's course: where the arriver's steady sink carries it over the
+        gap is where the fall is first seen. An object let go from a hand is first seen where it
+        rested, and owes nothing to whatever crossed its window: the arriver must have been seen
+        coming down from above the place (a piece of the object's own fall begins there), up to
+        `ARRIVE_GAP_S` before the fall (no longer than it takes to pass a blob).
+        """
+        assert self.geometry is not None
+        onset = release.onset
+        f_first = frames[onset]
+        xa, ya = float(metric[onset, 0]), float(metric[onset, 1])
+        f_held = frames[0]  # (the place was held from the first sighting judged)
+        own = {id(track) for track, _ in chain}
+        since = max(f_held + 1, f_first - ARRIVE_GAP_S * self.fps)
+        for other in self._trail.values():
+            if id(other) in own or other.frames[-1] < since:
+                continue
+            # Its sightings in that time, each with its course up to it (the last of them may be
+            # its blob already merged with the place's, off its course).
+            end = bisect_left(other.frames, f_first)
+            for i in range(end - 1, bisect_left(other.frames, since) - 1, -1):
+                j = bisect_left(other.frames, other.frames[i] - ARRIVE_FIT_S * self.fps)
+                if i - j + 1 < ARRIVE_POINTS:
+                    break
+                x0, y0 = self.geometry.to_metric_at(*other.xy[j])
+                x1, y1 = self.geometry.to_metric_at(*other.xy[i])
+                span = (other.frames[i] - other.frames[j]) / self.fps
+                vx, vy = (x1 - x0) / span, (y1 - y0) / span
+                if vy > -LIGHT_MIN_SINK_MPS or y0 <= release.y_m + LIGHT_TOL_M:
+                    continue  # not coming down into the place from above
+                gap = (f_first - other.frames[i]) / self.fps
+                if math.hypot(x1 + vx * gap - xa, y1 + vy * gap - ya) <= LIGHT_TOL_M + LIGHT_SIDE_MPS * gap:
+                    return True
+        return False
+
+    def _above_roof(self, release: Release, kind: str) -> bool:
+        """Whether a fall's release lies above the facade's roof line (the top of the calibrated
+        area): nothing is thrown from there.
+
+        A heavy fall first seen already fast is traced back along its parabola to where it was
+        at rest: a bird that dived in from the sky near the top of the facade traces back to
+        above the roof. (Its release is put back no more than `MAX_BACKTRACK_S`, where it may
+        still have been moving fast; the parabola's top is where it was still. A light object's
+        parabola is flat, and its top says little.) The point is taken an arm's length in front
+        of the wall, as the alarm's window is, where it projects lower than on the wall itself:
+        a hand at the top floor's window is well below the line.
+        """
+        assert self.geometry is not None
+        y_m = release.y_m
+        if kind == "heavy" and release.traced and release.rest_y_m is not None:
+            y_m = max(y_m, release.rest_y_m)
+        origin = self.geometry.in_front(np.array([release.x_m, y_m]))[0]
+        return float(origin[1]) > self.geometry.facade.floors * self.geometry.storey_m
 
     def _detection(
         self, chain: Chain, frames: list[int], pts: np.ndarray, verdict: FallVerdict, release: Release

@@ -149,6 +149,9 @@ class Release:
     onset: int  # index of the first point of the fall
     traced: bool = False  # first seen already falling: put back along its parabola, not seen
     held: bool = False  # seen at rest before it fell (held out of the window, or slow to start)
+    # Traced: the height at which its parabola has it at rest, however long before (`y_m` is put
+    # back `MAX_BACKTRACK_S` at most, where it may still have been moving fast).
+    rest_y_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,8 @@ def find_release(t: np.ndarray, x: np.ndarray, y: np.ndarray, onset_drop_m: floa
         # First seen already falling: go back along the parabola to where it was at rest.
         tau0 = float(np.clip(-c1 / (2 * c2), -MAX_BACKTRACK_S, 0.0))
         y0 = max(float(c0 + c1 * tau0 + c2 * tau0 * tau0), float(y[0]))
-        return Release(float(t[0] + tau0), float(x[0]), y0, onset, traced=tau0 < 0)
+        top = max(float(c0 - c1 * c1 / (4 * c2)), y0)  # (the vertex, before its first sighting)
+        return Release(float(t[0] + tau0), float(x[0]), y0, onset, traced=tau0 < 0, rest_y_m=top)
     return Release(float(t[0]), float(x[0]), float(y[0]), onset)
 
 
