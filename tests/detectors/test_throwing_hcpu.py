@@ -10,10 +10,10 @@ import pytest
 
 import detectors.throwing.detector as detector_module
 import detectors.throwing.physics as physics
-from detectors.throwing.detector import ThrowingDetector, _FragmentEnds
+from detectors.throwing.detector import _FragmentEnds
 from detectors.throwing.physics import FallLimits, _median, _polyfit, _smooth3, judge_fall
 from detectors.throwing.tracker import Track
-from tests.detectors.test_throwing_ncpu import FACADE, FPS, _Blobs, _night_blobs, _walk
+from tests.detectors.test_throwing_ncpu import FPS, _walk, assert_screen_changes_nothing
 
 
 def _bits(value: float) -> bytes:
@@ -175,29 +175,4 @@ def test_earlier_fragments_found_with_the_end_screen_are_those_found_without_it(
     def unscreened(f0: int, x1: float, y1: float, reach: object, last: np.ndarray, end_xy: np.ndarray) -> np.ndarray:
         return np.ones(len(last), dtype=bool)
 
-    for seed in (3, 4):
-        screened = ThrowingDetector(FACADE, FPS, "hcpu")
-        plain = ThrowingDetector(FACADE, FPS, "hcpu")
-        blobs = _night_blobs(seed, 200)
-        image = np.zeros((720, 1280), np.uint8)
-        for detector in (screened, plain):
-            detector._start(0, image)
-            detector._fg = _Blobs(blobs)  # type: ignore[assignment]
-        linked = 0
-        for index in range(len(blobs)):
-            found = screened.process(index, image)
-            with monkeypatch.context() as patch:
-                patch.setattr(detector_module, "_may_reach", unscreened)
-                expected = plain.process(index, image)
-            assert [d.to_json() for d in found] == [d.to_json() for d in expected]
-            for x, y in zip(screened._tracker.tracks, plain._tracker.tracks, strict=True):
-                assert x.id == y.id
-                if len(x.frames) < 3:
-                    continue
-                link = screened._find_earlier(x)
-                with monkeypatch.context() as patch:
-                    patch.setattr(detector_module, "_may_reach", unscreened)
-                    other = plain._find_earlier(y)
-                assert (link and (link[0].id, link[1])) == (other and (other[0].id, other[1]))
-                linked += link is not None
-        assert linked > 20
+    assert_screen_changes_nothing(monkeypatch, (3, 4), detector_module, "_may_reach", unscreened)

@@ -139,12 +139,14 @@ def _unscreened(self: _FragmentEnds) -> np.ndarray:
     return np.tile([-np.inf, -np.inf, np.inf, np.inf], (len(self.view()[0]), 1))
 
 
-def test_earlier_fragments_found_with_the_box_screen_are_those_found_without_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    for seed in (1, 2):
-        screened = ThrowingDetector(FACADE, FPS, "ncpu")
-        plain = ThrowingDetector(FACADE, FPS, "ncpu")
+def assert_screen_changes_nothing(monkeypatch: pytest.MonkeyPatch, seeds: tuple[int, ...], target: object,
+                                  name: str, unscreened: object) -> None:
+    """Two detectors on the same random night blobs, one with `target.name` replaced by `unscreened`
+    (a screen switched off): the same detections and, for every track at every length (the
+    detector asks at a few lengths only), the same earlier fragment found."""
+    for seed in seeds:
+        screened = ThrowingDetector(FACADE, FPS, "screen")
+        plain = ThrowingDetector(FACADE, FPS, "screen")
         blobs = _night_blobs(seed, 200)
         image = np.zeros((720, 1280), np.uint8)
         for detector in (screened, plain):
@@ -154,21 +156,26 @@ def test_earlier_fragments_found_with_the_box_screen_are_those_found_without_it(
         for index in range(len(blobs)):
             found = screened.process(index, image)
             with monkeypatch.context() as patch:
-                patch.setattr(_FragmentEnds, "boxes", _unscreened)
+                patch.setattr(target, name, unscreened)
                 expected = plain.process(index, image)
             assert [d.to_json() for d in found] == [d.to_json() for d in expected]
-            # Every track asked, at every length (the detector asks at a few lengths only).
             for x, y in zip(screened._tracker.tracks, plain._tracker.tracks, strict=True):
                 assert x.id == y.id
                 if len(x.frames) < 3:
                     continue
                 link = screened._find_earlier(x)
                 with monkeypatch.context() as patch:
-                    patch.setattr(_FragmentEnds, "boxes", _unscreened)
+                    patch.setattr(target, name, unscreened)
                     other = plain._find_earlier(y)
                 assert (link and (link[0].id, link[1])) == (other and (other[0].id, other[1]))
                 linked += link is not None
         assert linked > 20
+
+
+def test_earlier_fragments_found_with_the_box_screen_are_those_found_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert_screen_changes_nothing(monkeypatch, (1, 2), _FragmentEnds, "boxes", _unscreened)
 
 
 def test_a_lost_track_is_never_among_the_alive_ones_and_none_is_there_twice() -> None:

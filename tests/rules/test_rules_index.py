@@ -15,21 +15,17 @@ from rules.activity import DeviceActivity
 from rules.engine import Engine, Processor
 from rules.pack import load_rules
 from rules.testing import TEST_DEVICES
-from tests.rules.test_dispatch import EXTRA_RULES, T0, desk_actions, events
+from tests.rules.test_dispatch import EXTRA_RULES, T0, Generic, desk_actions, events
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class Plain:
+class Plain(Generic):
     """A processor with its early raises but none of the engine's optional shortcuts
     (`route`, `step_for`, `moved`, `early_wanted`)."""
 
     def __init__(self, proc: Processor) -> None:
-        self.name = proc.name
-        self.event_types = proc.event_types
-        self.keys = proc.keys
-        self.step = proc.step
-        self.on_timer = proc.on_timer
+        super().__init__(proc)
         if hasattr(proc, "early"):
             self.early = proc.early
             self.early_types = proc.early_types
