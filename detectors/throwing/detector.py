@@ -73,6 +73,9 @@ BIRD_DIVE_MPS = 20.0  # faster is rain, or a track hopping between blobs
 ARRIVE_GAP_S = 0.3
 ARRIVE_FIT_S = 0.2  # ... on a course measured over its sightings this long before that
 ARRIVE_POINTS = 3
+# ... and what leaves the place goes on at no less than this share of the arriver's sink (a
+# merge may slow it, not stop it: a raindrop at 18 m/s does not carry on at a dropped object's 2)
+ARRIVE_PACE = 0.5
 SPEEDS_UP = 1.25  # sinking this many times faster at the end than at the start: let go from rest
 HOP_RATIO = 2.5  # a step this many times a track's mean step (and more) is a hop onto another blob
 HOP_SLACK_PX = 1.0  # (a pixel of centroid jitter)
@@ -935,12 +938,18 @@ class ThrowingDetector:
         gap is where the fall is first seen. An object let go from a hand is first seen where it
         rested, and owes nothing to whatever crossed its window: the arriver must have been seen
         coming down from above the place (a piece of the object's own fall begins there), up to
-        `ARRIVE_GAP_S` before the fall (no longer than it takes to pass a blob).
+        `ARRIVE_GAP_S` before the fall (no longer than it takes to pass a blob), and the fall
+        must keep about its pace (`ARRIVE_PACE`): rain crossing a window as an object is let go
+        is far faster than the object's first steps.
         """
         assert self.geometry is not None
         onset = release.onset
         f_first = frames[onset]
         xa, ya = float(metric[onset, 0]), float(metric[onset, 1])
+        k = min(bisect_left(frames, f_first + ARRIVE_FIT_S * self.fps), len(frames) - 1)
+        if k == onset:
+            return False
+        sink = (ya - float(metric[k, 1])) / ((frames[k] - f_first) / self.fps)  # its first steps' pace
         f_held = frames[0]  # (the place was held from the first sighting judged)
         own = {id(track) for track, _ in chain}
         since = max(f_held + 1, f_first - ARRIVE_GAP_S * self.fps)
@@ -960,6 +969,8 @@ class ThrowingDetector:
                 vx, vy = (x1 - x0) / span, (y1 - y0) / span
                 if vy > -LIGHT_MIN_SINK_MPS or y0 <= release.y_m + LIGHT_TOL_M:
                     continue  # not coming down into the place from above
+                if sink < -vy * ARRIVE_PACE:
+                    continue  # the fall is not its course going on
                 gap = (f_first - other.frames[i]) / self.fps
                 if math.hypot(x1 + vx * gap - xa, y1 + vy * gap - ya) <= LIGHT_TOL_M + LIGHT_SIDE_MPS * gap:
                     return True
