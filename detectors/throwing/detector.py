@@ -27,6 +27,7 @@ from detectors.throwing.physics import (
     FallLimits,
     FallVerdict,
     Release,
+    _median_slope,
     falls_from,
     found_falling,
     judge_fall,
@@ -310,16 +311,6 @@ def _gains_sink_from_rest(t: np.ndarray, y: np.ndarray, release: Release) -> boo
     start = max(release.onset - 1, 0)
     early, late = _sink_thirds(t[start:], y[start:])
     return late >= SPEEDS_UP * early
-
-
-def _theil_sen(t: np.ndarray, x: np.ndarray) -> tuple[float, float]:
-    """(slope, intercept) of the line through points (t, x) by the medians of the slopes between
-    all pairs and of the intercepts: a stray blob or two the track took do not tilt it."""
-    i, j = np.triu_indices(len(t), k=1)
-    dt = t[j] - t[i]
-    ok = dt > 0
-    slope = float(np.median((x[j] - x[i])[ok] / dt[ok])) if ok.any() else 0.0
-    return slope, float(np.median(x - slope * t))
 
 
 def _may_reach(
@@ -1260,7 +1251,9 @@ class ThrowingDetector:
             return None
         metric = self.geometry.to_metric(np.asarray(xy[first:]))
         t = np.asarray(frames[first:], dtype=np.float64) / self.fps
-        slope, intercept = _theil_sen(t, metric[:, 0])
+        # The median slope and intercept: a stray blob or two the track took do not tilt the line.
+        slope = _median_slope(t, metric[:, 0])
+        intercept = float(np.median(metric[:, 0] - slope * t))
         return float(t[-1]), intercept + slope * float(t[-1]), slope
 
     def trajectory(self, track_id: int) -> list[tuple[int, float, float]]:

@@ -20,6 +20,9 @@ MAX_BACKTRACK_S = 0.6  # how far before its first sighting a release may be put
 EARLY_S = 0.2  # a fall's first moments, while it has moved a few pixels only
 
 
+_EPS = float(np.finfo(np.float64).eps)
+
+
 def _median(v: np.ndarray) -> float:
     """`float(np.median(v))` of a short 1-D array of finite values: the middle value, or the mean
     of the two middle ones (the same sum and division as numpy's, so the same bits), without
@@ -47,9 +50,6 @@ def _polyfit(x: np.ndarray, y: np.ndarray, deg: int) -> np.ndarray:
     if rank != deg + 1:
         warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
     return c / scale
-
-
-_EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,9 @@ def _fell_from_rest(
 
 
 def _may_have_fallen_from_rest(ts: np.ndarray, rel: Release, lim: FallLimits) -> bool:
-    """`_fell_from_rest`'s tests that need no fit: seen after the release, and often enough."""
+    """`_fell_from_rest`'s tests that need no fit: seen after the release, and often enough. (It
+    keeps its own copy: tests/detectors/test_throwing_hcpu.py switches this screen off and
+    compares with `_fell_from_rest` alone.)"""
     return float(ts[0] - rel.t_s) > 0 and len(ts) >= lim.min_points_found_fast
 
 
