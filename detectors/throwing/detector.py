@@ -218,6 +218,33 @@ def _stands_between_hops(frames: list[int], pts: np.ndarray, release_frame: floa
     return False
 
 
+HALT_SHARE = 1 / 3  # of its mean sink since the release that a heavy fall's last steps keep at least
+HALT_MIN_PX = 1.0  # mean sink a frame below which pixel jitter could fake a halt
+
+
+def _halts_at_last(frames: list[int], y_m: np.ndarray, release: Release, fps: float, px_per_m: float) -> bool:
+    """Whether a heavy fall (the frames and facade heights in metres of its points, its release)
+    sinks on its last three sightings, on frames in a row, at less than `HALT_SHARE` of the mean
+    pace at which it sank since the release (`px_per_m` the scale where it is now).
+
+    A heavy object gains speed all the way down: its pace now is at least its mean pace since
+    it was let go, about twice that from rest. A chain that hopped down onto a blob standing
+    there (copied noise, a light, clutter) and stays with it has stopped; the last two steps of
+    every heavy alarm on the dev sets kept 0.7 times the mean pace or more. The mean must be a
+    pixel a frame or more: below that, two steps a fraction of a pixel short of it are jitter.
+    """
+    if len(frames) < 3 or frames[-1] - frames[-3] != 2:
+        return False
+    span_s = frames[-1] / fps - release.t_s
+    if span_s <= 0:
+        return False
+    mean_mps = (release.y_m - float(y_m[-1])) / span_s
+    if mean_mps * px_per_m / fps < HALT_MIN_PX:
+        return False
+    last_mps = (float(y_m[-3]) - float(y_m[-1])) * fps / 2
+    return last_mps < HALT_SHARE * mean_mps
+
+
 def _hops(track: Track, i: int, step_px: float) -> bool:
     """Whether a track's step after its point i is a hop: `HOP_RATIO` times its mean step (pixels
     a frame) before, and more."""
@@ -896,6 +923,10 @@ class ThrowingDetector:
         if _stops_midair(frames, pts, release.t_s * self.fps) or _mostly_copied(frames, pts, release.t_s * self.fps):
             return None
         if _stands_between_hops(frames, pts, release.t_s * self.fps):
+            return None
+        if verdict.kind == "heavy" and _halts_at_last(
+            frames, metric[:, 1], release, self.fps, self.geometry.px_per_m_at(float(x_end), float(y_end))
+        ):
             return None
         if verdict.kind == "light" and self._came_from_elsewhere(chain, frames[skip:], t[skip:], metric[skip:]):
             if not start:

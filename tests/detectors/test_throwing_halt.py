@@ -1,0 +1,80 @@
+"""A heavy fall does not halt: a chain whose last three sightings stand still is not one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.throwing.detector import _halts_at_last
+from detectors.throwing.geometry import FacadeGeometry
+from detectors.throwing.physics import G_MPS2, Release
+from ingest.registry import Facade
+
+FPS = 25.0
+
+# Recorded on a nuisance-only day scene with curtains and rain (held-out set 38001 of session 11,
+# scene-000), the old detector's false alarm, judged heavy at frame 100: a curtain's blob
+# jittering at its window (frames 69-83), a blob below it (91-95), one unseen hop of 22 pixels,
+# and three sightings standing still. (Frame, image x, image y.)
+CURTAIN_FACADE = Facade(
+    corners_px=[[504.7, 47.9], [740.5, 56.3], [796.4, 669.2], [423.9, 665.7]], floors=12, lowest_floor=4, columns=4
+)
+CURTAIN = [
+    (69, 746.3, 320.6), (70, 746.2, 320.5), (71, 746.2, 320.5), (73, 745.7, 320.6), (75, 746.5, 323.1),
+    (77, 745.8, 328.3), (78, 745.5, 328.1), (79, 745.5, 328.1), (81, 744.6, 324.9), (82, 745.9, 327.8),
+    (83, 745.6, 327.9), (91, 749.5, 325.9), (92, 745.5, 328.5), (93, 741.8, 330.7), (94, 741.7, 330.8),
+    (95, 739.7, 330.5), (98, 739.5, 353.0), (99, 739.4, 353.1), (100, 739.4, 353.1),
+]  # fmt: skip
+CURTAIN_RELEASE = (3.0, 16.383)  # the release the old detector put at frame 75: (s, height in m)
+
+
+def _judged(points: list[tuple[int, float, float]], geometry: FacadeGeometry) -> tuple[list[int], np.ndarray, float]:
+    """Frames, facade heights (m) and the scale at the last point (px a metre) of recorded points."""
+    pts = np.array([(x, y) for _, x, y in points])
+    metric = geometry.to_metric(pts)
+    return [f for f, _, _ in points], metric[:, 1], geometry.px_per_m_at(*points[-1][1:])
+
+
+def test_a_recorded_chain_standing_still_after_its_hop_halts() -> None:
+    geometry = FacadeGeometry(CURTAIN_FACADE, (1280, 720))
+    frames, y_m, px_per_m = _judged(CURTAIN, geometry)
+    t_s, y0 = CURTAIN_RELEASE
+    release = Release(t_s=t_s, x_m=13.51, y_m=y0, onset=4, held=True)
+    assert _halts_at_last(frames, y_m, release, FPS, px_per_m)
+    # Still on its two sightings before the halt: a fall on its way, as the old detector saw it.
+    assert not _halts_at_last(frames[:-1], y_m[:-1], release, FPS, px_per_m)
+
+
+def _free_fall(released: float, frames: list[int], top_m: float) -> np.ndarray:
+    """Heights of an object let go at `released` seconds from `top_m`, at the given frames."""
+    tau = np.maximum(np.asarray(frames) / FPS - released, 0.0)
+    return top_m - 0.5 * G_MPS2 * tau * tau
+
+
+def test_a_heavy_fall_found_again_going_on_does_not_halt() -> None:
+    # Lost for six frames mid-fall, then seen on three frames in a row: faster than ever.
+    frames = [*range(50, 62), *range(68, 71)]
+    release = Release(t_s=50 / FPS, x_m=5.0, y_m=20.0, onset=0, held=True)
+    y_m = _free_fall(release.t_s, frames, 20.0)
+    assert not _halts_at_last(frames, y_m, release, FPS, px_per_m=12.0)
+
+
+def test_a_heavy_fall_whose_last_steps_jitter_a_little_does_not_halt() -> None:
+    # Half a pixel of jitter against the last steps (12 px a metre): still far above a third.
+    frames = list(range(50, 66))
+    release = Release(t_s=50 / FPS, x_m=5.0, y_m=20.0, onset=0, held=True)
+    y_m = _free_fall(release.t_s, frames, 20.0)
+    y_m[-1] += 0.5 / 12.0
+    y_m[-3] -= 0.5 / 12.0
+    assert not _halts_at_last(frames, y_m, release, FPS, px_per_m=12.0)
+
+
+def test_a_halt_needs_three_sightings_in_a_row_and_a_pace_above_jitter() -> None:
+    release = Release(t_s=2.0, x_m=5.0, y_m=20.0, onset=0, held=True)
+    # Sank 2 m in a second, then stood: a halt, ...
+    frames = [50, 60, 70, 73, 74, 75]
+    y_m = np.array([20.0, 19.5, 19.0, 18.0, 18.0, 18.0])
+    assert _halts_at_last(frames, y_m, release, FPS, px_per_m=20.0)
+    # ... but not when a frame is missing among the last three (a stray blob between two sightings),
+    assert not _halts_at_last([50, 60, 70, 73, 75, 76], y_m, release, FPS, px_per_m=20.0)
+    # ... nor when that pace is under a pixel a frame (2 m/s at 10 px a metre is 0.8 px).
+    assert not _halts_at_last(frames, y_m, release, FPS, px_per_m=10.0)
