@@ -296,7 +296,7 @@ def _sat_still(track: Track, f0: int) -> bool:
     return True
 
 
-_HOPS = ("arrived_moving", "teleports", "jumps", "climbs")  # reasons a stray first blob can cause
+_HOPS = ("arrived_moving", "teleports", "jumps", "climbs", "hops")  # reasons a stray first blob can cause
 
 
 def _patchy(t: np.ndarray, fps: float, lim: FallLimits, start_m: np.ndarray) -> bool:

@@ -598,11 +598,47 @@ def judge_fall(
     # gaining speed slower than gravity is a bird gliding down.
     if kind == "light" and recent > lim.max_light_sink_mps:
         return FallVerdict(False, "gentle"), rel
+    if kind == "light" and _sinks_unseen_faster(ts, ys, fps, lim.max_light_sink_mps, m_per_px):
+        return FallVerdict(False, "hops"), rel
     if _swerves(tau, xs, kind, lim):
         return FallVerdict(False, "swerves"), rel
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
     confidence += 0.15 * (1.0 - min(rms / (lim.max_fit_rms_m + lim.fit_rms_per_m * fall), 1.0))
     return FallVerdict(True, kind, kind, round(min(confidence, 0.99), 3), accel), rel
+
+
+UNSEEN_LINE_S = 0.4  # the sightings either side of a gap that give its path there
+
+
+def _sinks_unseen_faster(ts: np.ndarray, ys: np.ndarray, fps: float, speed_mps: float, m_per_px: float) -> bool:
+    """Whether a path (times in s, heights in m) sank faster than `speed_mps` while it was not
+    seen: across a gap of frames, between the lines through its sightings of `UNSEEN_LINE_S`
+    before and after (two at least each side), give or take two pixels of jitter (`m_per_px`
+    a pixel).
+
+    A bag or a sheet of paper lost for a few frames goes on at its slow terminal speed. A chain
+    of blobs that made its sink in one unseen hop onto a blob below (a curtain's, a light's)
+    sank faster than any of them there, however slowly it crept between its hops. (Median-slope
+    lines: a blob merged for a frame or two with a raindrop's streak or a bird moves its
+    centroid by most of a metre and back.)
+    """
+    gaps = np.nonzero(np.diff(ts) > 1.5 / fps)[0]
+    for g in gaps[(gaps >= 1) & (gaps + 2 < len(ts))]:
+        t0, t1 = float(ts[g]), float(ts[g + 1])
+        lo = int(np.searchsorted(ts, t0 - UNSEEN_LINE_S - 0.5 / fps))
+        hi = int(np.searchsorted(ts, t1 + UNSEEN_LINE_S + 0.5 / fps))
+        if g + 1 - lo < 2 or hi - g - 1 < 2:
+            continue
+        sunk = _line_at(ts[lo : g + 1], ys[lo : g + 1], t0) - _line_at(ts[g + 1 : hi], ys[g + 1 : hi], t1)
+        if sunk > speed_mps * (t1 - t0) + 2.0 * m_per_px:
+            return True
+    return False
+
+
+def _line_at(t: np.ndarray, y: np.ndarray, at: float) -> float:
+    """The height at time `at` of the median-slope line through sightings (times distinct)."""
+    slope = _median_slope(t, y)
+    return _median(y - slope * t) + slope * at
 
 
 def found_falling(
