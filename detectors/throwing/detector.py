@@ -1160,7 +1160,11 @@ class ThrowingDetector:
                 xs, ys = self.geometry.to_metric_at(*other.xy[0])
                 xa, ya = self.geometry.to_metric_at(*other.xy[-1])
                 own = max((other.frames[-1] - other.frames[0]) / self.fps, 1.0 / self.fps)
-                if not -LIGHT_SIDE_MPS <= (ys - ya) / own <= 2.0 * sink + LIGHT_SIDE_MPS:
+                # (A blob's centroid wanders up to `REST_PX` while it sits still: a short piece at
+                # its window, where a pixel is 0.1-0.15 m, seems to rise faster than a gust lifts
+                # paper by that alone.)
+                still_m = REST_PX / self.geometry.px_per_m_at(*other.xy[-1])
+                if not -LIGHT_SIDE_MPS * own - still_m <= ys - ya <= (2.0 * sink + LIGHT_SIDE_MPS) * own:
                     continue  # it rose, or sank faster than the object does
                 if not 0.5 * sink * gap - LIGHT_TOL_M <= ya - yb <= 1.5 * sink * gap + LIGHT_TOL_M:
                     continue
@@ -1186,7 +1190,9 @@ class ThrowingDetector:
         if not pieces or not self._in_facade(pieces[-1].xy[0]):
             return None
         for piece in pieces:
-            if not piece.eligible or piece.xy[-1][1] < piece.xy[0][1]:
+            # (Rising less than a still blob's centroid wanders, `REST_PX`, is not rising: a piece
+            # seen only at its window ends a pixel above where it began as often as below.)
+            if not piece.eligible or piece.xy[0][1] - piece.xy[-1][1] > REST_PX:
                 return None
         first = pieces[-1]
         return first.frames[0] / self.fps, self.geometry.to_metric_at(*first.xy[0])[1]
