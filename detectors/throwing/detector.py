@@ -1160,11 +1160,14 @@ class ThrowingDetector:
                 xs, ys = self.geometry.to_metric_at(*other.xy[0])
                 xa, ya = self.geometry.to_metric_at(*other.xy[-1])
                 own = max((other.frames[-1] - other.frames[0]) / self.fps, 1.0 / self.fps)
-                # (A blob's centroid wanders up to `REST_PX` while it sits still: a short piece at
-                # its window, where a pixel is 0.1-0.15 m, seems to rise faster than a gust lifts
-                # paper by that alone.)
-                still_m = REST_PX / self.geometry.px_per_m_at(*other.xy[-1])
-                if not -LIGHT_SIDE_MPS * own - still_m <= ys - ya <= (2.0 * sink + LIGHT_SIDE_MPS) * own:
+                # It may rise as far as a gust lifts paper in its time and, if it was seen sitting
+                # still (at its window), as far as a still blob's centre wanders (`REST_PX`): where a
+                # pixel is 0.1-0.15 m, that alone seems a faster climb than a gust's over a short
+                # piece. (Only then: three sightings of night noise climb three pixels.)
+                rise_m = LIGHT_SIDE_MPS * own
+                if other.rest is not None:
+                    rise_m += REST_PX / self.geometry.px_per_m_at(*other.xy[-1])
+                if not -rise_m <= ys - ya <= (2.0 * sink + LIGHT_SIDE_MPS) * own:
                     continue  # it rose, or sank faster than the object does
                 if not 0.5 * sink * gap - LIGHT_TOL_M <= ya - yb <= 1.5 * sink * gap + LIGHT_TOL_M:
                     continue
@@ -1190,9 +1193,10 @@ class ThrowingDetector:
         if not pieces or not self._in_facade(pieces[-1].xy[0]):
             return None
         for piece in pieces:
-            # (Rising less than a still blob's centroid wanders, `REST_PX`, is not rising: a piece
-            # seen only at its window ends a pixel above where it began as often as below.)
-            if not piece.eligible or piece.xy[0][1] - piece.xy[-1][1] > REST_PX:
+            # (A piece seen sitting still, at its window, may end as far above where it began as a
+            # still blob's centre wanders, `REST_PX`: as often a pixel above as below.)
+            rise_px = piece.xy[0][1] - piece.xy[-1][1]
+            if not piece.eligible or rise_px > (REST_PX if piece.rest is not None else 0.0):
                 return None
         first = pieces[-1]
         return first.frames[0] / self.fps, self.geometry.to_metric_at(*first.xy[0])[1]
