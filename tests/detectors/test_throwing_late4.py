@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from detectors.throwing.detector import ThrowingDetector
+from detectors.throwing.tracker import Track
 from ingest.registry import Facade
 from tests.detectors.test_throwing_h264 import Recorded
 
@@ -158,3 +159,31 @@ def test_paper_whose_window_piece_ends_a_pixel_up_counts_that_piece_s_sink() -> 
     alarms = _replay(PAPER_NIGHT, FACADE_NIGHT)
     assert [(floor, column) for _, floor, column in alarms] == [(14, 4)]
     assert alarms[0][0] <= 120
+
+
+def _piece(track_id: int, rows: list[float]) -> Track:
+    """A piece at the paper's window (x = 703 px) seen on frames up to 85, at these image rows."""
+    track = Track(track_id)
+    for f, y in zip(range(86 - len(rows), 86), rows, strict=True):
+        track.add(f, 703.0, y, 15)
+    return track
+
+
+def test_only_a_piece_seen_sitting_still_may_end_a_centroid_s_wander_above_its_start() -> None:
+    # Both end two pixels (0.3 m) above where they began. Six sightings within `REST_PX` are a
+    # rest by the tracker's own test: the climb is the centroid's wander, and the paper found
+    # lower down is traced back to it. Four are no rest: 0.3 m in 0.12 s is a climb (night
+    # noise climbs so), and nothing is traced back to it.
+    detector = ThrowingDetector(FACADE_TOP, FPS)
+    detector._start(0, np.zeros((720, 1280), np.uint8))
+    assert detector.geometry is not None
+    frames = [f for f in PAPER_TOP if 120 <= f <= 149]
+    metric = detector.geometry.to_metric(np.array([PAPER_TOP[f][:2] for f in frames]))
+    t = np.array(frames, dtype=np.float64) / FPS
+    still = _piece(1, [85.0, 85.0, 85.0, 85.0, 84.0, 83.0])
+    short = _piece(2, [85.0, 85.0, 84.0, 83.0])
+    assert still.rest is not None and short.rest is None
+    detector._trail = {still.id: still}
+    assert detector._trace_pieces(t, metric, 120) == [still]
+    detector._trail = {short.id: short}
+    assert detector._trace_pieces(t, metric, 120) == []
