@@ -454,6 +454,9 @@ class ThrowingDetector:
             chain = self._chain(track)
             if any(t.alarmed for t, _ in chain[:-1]):
                 track.alarmed = True  # the rest of a fall that has already raised its alarm
+                # It is where that object is now: a track found on it later is it again (the
+                # alarmed track itself may have lost it and gone on with a stray blob).
+                self._alarmed.setdefault(track.id, chain)
                 continue
             detection = None
             # An ineligible head continues something that came from outside the facade (a bird,
@@ -1191,7 +1194,14 @@ class ThrowingDetector:
                 xs, ys = self.geometry.to_metric_at(*other.xy[0])
                 xa, ya = self.geometry.to_metric_at(*other.xy[-1])
                 own = max((other.frames[-1] - other.frames[0]) / self.fps, 1.0 / self.fps)
-                if not -LIGHT_SIDE_MPS <= (ys - ya) / own <= 2.0 * sink + LIGHT_SIDE_MPS:
+                # It may rise as far as a gust lifts paper in its time and, if it was seen sitting
+                # still (at its window), as far as a still blob's centre wanders (`REST_PX`): where a
+                # pixel is 0.1-0.15 m, that alone seems a faster climb than a gust's over a short
+                # piece. (Only then: three sightings of night noise climb three pixels.)
+                rise_m = LIGHT_SIDE_MPS * own
+                if other.rest is not None:
+                    rise_m += REST_PX / self.geometry.px_per_m_at(*other.xy[-1])
+                if not -rise_m <= ys - ya <= (2.0 * sink + LIGHT_SIDE_MPS) * own:
                     continue  # it rose, or sank faster than the object does
                 if not 0.5 * sink * gap - LIGHT_TOL_M <= ya - yb <= 1.5 * sink * gap + LIGHT_TOL_M:
                     continue
@@ -1217,7 +1227,10 @@ class ThrowingDetector:
         if not pieces or not self._in_facade(pieces[-1].xy[0]):
             return None
         for piece in pieces:
-            if not piece.eligible or piece.xy[-1][1] < piece.xy[0][1]:
+            # (A piece seen sitting still, at its window, may end as far above where it began as a
+            # still blob's centre wanders, `REST_PX`: as often a pixel above as below.)
+            rise_px = piece.xy[0][1] - piece.xy[-1][1]
+            if not piece.eligible or rise_px > (REST_PX if piece.rest is not None else 0.0):
                 return None
         first = pieces[-1]
         return first.frames[0] / self.fps, self.geometry.to_metric_at(*first.xy[0])[1]

@@ -571,7 +571,11 @@ def judge_fall(
         return FallVerdict(False, "jumps"), rel  # the track hopped onto another blob
     # Nor does a falling object brake: a heavy one keeps gaining speed, a light one sinks at
     # its terminal speed. A blob that dropped fast and then sits still is a hop between blobs.
-    sink = -(ys[k:] - ys[:-k]) / np.maximum(ts[k:] - ts[:-k], 1e-3)
+    # A hop that stays survives the median of three (as in the climb test above); a single
+    # sighting off the path (the blob merged for a frame with a passing one) does not, and is no
+    # hop: on the raw points, a slow sheet of paper seems to sink at 5 m/s just after it and
+    # then to brake, for as long as that sighting is among those judged.
+    sink = -(ym[k:] - ym[:-k]) / np.maximum(ts[k:] - ts[:-k], 1e-3)
     fastest = int(np.argmax(sink))
     if sink[fastest] > lim.max_brake_from_mps and float(sink[-1]) < lim.max_brake_ratio * float(sink[fastest]):
         return FallVerdict(False, "brakes"), rel
