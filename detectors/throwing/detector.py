@@ -454,9 +454,6 @@ class ThrowingDetector:
             chain = self._chain(track)
             if any(t.alarmed for t, _ in chain[:-1]):
                 track.alarmed = True  # the rest of a fall that has already raised its alarm
-                # It is where that object is now: a track found on it later is it again (the
-                # alarmed track itself may have lost it and gone on with a stray blob).
-                self._alarmed.setdefault(track.id, chain)
                 continue
             detection = None
             # An ineligible head continues something that came from outside the facade (a bird,
