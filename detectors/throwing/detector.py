@@ -27,10 +27,10 @@ from detectors.throwing.physics import (
     FallLimits,
     FallVerdict,
     Release,
-    _median_slope,
     falls_from,
     found_falling,
     judge_fall,
+    median_line,
     seen_in_patches,
     sinks_in_part,
 )
@@ -230,7 +230,7 @@ def _halts_at_last(frames: list[int], y_m: np.ndarray, release: Release, fps: fl
     A heavy object gains speed all the way down: its pace now is at least its mean pace since
     it was let go, about twice that from rest. A chain that hopped down onto a blob standing
     there (copied noise, a light, clutter) and stays with it has stopped; the last two steps of
-    every heavy alarm on the dev sets kept 0.7 times the mean pace or more. The mean must be a
+    every heavy alarm on the dev sets kept 0.6 times the mean pace or more. The mean must be a
     pixel a frame or more: below that, two steps a fraction of a pixel short of it are jitter.
     """
     if len(frames) < 3 or frames[-1] - frames[-3] != 2:
@@ -1292,9 +1292,7 @@ class ThrowingDetector:
             return None
         metric = self.geometry.to_metric(np.asarray(xy[first:]))
         t = np.asarray(frames[first:], dtype=np.float64) / self.fps
-        # The median slope and intercept: a stray blob or two the track took do not tilt the line.
-        slope = _median_slope(t, metric[:, 0])
-        intercept = float(np.median(metric[:, 0] - slope * t))
+        slope, intercept = median_line(t, metric[:, 0])
         return float(t[-1]), intercept + slope * float(t[-1]), slope
 
     def trajectory(self, track_id: int) -> list[tuple[int, float, float]]:

@@ -633,16 +633,20 @@ def _sinks_unseen_faster(ts: np.ndarray, ys: np.ndarray, fps: float, speed_mps: 
         hi = int(np.searchsorted(ts, t1 + UNSEEN_LINE_S + 0.5 / fps))
         if g + 1 - lo < 2 or hi - g - 1 < 2:
             continue
-        sunk = _line_at(ts[lo : g + 1], ys[lo : g + 1], t0) - _line_at(ts[g + 1 : hi], ys[g + 1 : hi], t1)
+        slope0, offset0 = median_line(ts[lo : g + 1], ys[lo : g + 1])
+        slope1, offset1 = median_line(ts[g + 1 : hi], ys[g + 1 : hi])
+        sunk = (offset0 + slope0 * t0) - (offset1 + slope1 * t1)
         if sunk > speed_mps * (t1 - t0) + 2.0 * m_per_px:
             return True
     return False
 
 
-def _line_at(t: np.ndarray, y: np.ndarray, at: float) -> float:
-    """The height at time `at` of the median-slope line through sightings (times distinct)."""
-    slope = _median_slope(t, y)
-    return _median(y - slope * t) + slope * at
+def median_line(t: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    """(slope, value at t = 0) of the median-slope line through sightings at distinct times: the
+    median of the slopes between them, through their median offset from it. A stray blob or two
+    a track took do not tilt it."""
+    slope = _median_slope(t, v)
+    return slope, _median(v - slope * t)
 
 
 def found_falling(
