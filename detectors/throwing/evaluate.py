@@ -10,6 +10,7 @@ MATCH_PX = 30.0  # median distance between a detection's track and the true path
 MIN_SHARED = 3  # frames both tracks must share
 TARGET_MIN_SIZE_M = 0.09  # the recall target counts objects of this size and more
 SIZE_BANDS_M = (0.09, 0.15, 0.25)  # recall is broken down by object size from these edges
+LATE_ALARM_S = 1.5  # the worst alarm latency the target allows: a later alarm is named
 
 
 @dataclass
@@ -55,6 +56,26 @@ def match_scene(name: str, truth: dict[str, Any], detections: list[dict[str, Any
         if di not in used_d:
             (score.duplicates if di in on_path else score.false_alarms).append(det)
     return score
+
+
+def findings(score: SceneScore, fps: float) -> list[str]:
+    """What went wrong in a scene, one line each, for whoever tunes the detector: throws missed,
+    alarmed later than `LATE_ALARM_S` or at the wrong window, repeated alarms and false ones."""
+    out = []
+    for t in score.missed:
+        out.append(f"missed {t['kind']} floor {t['floor']} column {t['column']} size {float(t['size_m']):.2f} m")
+    for t, d in score.matches:
+        what = f"{t['kind']} floor {t['floor']} column {t['column']} size {float(t['size_m']):.2f} m"
+        late = (d["frame"] - t["release_frame"]) / fps
+        if late > LATE_ALARM_S:
+            out.append(f"late alarm {late:.2f} s after the release of the {what}")
+        if (d["floor"], d["column"]) != (t["floor"], t["column"]):
+            out.append(f"{what} alarmed at floor {d['floor']} column {d['column']}")
+    for d in score.duplicates:
+        out.append(f"repeated alarm at frame {d['frame']} on a throw already detected")
+    for d in score.false_alarms:
+        out.append(f"false alarm at frame {d['frame']} (floor {d['floor']} column {d['column']})")
+    return out
 
 
 def _path_distance(path: dict[int, tuple[float, float]], track: list[Any]) -> float | None:

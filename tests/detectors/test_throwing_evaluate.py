@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.throwing.evaluate import match_scene, size_band, summarise
+from detectors.throwing.evaluate import findings, match_scene, size_band, summarise
 
 
 def _throw(kind: str, size_m: float, floor: int, x: float, release: int = 50) -> dict[str, Any]:
@@ -49,3 +49,20 @@ def test_size_bands_cover_every_size() -> None:
     assert size_band(0.05).startswith("size <")
     assert size_band(0.09) == size_band(0.149) != size_band(0.15)
     assert size_band(1.0).startswith("size >=")
+
+
+def test_findings_name_misses_late_and_misplaced_alarms_repeats_and_false_alarms() -> None:
+    heavy, paper, bag = _throw("heavy", 0.2, 7, 300.0), _throw("paper", 0.12, 4, 800.0), _throw("bag", 0.3, 9, 500.0)
+    paper["release_frame"] = 20  # let go long before it was first seen
+    prompt, late = _detection(heavy, 12, floor=7), _detection(paper, 20, floor=5)
+    assert (late["frame"] - paper["release_frame"]) / 25.0 > 1.5 >= (prompt["frame"] - heavy["release_frame"]) / 25.0
+    again = _detection(heavy, 5, floor=7, start=14)
+    stray = {"frame": 90, "floor": 3, "column": 1, "track": [[80, 50.0, 50.0], [81, 50.0, 60.0], [82, 50.0, 70.0]]}
+    score = match_scene("s", {"throws": [heavy, paper, bag]}, [prompt, late, again, stray])
+    assert findings(score, fps=25.0) == [
+        "missed bag floor 9 column 2 size 0.30 m",
+        "late alarm 1.96 s after the release of the paper floor 4 column 2 size 0.12 m",
+        "paper floor 4 column 2 size 0.12 m alarmed at floor 5 column 2",
+        "repeated alarm at frame 68 on a throw already detected",
+        "false alarm at frame 90 (floor 3 column 1)",
+    ]

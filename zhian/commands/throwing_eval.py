@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from detectors.throwing.detector import ThrowingDetector
-from detectors.throwing.evaluate import match_scene, summarise
+from detectors.throwing.evaluate import findings, match_scene, summarise
 from detectors.throwing.pipeline import run_source
 from detectors.throwing.source import FrameSource, SourceError
 from ingest.registry import Facade
@@ -56,21 +56,8 @@ def run(args: argparse.Namespace) -> int:
         frames += truth["frames"]
         score = match_scene(path.stem, truth, detections)
         scores.append(score)
-        for t, d in score.matches:
-            log.debug("%s: hit %s/%s as %s/%s", path.stem, t["floor"], t["column"], d["floor"], d["column"])
-        for t in score.missed:
-            log.info(
-                "%s: missed %s floor %s column %s size %.2f m",
-                path.stem,
-                t["kind"],
-                t["floor"],
-                t["column"],
-                t["size_m"],
-            )
-        for d in score.duplicates:
-            log.info("%s: repeated alarm at frame %s on a throw already detected", path.stem, d["frame"])
-        for d in score.false_alarms:
-            log.info("%s: false alarm at frame %s (floor %s column %s)", path.stem, d["frame"], d["floor"], d["column"])
+        for line in findings(score, fps):
+            log.info("%s: %s", path.stem, line)
     report = summarise(scores, fps)
     elapsed = time.perf_counter() - started
     if args.json:
