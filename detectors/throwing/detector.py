@@ -263,6 +263,21 @@ def _since_loss(frames: list[int]) -> tuple[int, int]:
 
 
 PLACE_PX = 2 * REST_PX  # sightings this close together are of one place (a few pixels of jitter)
+PACE_POINTS = 5  # a track's pace before a loss is its mean step over this many sightings
+PACE_SHARE = 0.5  # found moving on at this share of that pace or more, it is that mover again
+
+
+def _goes_on_at_its_pace(frames: list[int], xy: list[tuple[float, float]], start: int) -> bool:
+    """Whether a track found again after a loss (its sighting `start` the first since) moves on
+    from there faster than centroid jitter and at `PACE_SHARE` of its pace before the loss or
+    more, that pace itself more than jitter: the mover it was, found again on its way (a bird
+    flying on), not something it picked up sitting still (an object at its window)."""
+    k = max(start - PACE_POINTS, 0)
+    if start - k < 2:
+        return False
+    pace = math.dist(xy[k], xy[start - 1]) / (frames[start - 1] - frames[k])
+    step = math.dist(xy[start], xy[start + 1])
+    return pace > REST_PX and step > REST_PX and step >= PACE_SHARE * pace
 
 
 def _resting_place(xy: list[tuple[float, float]]) -> tuple[int, int, int] | None:
@@ -710,6 +725,8 @@ class ThrowingDetector:
             return None
         xy = track.xy
         if frames[start + 1] - frames[start] > 1 or math.dist(xy[start], xy[start + 1]) > PLACE_PX:
+            return None
+        if _goes_on_at_its_pace(frames, xy, start):
             return None
         if frames[start] < self._first_frame + self._warmup_frames:
             return None

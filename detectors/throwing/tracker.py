@@ -19,6 +19,9 @@ REST_POINTS = 6
 VETO_CHECK_POINTS = 4
 VETO_FAST_PX = 8.0
 VETO_SLOW_SHARE = 0.25
+# A new blob this close (pixels) to the blob of a mover's continuation is a piece of it (see
+# `_split_off`): the centroids of two halves of a bird or a leaf are about its size apart.
+SPLIT_PX = 12.0
 STATE_WIDTH = 10  # values in `Track._state`
 _STATE = struct.Struct(f"{STATE_WIDTH}d")  # `Track._state` as the bytes of its float64 row
 # A young track's fall gate (see `Tracker._fall_gate`): this wide to either side at its own row,
@@ -270,6 +273,8 @@ class Tracker:
             revived = self.tracks[len(alive) :]
             movers = [t for t in movers if t.is_mover()] + [t for t in revived if t.is_mover()]
             movers, nearest = self._continues_mover(frame, xy[fresh], movers)
+            if (nearest < 0).any():
+                nearest = _split_off(frame, xy[fresh], updated, movers, nearest)
             veto = (nearest >= 0) & (may_start[fresh] | big)
             pts, sizes = xy[fresh].tolist(), area[fresh].tolist()
             starts, grows = may_start[fresh].astype(bool).tolist(), big.astype(bool).tolist()
@@ -464,6 +469,36 @@ def _recheck_veto(track: Track) -> None:
     own = math.hypot(track.xy[-1][0] - track.xy[0][0], track.xy[-1][1] - track.xy[0][1]) / span
     if fast >= VETO_FAST_PX and own <= VETO_SLOW_SHARE * fast:
         track.eligible, track.parent = True, None
+
+
+def _split_off(
+    frame: int, xy: np.ndarray, updated: list[Track], movers: list[Track], nearest: np.ndarray
+) -> np.ndarray:
+    """`nearest` (per new blob, the index in `movers` of the mover it continues, or -1), with the
+    blobs that continue no mover but lie beside the blob of a mover's continuation seen this frame
+    given that mover (appended to `movers` if it is not among them).
+
+    A leaf or a bird breaks into two blobs as it turns: one may be taken for the continuation
+    of the mover it is, while the other, a few pixels off, lies beyond the mover's expected
+    place (a leaf's flutter, a bird's turn carries it off the course of its last steps). The
+    piece beside the continuation is the same thing.
+    """
+    children = [t for t in updated if t.parent is not None and t.frames[-1] == frame]
+    if not children:
+        return nearest
+    at = np.array([t.xy[-1] for t in children])
+    out = nearest.copy()
+    for j in np.nonzero(nearest < 0)[0].tolist():
+        d = np.hypot(at[:, 0] - xy[j, 0], at[:, 1] - xy[j, 1])
+        k = int(np.argmin(d))
+        if d[k] > SPLIT_PX:
+            continue
+        parent = children[k].parent
+        assert parent is not None
+        if all(m is not parent for m in movers):
+            movers.append(parent)
+        out[j] = next(i for i, m in enumerate(movers) if m is parent)
+    return out
 
 
 def adopt(track: Track, parent: Track) -> None:
