@@ -456,17 +456,20 @@ class ThrowingDetector:
                 track.alarmed = True  # the rest of a fall that has already raised its alarm
                 continue
             detection = None
+            head = chain[0][0]
             # An ineligible head continues something that came from outside the facade (a bird,
             # a leaf): no throw starts there, but one may start where the track later sat still.
-            if chain[0][0].eligible:
-                if len(chain) > 1:
-                    detection = self._judge(chain)
-                # A wrong link (an earlier fragment of something else) must not hide a fall that
-                # the track shows on its own.
-                if detection is None and track.eligible and len(track.frames) >= self._limits.min_points:
-                    detection = self._judge([(track, ALL)])
+            if head.eligible and len(chain) > 1:
+                detection = self._judge(chain)
+            # A wrong link (an earlier fragment of something else) must not hide a fall that the
+            # track shows on its own. Nor may a link to a head refused only for its size at birth
+            # (`may_grow`: born inside the facade, continuing no mover, merged with a curtain, a
+            # window's frame or the hand): it came from nowhere outside, and vouches for no bird.
+            own = track.eligible and (head.eligible or head.may_grow)
+            if detection is None and own and len(track.frames) >= self._limits.min_points:
+                detection = self._judge([(track, ALL)])
             if detection is None and track.rest is not None:
-                detection = self._judge_from_rest(track, judged=track.eligible and chain[0][0].eligible)
+                detection = self._judge_from_rest(track, judged=own)
             # (Both need more sightings than most night tracks have: a pickup needs `min_points`
             # after a first one, a fall found mid-way `min_points_found_fast`, in the track or
             # in its chain.)
