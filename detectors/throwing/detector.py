@@ -471,17 +471,20 @@ class ThrowingDetector:
                 track.alarmed = True  # the rest of a fall that has already raised its alarm
                 continue
             detection = None
+            head = chain[0][0]
             # An ineligible head continues something that came from outside the facade (a bird,
             # a leaf): no throw starts there, but one may start where the track later sat still.
-            if chain[0][0].eligible:
-                if len(chain) > 1:
-                    detection = self._judge(chain)
-                # A wrong link (an earlier fragment of something else) must not hide a fall that
-                # the track shows on its own.
-                if detection is None and track.eligible and len(track.frames) >= self._limits.min_points:
-                    detection = self._judge([(track, ALL)])
+            if head.eligible and len(chain) > 1:
+                detection = self._judge(chain)
+            # A wrong link (an earlier fragment of something else) must not hide a fall that the
+            # track shows on its own. Nor may a link to a head refused only for its size at birth
+            # (`may_grow`: born inside the facade, continuing no mover, merged with a curtain, a
+            # window's frame or the hand): it came from nowhere outside, and vouches for no bird.
+            own = track.eligible and (head.eligible or head.may_grow)
+            if detection is None and own and len(track.frames) >= self._limits.min_points:
+                detection = self._judge([(track, ALL)])
             if detection is None and track.rest is not None:
-                detection = self._judge_from_rest(track, judged=track.eligible and chain[0][0].eligible)
+                detection = self._judge_from_rest(track, judged=own)
             # (Both need more sightings than most night tracks have: a pickup needs `min_points`
             # after a first one, a fall found mid-way `min_points_found_fast`, in the track or
             # in its chain.)
@@ -1069,8 +1072,9 @@ class ThrowingDetector:
         often lost there and found again, or its track taken by something passing (and it is
         judged from where it was found). So the sightings of other tracks before it are looked
         at, where its own sink and drift carried back over the gap put it. One that began outside
-        the facade and sank there as this object sinks, and did not go on along a path of its own
-        after that sighting, is that thing come in.
+        the facade and sank there as this object sinks, going sideways no faster than this object
+        ever goes, and did not go on along a path of its own after that sighting, is that thing
+        come in.
 
         A bird diving in front of the facade and pulling out glides on at a light object's sink;
         its blob often splits as it turns, and the slow part is judged alone. Nothing light sinks
@@ -1109,7 +1113,7 @@ class ThrowingDetector:
                 motion = self._steady_motion(other, i)
                 if motion is None:
                     continue  # too few sightings before this one, or a hop among them
-                speed, step_px = motion
+                speed, across, step_px = motion
                 rise = ya - yb  # how far above the object's first sighting it was
                 if speed > self._limits.max_light_sink_mps:
                     # Seen diving up to where this object begins, and diving no further (what
@@ -1127,7 +1131,9 @@ class ThrowingDetector:
                 if not 0.5 * sink * gap - LIGHT_TOL_M <= rise <= 1.5 * sink * gap + LIGHT_TOL_M:
                     continue
                 outside = not self._in_facade(other.xy[0])
-                if outside and 0.5 * sink <= speed <= 2.0 * sink + LIGHT_SIDE_MPS:
+                # (Carried in by the wind, it went sideways no faster than this object ever goes: a
+                # bird crossing the facade at many times that, level, only sinks as it does.)
+                if outside and 0.5 * sink <= speed <= 2.0 * sink + LIGHT_SIDE_MPS and abs(across) <= side:
                     # Unless it then went on along a path of its own: its track taken by a
                     # passer-by hops away from it.
                     if i + 1 < end and not _hops(other, i, step_px):
@@ -1145,9 +1151,10 @@ class ThrowingDetector:
         _, yc = self.geometry.to_metric_at(*track.xy[i + 1])
         return (ya - yc) * self.fps / (track.frames[i + 1] - track.frames[i]) > self._limits.max_light_sink_mps
 
-    def _steady_motion(self, track: Track, i: int) -> tuple[float, float] | None:
-        """How fast (m/s) a track sank over `LIGHT_BEFORE_FIT_S` up to its point i, and its mean
-        step (pixels a frame) there, if seen enough and moving steadily (no hop among them)."""
+    def _steady_motion(self, track: Track, i: int) -> tuple[float, float, float] | None:
+        """How fast (m/s) a track sank and went sideways over `LIGHT_BEFORE_FIT_S` up to its point
+        i, and its mean step (pixels a frame) there, if seen enough and moving steadily (no hop
+        among them)."""
         assert self.geometry is not None
         first = bisect_left(track.frames, track.frames[i] - LIGHT_BEFORE_FIT_S * self.fps)
         if i - first + 1 < LIGHT_BEFORE_POINTS:
@@ -1158,9 +1165,9 @@ class ThrowingDetector:
         mean = float(steps.sum()) / len(steps)
         if float(steps.max()) > HOP_RATIO * mean + HOP_SLACK_PX:
             return None
-        _, y0 = self.geometry.to_metric_at(*track.xy[first])
-        _, y1 = self.geometry.to_metric_at(*track.xy[i])
-        return (y0 - y1) * self.fps / (f[-1] - f[0]), mean
+        x0, y0 = self.geometry.to_metric_at(*track.xy[first])
+        x1, y1 = self.geometry.to_metric_at(*track.xy[i])
+        return (y0 - y1) * self.fps / (f[-1] - f[0]), (x1 - x0) * self.fps / (f[-1] - f[0]), mean
 
     def _trace_light(self, t: np.ndarray, metric: np.ndarray, f0: int, release: Release) -> Release:
         """Where a light object judged from a later sighting (seen at times `t`, facade points

@@ -18,6 +18,7 @@ G_MPS2 = 9.81
 REST_RADIUS_M = 0.15  # a held object trembles a little in the hand
 MAX_BACKTRACK_S = 0.6  # how far before its first sighting a release may be put
 EARLY_S = 0.2  # a fall's first moments, while it has moved a few pixels only
+LIGHT_ACCEL_G = 0.45  # a fall gaining speed slower than this is a light object's (bag, paper)
 
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -106,6 +107,13 @@ class FallLimits:
     max_toss_m: float = 2.0  # an upward toss before the fall
     max_drift_ratio: float = 1.5  # net sideways drift per metre of fall (paper in wind drifts a lot)
     drift_allowance_m: float = 2.0
+    # ... and a bag or a sheet of paper rides the wind besides: it is carried sideways at the
+    # wind's speed for as long as it falls, however slowly it sinks (seen from below, a gust that
+    # carries it away from the wall hides much of its sink, 0.4-0.6 m/s left of it). So its drift
+    # grows with its time in the air, not with its fall: a light breeze's worth is allowed on top
+    # (the speed at which an alarmed light object is followed, `detector.LIGHT_DRIFT_MPS`). A bird
+    # crossing the facade flies faster.
+    light_wind_mps: float = 1.5
     # Paper flutters less than half a metre either side of its drift line (rms about 0.3 m);
     # a leaf swings farther, a bird turns.
     max_sway_m: float = 0.3
@@ -541,7 +549,10 @@ def judge_fall(
     after = ym[apex:]
     if float(np.max(after - np.minimum.accumulate(after))) > lim.max_rise_m:
         return FallVerdict(False, "climbs"), rel
-    if abs(float(xs[-1]) - rel.x_m) > lim.max_drift_ratio * fall + lim.drift_allowance_m:
+    drift_m = lim.max_drift_ratio * fall + lim.drift_allowance_m
+    if accel >= -LIGHT_ACCEL_G * G_MPS2:
+        drift_m += lim.light_wind_mps * duration
+    if abs(float(xs[-1]) - rel.x_m) > drift_m:
         return FallVerdict(False, "sideways"), rel
     sideways = float(np.abs(np.diff(xs[::2])).sum()) - abs(float(xs[-1] - xs[0]))
     if sideways > lim.max_weave_ratio * fall + lim.weave_allowance_m:
@@ -588,7 +599,7 @@ def judge_fall(
         return FallVerdict(False, "stopped"), rel
     if _pauses(ts, xs, ys, lim):
         return FallVerdict(False, "pauses"), rel
-    kind: Literal["heavy", "light"] = "heavy" if accel < -0.45 * G_MPS2 else "light"
+    kind: Literal["heavy", "light"] = "heavy" if accel < -LIGHT_ACCEL_G * G_MPS2 else "light"
     # A heavy object keeps the sideways speed the hand gave it (air barely acts on it): a
     # straight, slow sideways line. A leaf or a bird swerving while it sinks is neither.
     # First seen already falling, a heavy object shows gravity from its first sighting on
