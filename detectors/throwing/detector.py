@@ -357,9 +357,10 @@ def _may_reach(
 @dataclass(frozen=True, slots=True)
 class _Look:
     """What a look for the fragment before a track found on frames and points alone, at the
-    track's given number of sightings: the fragments of `_FragmentEnds` (rows, in order) that
-    ended within reach before it began, and for a fast one their link errors (`link_errors`, all
-    links), of which those born in the warm-up (`warm`) are still to be asked about then."""
+    track's given number of sightings: the fragments of `_FragmentEnds` (rows, in order) last
+    seen within reach before it began, and for a fast look their link errors (`link_errors`;
+    only rows that link), of which those born in the warm-up (`warm`) are still to be asked
+    about then; for a slow look, those seen long and lately enough for a slow link."""
 
     points: int
     ppm: float  # pixels a metre where the track begins
@@ -663,6 +664,10 @@ class ThrowingDetector:
                 (t, metric[:, :, 0], metric[:, :, 1]), (starts[0][s], starts[1][s], starts[2][s]), self._links
             )
         warm = first[rows] < self._first_frame + self._warmup_frames
+        # Slow links: `_sank_long_enough`'s tests on the last sighting alone (it was seen often
+        # enough up to there, and lately enough); the others are asked one by one.
+        lim = self._slow_links
+        slow = ok & (end >= lim.min_fit_points - 1) & ~(f0_of / self.fps - end_frame / self.fps > lim.max_gap_s)
         bounds = np.searchsorted(which, np.arange(len(chosen) + 1))
         for j, i in enumerate(active):
             part = slice(bounds[j], bounds[j + 1])
@@ -672,7 +677,7 @@ class ThrowingDetector:
                     len(chosen[j].frames), float(ppm[j]), rows[part][valid], errors[part][valid], warm[part][valid]
                 )
             else:
-                kept = rows[part][ok[part]]
+                kept = rows[part][slow[part]]
                 looks[i] = _Look(len(chosen[j].frames), float(ppm[j]), kept, None, np.zeros(len(kept), dtype=bool))
         return looks
 
