@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detectors.throwing.physics import G_MPS2, _median_slope
+from detectors.throwing.physics import G_MPS2, _median, _median_slope
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def _on_path(t: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
     """Which sightings lie within `tol` of the fragment's steady path (the line through the
     median of the slopes between its sightings, and through their median offset from it)."""
     off = y - _median_slope(t, y) * t  # (sightings are at distinct times)
-    return np.asarray(np.abs(off - float(np.median(off))) <= tol)
+    return np.asarray(np.abs(off - _median(off)) <= tol)
 
 
 def slow_link_error(
@@ -225,8 +225,8 @@ def slow_link_error(
     vx, end_x, _ = _line(ts, x0[idx])
     # The new fragment's start from its first sightings' median (a single point may be off by a pixel).
     k = min(len(t1), 3)
-    start_t = float(np.median(t1[:k]))
-    start_x, start_y = float(np.median(x1[:k])), float(np.median(y1[:k]))
+    start_t = _median(t1[:k])
+    start_x, start_y = _median(x1[:k]), _median(y1[:k])
     span = start_t - float(ts[-1])
     # A bag is still gaining speed towards its terminal sink when it is lost: over the gap it
     # sank at a speed between the one seen before and the faster one seen after, never faster.

@@ -1,5 +1,5 @@
-"""The night CPU work of session 13: the looks for earlier fragments made all at once give exactly
-what the plain look, one fragment at a time, gives."""
+"""The night CPU work of session 13: the looks for earlier fragments made all at once, and the
+median slope, give exactly what the plain computations, one at a time, give."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from detectors.throwing.detector import ALL, LINK_AFTER_POINTS, MAX_BEFORE_S, RING, ThrowingDetector, _FragmentEnds
 from detectors.throwing.linking import LinkLimits, link_error, link_errors, slow_link_error
+from detectors.throwing.physics import _median_slope
 from detectors.throwing.tracker import Track
 from tests.detectors.test_throwing_ncpu import FACADE, FPS, _Blobs, _night_blobs, _walk
 
@@ -152,3 +153,16 @@ def test_earlier_fragments_found_all_at_once_are_those_found_one_by_one() -> Non
                 assert (link and (link[0].id, link[1])) == (plain and (plain[0].id, plain[1]))
                 linked += link is not None
     assert linked > 50 and fast > 50
+
+
+def test_the_median_slope_is_numpys_median_of_all_pairwise_slopes() -> None:
+    rng = np.random.default_rng(15)
+    for _ in range(3000):
+        n = int(rng.integers(0, 30))
+        t = np.sort(rng.choice(np.arange(60), size=n)) / FPS  # (repeated times now and then)
+        y = np.round(rng.normal(0, 2, n), int(rng.integers(0, 3)))  # (ties among the slopes)
+        i, j = np.triu_indices(n, k=1)
+        dt = t[j] - t[i]
+        ok = dt > 0
+        plain = float(np.median((y[j] - y[i])[ok] / dt[ok])) if n >= 2 and ok.any() else 0.0
+        assert _median_slope(t, y) == plain
