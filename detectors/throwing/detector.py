@@ -1519,13 +1519,17 @@ class _FragmentEnds:
         -1 if none), as `bisect_left(track.frames, f0) - 1`, and whether it and the four before it are among
         the latest sightings kept (`sighting`); where not, the index is not known (left -1)."""
         n = self._count[rows]
-        frames = self._ring_frames[rows]
-        index = n[:, None] - 1 - ((n[:, None] - 1 - np.arange(RING)) % RING)  # each slot's sighting
-        held = index >= 0
         oldest = np.maximum(n - RING, 0)
-        # Frames rise along a track: the sightings before f0 are its first ones, so those kept are
-        # counted and the ones before the ring (all before f0, if its oldest is) added.
-        end = oldest + np.count_nonzero(held & (frames < f0[:, None]), axis=1) - 1
+        end = n - 1
+        # Those seen since f0: frames rise along a track, so the sightings before f0 are its first
+        # ones; those kept are counted (a slot is held once the track has had that many sightings)
+        # and the ones before the ring added (all before f0, if any kept one is).
+        since = np.nonzero(self._last[rows] >= f0)[0]
+        if len(since):
+            m = n[since, None]
+            held = np.arange(RING) < m
+            before = self._ring_frames[rows[since]] < f0[since, None]
+            end[since] = oldest[since] + np.count_nonzero(held & before, axis=1) - 1
         known = (oldest == 0) | (end - 4 >= oldest)
         return np.where(known, end, -1), known
 
