@@ -1410,7 +1410,9 @@ class ThrowingDetector:
         return []
 
 
-RING = 32  # latest sightings of each fragment kept in `_FragmentEnds` (a look reaches 25 back)
+# Latest sightings of each fragment kept in `_FragmentEnds`: where nearly every candidate was last
+# seen before a track began, and the four sightings before that (the rest are read from its lists).
+RING = 32
 
 
 class _FragmentEnds:
@@ -1467,11 +1469,7 @@ class _FragmentEnds:
         self._last[row] = track.frames[-1]
         self._xy[row] = track.xy[-1]
         self._box[row] = _box(track.xy)
-        n = len(track.frames)
-        self._count[row] = n
-        for i in range(max(n - RING, 0), n):
-            self._ring_frames[row, i % RING] = track.frames[i]
-            self._ring_xy[row, i % RING] = track.xy[i]
+        self._refill(row, track)
 
     def grown(self, tracks: list[Track]) -> None:
         """Take the new last points of those of `tracks` that are fragments here (a track gains
@@ -1499,6 +1497,7 @@ class _FragmentEnds:
         self._ring_xy[at, slot] = xy
 
     def _refill(self, row: int, track: Track) -> None:
+        """Put a fragment's latest sightings in its row."""
         n = len(track.frames)
         self._count[row] = n
         for i in range(max(n - RING, 0), n):
