@@ -683,14 +683,20 @@ class ThrowingDetector:
 
     def _starts(self, tracks: list[Track], fast: list[bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What `link_error` reads of a new fragment (each of `tracks`, those `fast`): (t_s, x_m,
-        y_m), each (N, 2), at its first sighting and at its fifth (or its last, if fewer)."""
-        rows = np.zeros((len(tracks), 2, 3))
-        for j, track in enumerate(tracks):
-            if fast[j]:
-                t, x, y = self._metric((track, ALL))
-                k = min(len(t), 5) - 1
-                rows[j] = ((t[0], x[0], y[0]), (t[k], x[k], y[k]))
-        return rows[:, :, 0], rows[:, :, 1], rows[:, :, 2]
+        y_m), each (N, 2), at its first sighting and at its fifth (or its last, if fewer), as
+        `_metric` converts them (the same bits)."""
+        assert self.geometry is not None
+        rows: list[tuple[float, ...]] = []
+        for track, look in zip(tracks, fast, strict=True):
+            if not look:
+                rows.append((0.0,) * 6)
+                continue
+            k = min(len(track.frames), 5) - 1
+            x0, y0 = self.geometry.to_metric_at(*track.xy[0])
+            xk, yk = self.geometry.to_metric_at(*track.xy[k])
+            rows.append((track.frames[0] / self.fps, track.frames[k] / self.fps, x0, xk, y0, yk))
+        table = np.array(rows, dtype=np.float64).reshape(-1, 3, 2)
+        return table[:, 0], table[:, 1], table[:, 2]
 
     def _sank_long_enough(self, track: Track, f0: int) -> bool:
         """`slow_link_error`'s tests on frames alone (no metres yet): the track's part before f0 has
