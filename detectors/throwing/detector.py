@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
 from detectors.throwing.geometry import FacadeGeometry, MetricPath
-from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_error, slow_link_error
+from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_errors, slow_link_error
 from detectors.throwing.physics import (
     REST_RADIUS_M,
     FallLimits,
@@ -356,15 +357,31 @@ def _gains_sink_from_rest(t: np.ndarray, y: np.ndarray, release: Release) -> boo
 
 
 def _may_reach(
-    f0: int, x1: float, y1: float, reach: tuple[float, float, float], last: np.ndarray, end_xy: np.ndarray
+    f0: np.ndarray, x1: np.ndarray, y1: np.ndarray, reach: tuple[np.ndarray, ...], last: np.ndarray, end_xy: np.ndarray
 ) -> np.ndarray:
-    """Which fragments (last frames `last`, last points `end_xy` (N, 2)) `_find_earlier` may link a
-    fragment beginning at frame f0, image point (x1, y1) to, by its test on where those that ended
-    before f0 were last seen (`reach`: pixels to the side, up and down), all at once: the same
-    arithmetic on the same float64 values. The others are left to it."""
+    """Which fragments (last frames `last`, last points `end_xy` (N, 2)) `_find_earlier` may link
+    fragments beginning at frames f0, image points (x1, y1) to (each (T, 1), one row of the answer
+    (T, N) for each), by its test on where those that ended before f0 were last seen (`reach`:
+    pixels to the side, up and down, each (T, 1)), all at once: the same arithmetic on the same
+    float64 values. The others are left to it."""
     reach_x, reach_up, reach_down = reach
     dx, dy = np.abs(x1 - end_xy[:, 0]), y1 - end_xy[:, 1]
     return np.asarray((last >= f0) | ((dx <= reach_x) & (dy >= -reach_up) & (dy <= reach_down)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """What a look for the fragment before a track found on frames and points alone, at the
+    track's given number of sightings: the fragments of `_FragmentEnds` (rows, in order) last
+    seen within reach before it began, and for a fast look their link errors (`link_errors`;
+    only rows that link), of which those born in the warm-up (`warm`) are still to be asked
+    about then; for a slow look, those seen long and lately enough for a slow link."""
+
+    points: int
+    ppm: float  # pixels a metre where the track begins
+    rows: np.ndarray
+    errors: np.ndarray | None  # (None: a slow look, the rows still to be tested one by one)
+    warm: np.ndarray
 
 
 class ThrowingDetector:
@@ -399,6 +416,7 @@ class ThrowingDetector:
         self._trail: dict[int, Track] = {}  # the same, kept longer: where a light object came from
         self._link: dict[int, Fragment | None] = {}  # track id -> the fragment it continues
         self._ends = _FragmentEnds()  # where the fragments of `_recent` begin and end
+        self._looked: dict[int, _Look | None] = {}  # track id -> its look on this frame, made ahead
         self._metric_cache: dict[int, MetricPath] = {}  # track id -> its points in metres so far
         self._first_frame = -1
         self._fall_screen_px: list[float] = []
@@ -463,6 +481,9 @@ class ThrowingDetector:
             return out
         if len(self._alarmed) > 32:
             self._forget_old_alarms(frame_index)
+        # The looks for earlier fragments this frame needs, all at once.
+        looking = [t for t in updated if not t.alarmed and len(t.frames) >= LINK_AFTER_POINTS and self._needs_look(t)]
+        self._looked = dict(zip((t.id for t in looking), self._look(looking), strict=True))
         for track in updated:
             if track.alarmed or len(track.frames) < LINK_AFTER_POINTS:
                 continue
@@ -495,6 +516,7 @@ class ThrowingDetector:
                 detection = self._judge_found(chain)
             if detection is not None:
                 out.append(detection)
+        self._looked = {}
         self._remember(updated, frame_index)
         return out
 
@@ -521,16 +543,20 @@ class ThrowingDetector:
         """The fragments of the fall `track` belongs to, the earliest first, `track` last."""
         chain: Chain = [(track, ALL)]
         link = self._link.get(track.id, None)
-        n = len(track.frames)
-        if track.id not in self._link or (link is None and n in (self._limits.min_points, *SLOW_LINK_LOOKS)):
-            # Looked for when the fragment's direction shows, and again as its speed shows (a slow
-            # one's, later); after that it is judged as what it is.
+        if self._needs_look(track):
             link = self._find_earlier(track)
             self._link[track.id] = link
         while link is not None and len(chain) < MAX_CHAIN:
             chain.insert(0, link)
             link = self._link.get(link[0].id)
         return chain
+
+    def _needs_look(self, track: Track) -> bool:
+        """Whether `_chain` looks for the fragment before `track` now: when the fragment's direction
+        shows, and again as its speed shows (a slow one's, later); after that it is judged as what it is."""
+        if track.id not in self._link:
+            return True
+        return self._link[track.id] is None and len(track.frames) in (self._limits.min_points, *SLOW_LINK_LOOKS)
 
     def _find_earlier(self, track: Track) -> Fragment | None:
         """The fragment whose fall `track` continues, if one ended shortly before it began."""
@@ -541,70 +567,154 @@ class ThrowingDetector:
             # Born as the continuation of an object's own track (split off it, or found again
             # where it was heading): that track's history before this one began is its history.
             return parent, f0
-        # Only a fragment going steadily down can continue a fall; one that hops between
-        # still blobs (lights, curtains) now and then is clutter, not an object found again.
-        ys = [y for _, y in track.xy]
-        fast = len(ys) <= self._limits.min_points and ys[-1] - ys[0] >= 2.0 * (len(ys) - 1)
-        fast = fast and all(b - a >= 0.5 for a, b in zip(ys, ys[1:], strict=False))
-        # A light object found again sinks a pixel a frame or less, within a pixel's jitter: it
-        # may continue a fragment seen sinking steadily before it (`slow_link_error`) if it is
-        # not going up, and once it has as many sightings as the slow look needs, going down.
-        if not fast and not self._may_sink_slowly(ys):
+        look = self._looked[track.id] if track.id in self._looked else self._look([track])[0]
+        if look is not None and look.points != len(track.frames):  # (made ahead for another frame)
+            look = self._look([track])[0]
+        if look is None:
             return None
+        tracks = self._ends.view()[0]
+        if look.errors is not None:
+            # A fast link silences the new fragment if the earlier one may not start a throw: a
+            # bird or a leaf from beyond the facade found again (a bird may hover a moment). A
+            # blob that was ineligible only for being seen during the warm-up and only ever sat
+            # still there since is a light or the model's own error, and an object falling past
+            # below it is not its continuation. (Asked now: a chain's head may have been found
+            # ineligible on this frame.)
+            errors = look.errors
+            for k in np.nonzero(look.warm)[0].tolist():
+                other = tracks[look.rows[k]]
+                if self._still_from_warmup(other, f0) and not self._chain_eligible(other):
+                    errors = errors.copy() if errors is look.errors else errors
+                    errors[k] = np.nan
+            if np.isnan(errors).all():
+                return None
+            return tracks[look.rows[int(np.nanargmin(errors))]], f0  # (the first of equals, as one by one)
+        after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        best: tuple[float, Fragment] | None = None
+        for row in look.rows.tolist():
+            other = tracks[row]
+            # (A slow link to something that came from outside the facade would silence the new
+            # fragment, which its own judgement may show is a throw.)
+            if not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):
+                continue
+            after = after if after is not None else self._metric((track, ALL))
+            before = self._metric_before(other, f0)
+            error = slow_link_error(before, after, self._slow_links, 1.0 / look.ppm)
+            if error is not None and (best is None or error < best[0]):
+                best = (error, (other, f0))
+        return None if best is None else best[1]
+
+    def _look(self, tracks: list[Track]) -> list[_Look | None]:
+        """What `_find_earlier` finds for each of `tracks` on the fragments' frames and points
+        alone (see `_Look`), for all of them at once: at night a dozen tracks a frame look through
+        hundreds of fragments each. None for a track that cannot continue a fall."""
+        assert self.geometry is not None
+        looks: list[_Look | None] = [None] * len(tracks)
+        active: list[int] = []
+        is_fast: list[bool] = []
+        for i, track in enumerate(tracks):
+            # Only a fragment going steadily down can continue a fall; one that hops between
+            # still blobs (lights, curtains) now and then is clutter, not an object found again.
+            ys = [y for _, y in track.xy]
+            fast = len(ys) <= self._limits.min_points and ys[-1] - ys[0] >= 2.0 * (len(ys) - 1)
+            fast = fast and all(b - a >= 0.5 for a, b in zip(ys, ys[1:], strict=False))
+            # A light object found again sinks a pixel a frame or less, within a pixel's jitter: it
+            # may continue a fragment seen sinking steadily before it (`slow_link_error`) if it is
+            # not going up, and once it has as many sightings as the slow look needs, going down.
+            if fast or self._may_sink_slowly(ys):
+                active.append(i)
+                is_fast.append(fast)
+        if not active:
+            return looks
+        chosen = [tracks[i] for i in active]
+        f0 = np.array([t.frames[0] for t in chosen], dtype=np.int64)
+        start = np.array([t.xy[0] for t in chosen], dtype=np.float64)
+        x1, y1 = start[:, :1], start[:, 1:]
         horizon = f0 - self._links.max_gap_s * self.fps
-        x1, y1 = track.xy[0]
         # A screen in pixels before any fitting: the earlier fragment ended above and not
         # far to the side of where this one begins (night noise makes hundreds of tracks).
-        ppm = float(self.geometry.px_per_m(np.array([[x1, y1]]))[0])
-        reach_x, reach_up, reach_down = 3.0 * ppm, 1.0 * ppm, 8.0 * ppm
-        tracks, first, last, end_xy = self._fragment_ends()
+        ppm = np.array([self.geometry.px_per_m_at(float(x), float(y)) for x, y in start.tolist()])
+        reach_x, reach_up, reach_down = (3.0 * ppm)[:, None], (1.0 * ppm)[:, None], (8.0 * ppm)[:, None]
+        fragments, first, last, end_xy = self._fragment_ends()
         # Only fragments begun a little before this one (one seen for long before is a light, a
         # curtain edge, not an object in a hand) and seen lately; and first of all, those whose
         # box around all their points reaches where this one begins (most are lights and noise
         # sitting far away), with a hair to spare so that rounding never drops one that the
         # exact test below keeps.
         box, hair = self._ends.boxes(), 1e-6
-        keep = (first <= f0 - LINK_AFTER_POINTS) & (first >= f0 - MAX_BEFORE_S * self.fps) & (last >= horizon)
+        col = f0[:, None]
+        keep = (first <= col - LINK_AFTER_POINTS) & (first >= col - MAX_BEFORE_S * self.fps)
+        keep &= last >= horizon[:, None]
         keep &= (box[:, 0] <= x1 + reach_x + hair) & (box[:, 2] >= x1 - reach_x - hair)
         keep &= (box[:, 1] <= y1 + reach_up + hair) & (box[:, 3] >= y1 - reach_down - hair)
-        keep &= _may_reach(f0, x1, y1, (reach_x, reach_up, reach_down), last, end_xy)
-        after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        best: tuple[float, Fragment] | None = None
-        for i in np.nonzero(keep)[0].tolist():
-            other = tracks[i]
-            if other is track:
-                continue
-            if other.frames[-1] < f0:
-                x0, y0 = other.xy[-1]  # ended before this one began: where it was last seen
+        keep &= _may_reach(col, x1, y1, (reach_x, reach_up, reach_down), last, end_xy)
+        which, rows = np.nonzero(keep)  # (each track's candidates in the order of the table)
+        # Where each candidate was last seen before the track began: a fragment that went on
+        # after losing the object (onto a light, a curtain) counts only up to there. (Those that
+        # ended before it, where they were last seen, passed these tests in `_may_reach` already.)
+        f0_of = f0[which]
+        end, known = self._ends.before(rows, f0_of)
+        back = np.maximum(end - 4, 0)  # `link_error` reads the fifth sighting from the end (or the first)
+        end_frame, end_at = self._ends.sighting(rows, end)
+        back_frame, back_at = self._ends.sighting(rows, back)
+        for k in np.nonzero(~known)[0].tolist():  # (seen many times since f0: from its lists)
+            other = fragments[rows[k]]
+            e = bisect_left(other.frames, int(f0_of[k])) - 1
+            b = max(e - 4, 0)
+            end[k], end_frame[k], end_at[k] = e, other.frames[e], other.xy[e]
+            back_frame[k], back_at[k] = other.frames[b], other.xy[b]
+        dx, dy = np.abs(x1[which, 0] - end_at[:, 0]), y1[which, 0] - end_at[:, 1]
+        ok = (end >= LINK_AFTER_POINTS - 1) & (end_frame >= horizon[which])
+        ok &= ~(dx > reach_x[which, 0]) & (dy >= -reach_up[which, 0]) & (dy <= reach_down[which, 0])
+        own = np.array([self._ends.row(t) for t in chosen], dtype=np.float64)  # NaN: not a fragment
+        ok &= rows != own[which]
+        fast_of = np.array(is_fast)[which]
+        # Fast links: each candidate's link error, all at once (NaN: no link).
+        errors = np.full(len(rows), np.nan)
+        at = np.nonzero(ok & fast_of)[0]
+        if len(at):
+            t = np.column_stack([back_frame[at], end_frame[at]]).astype(np.float64) / self.fps
+            image = np.stack([back_at[at], end_at[at]], axis=1).reshape(-1, 2)
+            metric = self.geometry.to_metric(image).reshape(-1, 2, 2)
+            starts = self._starts(chosen, is_fast)
+            s = which[at]
+            errors[at] = link_errors(
+                (t, metric[:, :, 0], metric[:, :, 1]), (starts[0][s], starts[1][s], starts[2][s]), self._links
+            )
+        warm = first[rows] < self._first_frame + self._warmup_frames
+        # Slow links: `_sank_long_enough`'s tests on the last sighting alone (it was seen often
+        # enough up to there, and lately enough); the others are asked one by one.
+        lim = self._slow_links
+        slow = ok & (end >= lim.min_fit_points - 1) & ~(f0_of / self.fps - end_frame / self.fps > lim.max_gap_s)
+        bounds = np.searchsorted(which, np.arange(len(chosen) + 1))
+        for j, i in enumerate(active):
+            part = slice(bounds[j], bounds[j + 1])
+            if is_fast[j]:
+                valid = ~np.isnan(errors[part])
+                looks[i] = _Look(
+                    len(chosen[j].frames), float(ppm[j]), rows[part][valid], errors[part][valid], warm[part][valid]
+                )
             else:
-                # It went on after losing the object (onto a light, a curtain): only its part
-                # before the new fragment began counts.
-                end = bisect_left(other.frames, f0) - 1
-                if end < LINK_AFTER_POINTS - 1 or other.frames[end] < horizon:
-                    continue
-                x0, y0 = other.xy[end]
-            if abs(x1 - x0) > reach_x or not -reach_up <= y1 - y0 <= reach_down:
+                kept = rows[part][slow[part]]
+                looks[i] = _Look(len(chosen[j].frames), float(ppm[j]), kept, None, np.zeros(len(kept), dtype=bool))
+        return looks
+
+    def _starts(self, tracks: list[Track], fast: list[bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What `link_error` reads of a new fragment (each of `tracks`, those `fast`): (t_s, x_m,
+        y_m), each (N, 2), at its first sighting and at its fifth (or its last, if fewer), as
+        `_metric` converts them (the same bits)."""
+        assert self.geometry is not None
+        rows: list[tuple[float, ...]] = []
+        for track, look in zip(tracks, fast, strict=True):
+            if not look:
+                rows.append((0.0,) * 6)
                 continue
-            # (A slow link to something that came from outside the facade would silence the new
-            # fragment, which its own judgement may show is a throw.)
-            if not fast and not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):
-                continue
-            # A fast link silences the new fragment if the earlier one may not start a throw: a
-            # bird or a leaf from beyond the facade found again (a bird may hover a moment). A
-            # blob that was ineligible only for being seen during the warm-up and only ever sat
-            # still there since is a light or the model's own error, and an object falling past
-            # below it is not its continuation.
-            if fast and self._still_from_warmup(other, f0) and not self._chain_eligible(other):
-                continue
-            after = after if after is not None else self._metric((track, ALL))
-            before = self._metric_before(other, f0)
-            if fast:
-                error = link_error(before, after, self._links)
-            else:
-                error = slow_link_error(before, after, self._slow_links, 1.0 / ppm)
-            if error is not None and (best is None or error < best[0]):
-                best = (error, (other, f0))
-        return None if best is None else best[1]
+            k = min(len(track.frames), 5) - 1
+            x0, y0 = self.geometry.to_metric_at(*track.xy[0])
+            xk, yk = self.geometry.to_metric_at(*track.xy[k])
+            rows.append((track.frames[0] / self.fps, track.frames[k] / self.fps, x0, xk, y0, yk))
+        table = np.array(rows, dtype=np.float64).reshape(-1, 3, 2)
+        return table[:, 0], table[:, 1], table[:, 2]
 
     def _sank_long_enough(self, track: Track, f0: int) -> bool:
         """`slow_link_error`'s tests on frames alone (no metres yet): the track's part before f0 has
@@ -1330,21 +1440,34 @@ class ThrowingDetector:
         return []
 
 
+# Latest sightings of each fragment kept in `_FragmentEnds`: where nearly every candidate was last
+# seen before a track began, and the four sightings before that (the rest are read from its lists).
+RING = 32
+
+
 class _FragmentEnds:
-    """The first and last frames, last points and bounding boxes of fragments, as arrays kept up
-    to date.
+    """The first and last frames, last points, bounding boxes and latest `RING` sightings of
+    fragments, as arrays kept up to date.
 
     Hundreds of noise fragments are recent at night, and only those seen on a frame change.
+    A look for an earlier fragment asks where each one was last seen before a given frame:
+    the latest sightings answer for all of them at once (see `before`).
     """
 
     def __init__(self, tracks: Iterable[Track] = ()) -> None:
-        self._tracks = list(tracks)
-        self._rows = {t.id: row for row, t in enumerate(self._tracks)}  # track id -> row
-        self._first = np.array([t.frames[0] for t in self._tracks], dtype=np.int64)
-        self._last = np.array([t.frames[-1] for t in self._tracks], dtype=np.int64)
-        self._xy = np.array([t.xy[-1] for t in self._tracks], dtype=np.float64).reshape(-1, 2)
+        self._tracks: list[Track] = []
+        self._rows: dict[int, int] = {}  # track id -> row
+        self._first = np.zeros(0, dtype=np.int64)
+        self._last = np.zeros(0, dtype=np.int64)
+        self._xy = np.zeros((0, 2))
         # The corners (least x and y, greatest x and y) of the box around all of a fragment's points.
-        self._box = np.array([_box(t.xy) for t in self._tracks], dtype=np.float64).reshape(-1, 4)
+        self._box = np.zeros((0, 4))
+        # Sightings so far, and the latest `RING` of them: sighting i in slot i % RING.
+        self._count = np.zeros(0, dtype=np.int64)
+        self._ring_frames = np.zeros((0, RING), dtype=np.int64)
+        self._ring_xy = np.zeros((0, RING, 2))
+        for track in tracks:
+            self.append(track)
 
     def subset(self, tracks: Iterable[Track]) -> _FragmentEnds:
         """A table of some of these fragments (in the order given), their rows copied as they are:
@@ -1355,6 +1478,7 @@ class _FragmentEnds:
         out._rows = {t.id: row for row, t in enumerate(out._tracks)}
         at = np.array([self._rows[t.id] for t in out._tracks], dtype=np.intp)
         out._first, out._last, out._xy, out._box = self._first[at], self._last[at], self._xy[at], self._box[at]
+        out._count, out._ring_frames, out._ring_xy = self._count[at], self._ring_frames[at], self._ring_xy[at]
         return out
 
     def append(self, track: Track) -> None:
@@ -1366,12 +1490,16 @@ class _FragmentEnds:
             self._last = np.resize(self._last, size)
             self._xy = np.resize(self._xy, (size, 2))
             self._box = np.resize(self._box, (size, 4))
+            self._count = np.resize(self._count, size)
+            self._ring_frames = np.resize(self._ring_frames, (size, RING))
+            self._ring_xy = np.resize(self._ring_xy, (size, RING, 2))
         self._tracks.append(track)
         self._rows[track.id] = row
         self._first[row] = track.frames[0]
         self._last[row] = track.frames[-1]
         self._xy[row] = track.xy[-1]
         self._box[row] = _box(track.xy)
+        self._refill(row, track)
 
     def grown(self, tracks: list[Track]) -> None:
         """Take the new last points of those of `tracks` that are fragments here (a track gains
@@ -1382,11 +1510,29 @@ class _FragmentEnds:
             return
         at = np.array([row for row, _ in seen], dtype=np.intp)
         xy = np.array([track.xy[-1] for _, track in seen], dtype=np.float64)
-        self._last[at] = [track.frames[-1] for _, track in seen]
+        frames = [track.frames[-1] for _, track in seen]
+        self._last[at] = frames
         self._xy[at] = xy
         box = self._box
         box[at, :2] = np.minimum(box[at, :2], xy)
         box[at, 2:] = np.maximum(box[at, 2:], xy)
+        count = np.array([len(track.frames) for _, track in seen], dtype=np.int64)
+        if not np.array_equal(count, self._count[at] + 1):  # (never so in the detector: one point a frame)
+            for row, track in seen:
+                self._refill(row, track)
+            return
+        self._count[at] = count
+        slot = (count - 1) % RING
+        self._ring_frames[at, slot] = frames
+        self._ring_xy[at, slot] = xy
+
+    def _refill(self, row: int, track: Track) -> None:
+        """Put a fragment's latest sightings in its row."""
+        n = len(track.frames)
+        self._count[row] = n
+        for i in range(max(n - RING, 0), n):
+            self._ring_frames[row, i % RING] = track.frames[i]
+            self._ring_xy[row, i % RING] = track.xy[i]
 
     def view(self) -> tuple[list[Track], np.ndarray, np.ndarray, np.ndarray]:
         """(fragments in the order added, first frames, last frames, last points (N, 2))."""
@@ -1396,6 +1542,34 @@ class _FragmentEnds:
     def boxes(self) -> np.ndarray:
         """The fragments' boxes (N, 4): least x, least y, greatest x, greatest y of their points."""
         return self._box[: len(self._tracks)]
+
+    def before(self, rows: np.ndarray, f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For fragments (rows), the index of their last sighting before frame f0 (one for each row;
+        -1 if none), as `bisect_left(track.frames, f0) - 1`, and whether it and the four before it are among
+        the latest sightings kept (`sighting`); where not, the index is not known (left -1)."""
+        n = self._count[rows]
+        oldest = np.maximum(n - RING, 0)
+        end = n - 1
+        # Those seen since f0: frames rise along a track, so the sightings before f0 are its first
+        # ones; those kept are counted (a slot is held once the track has had that many sightings)
+        # and the ones before the ring added (all before f0, if any kept one is).
+        since = np.nonzero(self._last[rows] >= f0)[0]
+        if len(since):
+            m = n[since, None]
+            held = np.arange(RING) < m
+            before = self._ring_frames[rows[since]] < f0[since, None]
+            end[since] = oldest[since] + np.count_nonzero(held & before, axis=1) - 1
+        known = (oldest == 0) | (end - 4 >= oldest)
+        return np.where(known, end, -1), known
+
+    def row(self, track: Track) -> int | None:
+        """The row of a fragment, if it is one here."""
+        return self._rows.get(track.id)
+
+    def sighting(self, rows: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Frames and image points (K, 2) of fragments' (rows) sightings `index`, among the latest kept."""
+        slot = index % RING
+        return self._ring_frames[rows, slot], self._ring_xy[rows, slot]
 
 
 def _box(xy: list[tuple[float, float]]) -> tuple[float, float, float, float]:

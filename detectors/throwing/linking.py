@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detectors.throwing.physics import G_MPS2, _median_slope
+from detectors.throwing.physics import G_MPS2, _median, _median_slope
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,51 @@ def link_error(
     return float(abs(start_y - mid) / max(top - mid, 1e-6) + side / side_tol)
 
 
+def link_errors(
+    ends: tuple[np.ndarray, np.ndarray, np.ndarray],
+    starts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    limits: LinkLimits | None = None,
+) -> np.ndarray:
+    """`link_error` of many pairs of fragments at once (NaN where it gives None), bit for bit.
+
+    `link_error` reads only two points of each fragment: of the earlier one, the fifth from its
+    end (its first if it has fewer) and its last; of the later one, its first and its fifth (its
+    last if it has fewer). `ends` and `starts` hold them as (t_s, x_m, y_m), each (N, 2) with the
+    two points in that order, one row per pair. At night a fragment found again has dozens of
+    candidates, almost all noise that fails the tests: one pass over arrays costs less than a call
+    each. The arithmetic is `link_error`'s, in its order, on the same float64 values.
+    """
+    lim = limits or LinkLimits()
+    t0, x0, y0 = ends
+    t1, x1, y1 = starts
+    end_t, start_t = t0[:, 1], t1[:, 0]
+    end_x, end_y = x0[:, 1], y0[:, 1]
+    gap = start_t - end_t
+    with np.errstate(divide="ignore", invalid="ignore"):  # (where a span is 0 its speed is not used)
+        span = end_t - t0[:, 0]
+        vx = np.where(span > 0, (end_x - x0[:, 0]) / span, 0.0)
+        vy = np.where(span > 0, (end_y - y0[:, 0]) / span, 0.0)
+        own = t1[:, 1] - start_t
+        start_y = y1[:, 0]
+        wy = np.where(own > 0, (y1[:, 1] - start_y) / own, 0.0)
+    ok = ~((gap <= 0) | (gap > lim.max_gap_s)) & ~(vy > lim.tol_speed_mps)
+    vy = np.where(vy > 0.0, 0.0, vy)  # (min(vy, 0.0), as `link_error` takes it)
+    top = end_y + (vy + lim.tol_speed_mps) * gap + lim.tol_m
+    bottom = end_y + (vy - lim.tol_speed_mps) * gap - 0.5 * lim.max_accel_g * G_MPS2 * gap * gap - lim.tol_m
+    ok &= (bottom <= start_y) & (start_y <= top)
+    side = np.abs(x1[:, 0] - (end_x + vx * gap))
+    side_tol = lim.tol_m + lim.side_speed_mps * gap
+    ok &= ~(side > side_tol)
+    fastest = -vy + lim.max_accel_g * G_MPS2 * gap + lim.speed_margin_mps
+    slowest = -vy - lim.tol_speed_mps
+    ok &= ~((-wy > fastest) | (-wy < np.where(slowest > 0.3, slowest, 0.3)))
+    mid = 0.5 * (top + bottom)
+    half = top - mid
+    with np.errstate(divide="ignore", invalid="ignore"):  # (rows already refused: a gap of 0 or less)
+        error = np.abs(start_y - mid) / np.where(1e-6 > half, 1e-6, half) + side / side_tol
+    return np.where(ok, error, np.nan)
+
+
 @dataclass(frozen=True)
 class SlowLinkLimits:
     """How a light object's slow sink carries over a short loss (metres and seconds).
@@ -128,7 +173,7 @@ def _on_path(t: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
     """Which sightings lie within `tol` of the fragment's steady path (the line through the
     median of the slopes between its sightings, and through their median offset from it)."""
     off = y - _median_slope(t, y) * t  # (sightings are at distinct times)
-    return np.asarray(np.abs(off - float(np.median(off))) <= tol)
+    return np.asarray(np.abs(off - _median(off)) <= tol)
 
 
 def slow_link_error(
@@ -180,8 +225,8 @@ def slow_link_error(
     vx, end_x, _ = _line(ts, x0[idx])
     # The new fragment's start from its first sightings' median (a single point may be off by a pixel).
     k = min(len(t1), 3)
-    start_t = float(np.median(t1[:k]))
-    start_x, start_y = float(np.median(x1[:k])), float(np.median(y1[:k]))
+    start_t = _median(t1[:k])
+    start_x, start_y = _median(x1[:k]), _median(y1[:k])
     span = start_t - float(ts[-1])
     # A bag is still gaining speed towards its terminal sink when it is lost: over the gap it
     # sank at a speed between the one seen before and the faster one seen after, never faster.

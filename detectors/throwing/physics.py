@@ -7,6 +7,7 @@ down. Birds, insects, leaves, rain and swinging laundry each break one of these 
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -395,14 +396,23 @@ def _drifts_away(dx: np.ndarray, dy: np.ndarray, reach_m: float) -> bool:
     return bool(np.all(np.diff(medians) > 0.0))
 
 
+@functools.cache
+def _all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """`np.triu_indices(n, k=1)`: the indices (i, j), i < j, of all pairs of n points, made once
+    for each n (a slow link's look builds them for every candidate, with a dozen points or so)."""
+    i, j = np.triu_indices(n, k=1)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
+
+
 def _median_slope(t: np.ndarray, y: np.ndarray) -> float:
     """The median of the slopes between all pairs of points (robust to a hop or an outlier)."""
     if len(t) < 2:
         return 0.0
-    i, j = np.triu_indices(len(t), k=1)
+    i, j = _all_pairs(len(t))
     dt = t[j] - t[i]
     ok = dt > 0
-    return float(np.median((y[j] - y[i])[ok] / dt[ok])) if ok.any() else 0.0
+    return _median((y[j] - y[i])[ok] / dt[ok]) if ok.any() else 0.0
 
 
 def _smooth3(v: np.ndarray) -> np.ndarray:
