@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from detectors.throwing.detector import ThrowingDetector
@@ -27,6 +30,12 @@ class _Recorded:
         rows = np.array(found, dtype=np.float64)
         xy = rows[:, :2] - np.array(self.roi[:2])
         return Blobs(xy, rows[:, 3:5].astype(int), rows[:, 2].astype(int), False)
+
+
+def recorded(name: str) -> Recording:
+    """The blobs recorded in tests/detectors/recorded/NAME.json (frame -> blobs, as `Recording`)."""
+    rows = json.loads((Path(__file__).with_name("recorded") / f"{name}.json").read_text(encoding="utf-8"))
+    return {int(frame): tuple(tuple(blob) for blob in blobs) for frame, blobs in rows.items()}
 
 
 def _alarms(facade: Facade, blobs: Recording) -> list[tuple[int, int, int]]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from ingest.registry import Facade
-from tests.detectors.test_throwing_bird import Recording, _alarms
+from tests.detectors.test_throwing_bird import _alarms, recorded
 
 # Recorded by day with birds (dev set 63002, scene-020), the blobs of frames 20-80 within 40 px of
 # the path of a 0.26 m sheet of paper let go from floor 2 at frame 53 (held from frame 49), and
@@ -16,14 +13,8 @@ from tests.detectors.test_throwing_bird import Recording, _alarms
 FACADE = Facade(
     corners_px=[[490.0, 49.9], [729.9, 55.6], [776.9, 666.4], [406.5, 667.0]], floors=12, lowest_floor=1, columns=4
 )
-RECORDED = Path(__file__).with_name("recorded") / "bird_past_a_paper.json"
-
-
-def _recording() -> Recording:
-    rows = json.loads(RECORDED.read_text(encoding="utf-8"))
-    return {int(frame): tuple(tuple(blob) for blob in blobs) for frame, blobs in rows.items()}
 
 
 def test_a_sheet_of_paper_let_go_as_a_bird_crossed_its_window_is_a_throw() -> None:
-    alarms = _alarms(FACADE, _recording())
+    alarms = _alarms(FACADE, recorded("bird_past_a_paper"))
     assert [(floor, column) for _, floor, column in alarms] == [(2, 3)]

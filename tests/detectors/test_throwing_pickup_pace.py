@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from detectors.throwing.detector import _goes_on_at_its_pace
 from ingest.registry import Facade
-from tests.detectors.test_throwing_bird import Recording, _alarms
+from tests.detectors.test_throwing_bird import _alarms, recorded
 
 
 def _lost_and_found(pace: float, found: list[tuple[float, float]]) -> tuple[list[int], list[tuple[float, float]], int]:
@@ -38,10 +35,7 @@ def test_a_slow_track_found_again_says_nothing_by_its_pace() -> None:
 BIRD_FACADE = Facade(
     corners_px=[[531.6, 58.3], [725.9, 52.2], [774.8, 664.5], [478.2, 666.3]], floors=15, lowest_floor=3, columns=4
 )
-RECORDED = Path(__file__).with_name("recorded") / "bird_found_again.json"
 
 
 def test_a_bird_found_again_gliding_on_raises_no_alarm() -> None:
-    rows = json.loads(RECORDED.read_text(encoding="utf-8"))
-    recording: Recording = {int(frame): tuple(tuple(blob) for blob in blobs) for frame, blobs in rows.items()}
-    assert _alarms(BIRD_FACADE, recording) == []
+    assert _alarms(BIRD_FACADE, recorded("bird_found_again")) == []

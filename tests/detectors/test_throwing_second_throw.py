@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from ingest.registry import Facade
-from tests.detectors.test_throwing_bird import Recording, _alarms
+from tests.detectors.test_throwing_bird import _alarms, recorded
 
 # Recorded at night in the rain with insects, leaves, shake and IR noise (held-out set 38001 of
 # session 11, scene-020), the blobs of frames 40-160 in and beside the facade's first column
@@ -17,15 +14,9 @@ from tests.detectors.test_throwing_bird import Recording, _alarms
 FACADE = Facade(
     corners_px=[[577.5, 57.6], [761.1, 59.1], [830.0, 664.0], [528.6, 660.6]], floors=18, lowest_floor=2, columns=5
 )
-RECORDED = Path(__file__).with_name("recorded") / "two_throws_one_column.json"
-
-
-def _recording() -> Recording:
-    rows = json.loads(RECORDED.read_text(encoding="utf-8"))
-    return {int(frame): tuple(tuple(blob) for blob in blobs) for frame, blobs in rows.items()}
 
 
 def test_a_heavy_object_thrown_below_an_alarmed_bag_s_window_is_a_second_alarm() -> None:
-    alarms = _alarms(FACADE, _recording())
+    alarms = _alarms(FACADE, recorded("two_throws_one_column"))
     assert [(floor, column) for _, floor, column in alarms] == [(2, 1), (4, 1)]
     assert alarms[1][0] > 115  # raised for the heavy object, after its release

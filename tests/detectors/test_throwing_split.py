@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from detectors.throwing.tracker import Track, Tracker
 from ingest.registry import Facade
-from tests.detectors.test_throwing_bird import Recording, _alarms
+from tests.detectors.test_throwing_bird import _alarms, recorded
 
 
 def _frame(tracker: Tracker, frame: int, *blobs: tuple[float, float], start: bool = True) -> None:
@@ -61,10 +58,7 @@ def test_a_blob_farther_from_the_continuation_than_a_piece_is_a_track_of_its_own
 LEAF_FACADE = Facade(
     corners_px=[[470.6, 74.1], [757.0, 69.9], [835.9, 647.9], [361.1, 649.2]], floors=15, lowest_floor=3, columns=6
 )
-RECORDED = Path(__file__).with_name("recorded") / "leaf_split.json"
 
 
 def test_a_leaf_found_again_in_two_pieces_raises_no_alarm() -> None:
-    rows = json.loads(RECORDED.read_text(encoding="utf-8"))
-    recording: Recording = {int(frame): tuple(tuple(blob) for blob in blobs) for frame, blobs in rows.items()}
-    assert _alarms(LEAF_FACADE, recording) == []
+    assert _alarms(LEAF_FACADE, recorded("leaf_split")) == []

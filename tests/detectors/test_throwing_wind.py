@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 
 from detectors.throwing.physics import judge_fall
 from ingest.registry import Facade
-from tests.detectors.test_throwing_bird import Recording, _alarms
+from tests.detectors.test_throwing_bird import _alarms, recorded
 
 FPS = 25.0
 
@@ -21,16 +19,10 @@ FPS = 25.0
 FACADE = Facade(
     corners_px=[[508.0, 58.3], [786.6, 59.5], [889.5, 662.6], [405.3, 659.7]], floors=14, lowest_floor=4, columns=5
 )
-RECORDED = Path(__file__).with_name("recorded") / "paper_in_the_wind.json"
-
-
-def _recording() -> Recording:
-    rows = json.loads(RECORDED.read_text(encoding="utf-8"))
-    return {int(frame): tuple(tuple(blob) for blob in blobs) for frame, blobs in rows.items()}
 
 
 def test_a_recorded_sheet_of_paper_carried_sideways_by_the_wind_is_a_throw() -> None:
-    alarms = _alarms(FACADE, _recording())
+    alarms = _alarms(FACADE, recorded("paper_in_the_wind"))
     assert [(floor, column) for _, floor, column in alarms] == [(17, 1)]
 
 
