@@ -8,7 +8,7 @@ import numpy as np
 from detectors.throwing.detector import ThrowingDetector
 from detectors.throwing.physics import judge_fall
 from ingest.registry import Facade
-from tests.detectors.test_throwing_h264 import Recorded
+from tests.detectors.test_throwing_h264 import replay
 
 FPS = 25.0
 
@@ -87,11 +87,7 @@ def test_paper_with_one_sighting_off_its_path_is_alarmed_without_waiting_for_it_
     # Judged on the raw points, the sighting after the merged one seems to sink at 5 m/s and
     # the paper to brake from there; until that sighting left the judged points (frame 111) no
     # alarm came. On the median of three it is gone, and the alarm comes at frame 89.
-    detector = ThrowingDetector(FACADE, FPS)
-    blank = np.zeros((720, 1280), np.uint8)
-    detector._start(0, blank)
-    detector._fg = Recorded(PAPER, detector._roi)  # type: ignore[assignment]
-    alarms = [(d.frame, d.floor, d.column) for f in range(115) for d in detector.process(f, blank)]
+    alarms = replay(FACADE, PAPER, 115)
     assert [(floor, column) for _, floor, column in alarms] == [(10, 3)]
     assert alarms[0][0] <= 90
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from detectors.throwing.detector import ThrowingDetector, _mostly_copied, _stands_between_hops
+from detectors.throwing.detector import _mostly_copied, _stands_between_hops
 from ingest.registry import Facade
-from tests.detectors.test_throwing_h264 import Recorded
+from tests.detectors.test_throwing_h264 import replay
 from tests.detectors.test_throwing_recall_rest import FPS, REST_M, image_point, run_scene
 
 # Recorded on a night scene of the dev set 32003 sent at 2000 kb/s (scene-020), a false alarm
@@ -44,11 +44,7 @@ COPIED = {
 
 
 def test_a_recorded_chain_of_copied_noise_creeping_between_hops_is_not_a_fall() -> None:
-    detector = ThrowingDetector(COPIED_FACADE, FPS)
-    blank = np.zeros((720, 1280), np.uint8)
-    detector._start(0, blank)
-    detector._fg = Recorded(COPIED, detector._roi)  # type: ignore[assignment]
-    assert [d for f in range(170) for d in detector.process(f, blank)] == []
+    assert replay(COPIED_FACADE, COPIED, 170) == []
 
 
 def _creep(f: int) -> tuple[float, float]:
@@ -127,11 +123,7 @@ HOPPING = {
 
 
 def test_a_recorded_chain_that_stands_between_hops_is_not_a_fall() -> None:
-    detector = ThrowingDetector(HOPPING_FACADE, FPS)
-    blank = np.zeros((720, 1280), np.uint8)
-    detector._start(0, blank)
-    detector._fg = Recorded(HOPPING, detector._roi)  # type: ignore[assignment]
-    assert [d for f in range(130) for d in detector.process(f, blank)] == []
+    assert replay(HOPPING_FACADE, HOPPING, 130) == []
 
 
 def test_a_throw_lost_for_frames_mid_fall_and_found_going_on_is_found() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 from detectors.throwing.detector import ThrowingDetector
 from detectors.throwing.tracker import Track
 from ingest.registry import Facade
-from tests.detectors.test_throwing_h264 import Recorded
+from tests.detectors.test_throwing_h264 import replay
 
 FPS = 25.0
 
@@ -137,26 +137,18 @@ FACADE_NIGHT = Facade(
 )
 
 
-def _replay(points: dict[int, tuple[float, ...]], facade: Facade) -> list[tuple[int, int, int]]:
-    """(frame, floor, column) of every alarm on the recorded blobs."""
-    detector = ThrowingDetector(facade, FPS)
-    blank = np.zeros((720, 1280), np.uint8)
-    detector._start(0, blank)
-    detector._fg = Recorded(points, detector._roi)  # type: ignore[assignment]
-    return [(d.frame, d.floor, d.column) for f in range(max(points) + 5) for d in detector.process(f, blank)]
-
 
 def test_paper_whose_window_piece_ends_two_pixels_up_is_traced_back_to_it() -> None:
     # Traced back, the sink counts from the window: the alarm comes as soon as the new piece has
     # sunk half a metre steadily (frame 149), not after it alone was watched sinking 0.8 m (164).
-    alarms = _replay(PAPER_TOP, FACADE_TOP)
+    alarms = replay(FACADE_TOP, PAPER_TOP, max(PAPER_TOP) + 5)
     assert [(floor, column) for _, floor, column in alarms] == [(17, 5)]
     assert alarms[0][0] <= 150
 
 
 def test_paper_whose_window_piece_ends_a_pixel_up_counts_that_piece_s_sink() -> None:
     # Its sink counts from the window piece: alarmed at frame 118, not 125.
-    alarms = _replay(PAPER_NIGHT, FACADE_NIGHT)
+    alarms = replay(FACADE_NIGHT, PAPER_NIGHT, max(PAPER_NIGHT) + 5)
     assert [(floor, column) for _, floor, column in alarms] == [(14, 4)]
     assert alarms[0][0] <= 120
 

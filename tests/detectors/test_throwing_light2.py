@@ -9,7 +9,7 @@ from detectors.throwing.detector import ThrowingDetector, _gains_sink_from_rest
 from detectors.throwing.physics import find_release, judge_fall
 from detectors.throwing.tracker import Track
 from ingest.registry import Facade
-from tests.detectors.test_throwing_h264 import Recorded
+from tests.detectors.test_throwing_h264 import replay
 
 FPS = 25.0
 
@@ -112,25 +112,17 @@ FACADE_38 = Facade(
 )
 
 
-def _replay(points: dict[int, tuple[float, ...]], frames: int) -> list[tuple[int, int, int]]:
-    """(frame, floor, column) of every alarm on the recorded blobs."""
-    detector = ThrowingDetector(FACADE_38, FPS)
-    blank = np.zeros((720, 1280), np.uint8)
-    detector._start(0, blank)
-    detector._fg = Recorded(points, detector._roi)  # type: ignore[assignment]
-    return [(d.frame, d.floor, d.column) for f in range(frames) for d in detector.process(f, blank)]
-
 
 def test_a_bag_let_go_aside_of_an_alarmed_paper_s_drift_raises_its_own_alarm() -> None:
     # Within the reach of the paper (10 s on, it might have sunk and drifted that far), but the
     # paper drifted left at half a metre a second, and the bag starts from rest far to its right.
-    alarms = _replay({**PAPER, **BAG}, 380)
+    alarms = replay(FACADE_38, {**PAPER, **BAG}, 380)
     assert [(floor, column) for _, floor, column in alarms] == [(9, 1), (7, 3)]
     assert alarms[1][0] - 340 <= 1.0 * FPS
 
 
 def test_the_paper_alone_is_alarmed_once() -> None:
-    assert [(floor, column) for _, floor, column in _replay(PAPER, 380)] == [(9, 1)]
+    assert [(floor, column) for _, floor, column in replay(FACADE_38, PAPER, 380)] == [(9, 1)]
 
 
 FACADE = Facade(corners_px=[[512, 32], [768, 32], [936, 656], [344, 656]], floors=16, lowest_floor=3, columns=6)
