@@ -1376,11 +1376,14 @@ class ThrowingDetector:
         was (one object, one alarm); `fresh`: see `_continues_light`."""
         f0, (x0, y0) = track.frames[first], track.xy[first]
         window = int(DEDUPE_S * self.fps)
-        for other in (c[-1][0] for c in self._alarmed.values()):
-            if other is track or other.frames[-1] < f0 - window:
+        # Every fragment of an alarmed fall counts, not only its latest: a fall judged again from
+        # an earlier fragment of it (the head of its chain on its own, or that head with another
+        # piece split off the object) starts where the alarmed fall was, on the same sightings.
+        for other, end in (fragment for c in self._alarmed.values() for fragment in c):
+            if other.frames[-1] < f0 - window or other.frames[0] > f0 + 2:
                 continue
             for f, (x, y) in zip(other.frames, other.xy, strict=True):
-                if f0 - window <= f <= f0 + 2 and math.hypot(x - x0, y - y0) <= DEDUPE_PX:
+                if f0 - window <= f <= f0 + 2 and f < end and math.hypot(x - x0, y - y0) <= DEDUPE_PX:
                     return True
         # A bag or a sheet of paper found again sinks at its slow terminal speed; a fall that
         # gains speed as gravity gives it (heavy) is another object, wherever it starts.

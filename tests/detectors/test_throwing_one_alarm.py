@@ -1,0 +1,47 @@
+"""One object, one alarm: a fall judged again from a fragment of an alarmed fall is that fall."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.throwing.detector import ALL, ThrowingDetector
+from tests.detectors.test_throwing_decide_lowfloor import FACADE, FPS, _track
+
+
+def _detector() -> ThrowingDetector:
+    detector = ThrowingDetector(FACADE, FPS)
+    detector._start(0, np.zeros((720, 1280), np.uint8))
+    return detector
+
+
+def test_the_head_of_an_alarmed_chain_judged_on_its_own_is_that_fall() -> None:
+    # A sheet of paper tracked from frame 77 (the head), its last sightings taken by a piece split
+    # off it from frame 100: the chain of the two raised the alarm. At frame 103 the head, which
+    # kept the object too, is judged on its own, from its first sighting.
+    detector = _detector()
+    head = _track(1, range(77, 104), [(588.0 + k, 516.0 + 1.2 * k) for k in range(27)])
+    piece = _track(2, range(100, 103), [(623.0, 549.0), (622.0, 549.0), (623.0, 550.0)])
+    detector._alarmed[piece.id] = [(head, 101), (piece, ALL)]
+    assert detector._continues_alarm(head, "light")
+    assert detector._continues_alarm(head, "heavy")
+
+
+def test_a_piece_split_off_and_linked_to_an_alarmed_head_is_that_fall() -> None:
+    # A heavy object's chain (head from frame 73, then a piece) raised its alarm; another piece,
+    # found at frame 99 below, is linked to the same head and judged with it from its start.
+    detector = _detector()
+    head = _track(1, range(73, 85), [(649.0, 297.0 + 0.5 * k) for k in range(12)])
+    first = _track(2, range(83, 90), [(652.0, 308.0 + k) for k in range(7)])
+    detector._alarmed[first.id] = [(head, 84), (first, ALL)]
+    assert detector._continues_alarm(head, "heavy")
+
+
+def test_a_fall_from_where_an_alarmed_chain_began_after_the_part_it_used_is_another() -> None:
+    # The alarm used the head's sightings before frame 80 only (the object left the place there,
+    # the head stayed on the window's blob). A fall judged on the head from frame 100 starts
+    # after them, and far from where the alarmed object was in the half second before.
+    detector = _detector()
+    head = _track(1, range(60, 110), [(600.0, 200.0)] * 50)
+    fall = _track(2, range(80, 90), [(600.0, 205.0 + 2 * k * k) for k in range(10)])
+    detector._alarmed[fall.id] = [(head, 80), (fall, ALL)]
+    assert not detector._continues_alarm(head, "heavy", first=40)
