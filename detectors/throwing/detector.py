@@ -410,6 +410,7 @@ class ThrowingDetector:
         self._grey: np.ndarray | None = None  # and its grey image
         self._alarmed: dict[int, Chain] = {}  # alarmed track id -> its chain of fragments
         self._light: dict[int, Chain] = {}  # the alarmed light objects (they drift for long)
+        self._light_seen: dict[int, int] = {}  # ... and their latest track's sightings at the alarm
         self._links = LinkLimits()
         self._slow_links = SlowLinkLimits()
         self._recent: dict[int, Track] = {}  # tracks of a few points seen lately: earlier fragments
@@ -1076,6 +1077,7 @@ class ThrowingDetector:
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
             self._light[track.id] = chain
+            self._light_seen[track.id] = len(track.frames)
         return self._detection(chain, frames, pts, verdict, release)
 
     def _arrived_falling(self, chain: Chain, frames: list[int], metric: np.ndarray, release: Release) -> bool:
@@ -1397,15 +1399,17 @@ class ThrowingDetector:
         of where that drift carried it is another object let go, however near the reach of the first.
         """
         assert self.geometry is not None
-        for key, chain in list(self._light.items()):
-            last = chain[-1][0]
-            gap = (f0 - last.frames[-1]) / self.fps
-            if gap > LIGHT_MEMORY_S:
-                del self._light[key]
+        for key, alarmed in list(self._light.items()):
+            last = alarmed[-1][0]
+            if (f0 - last.frames[-1]) / self.fps > LIGHT_MEMORY_S:
+                del self._light[key], self._light_seen[key]
                 continue
-            if gap < 0:
+            chain = [*alarmed[:-1], (last, self._still_it(last, self._light_seen[key]))]
+            frames, xy = _points(chain)
+            gap = (f0 - frames[-1]) / self.fps
+            if gap < 0 or gap > LIGHT_MEMORY_S:
                 continue
-            (xa, ya), (xb, yb) = self.geometry.to_metric(np.array([last.xy[-1], (x0, y0)]))
+            (xa, ya), (xb, yb) = self.geometry.to_metric(np.array([xy[-1], (x0, y0)]))
             if not (-0.5 <= ya - yb <= LIGHT_SINK_MPS * gap + 0.5 and abs(xb - xa) <= 0.5 + LIGHT_DRIFT_MPS * gap):
                 continue
             if fresh and (drift := self._light_drift(chain)) is not None:
@@ -1417,6 +1421,34 @@ class ThrowingDetector:
                     continue
             return True
         return False
+
+    def _still_it(self, track: Track, seen: int) -> int:
+        """The frame (`ALL`: none) from which an alarmed light object's track, `seen` sightings long
+        at the alarm, is no longer the object.
+
+        The track goes on after the alarm and may then hop onto something else: a bird passing,
+        a raindrop, another object let go below. Where that object is now, and where it drifts,
+        are read from its sightings up to the first step that it does not make: one much faster
+        than its pace at the alarm (`HOP_RATIO`, a pixel of jitter aside), or a climb above its
+        lowest point since (a bag or paper sinks on; a gust lifts it less than `max_rise_m`).
+        """
+        assert self.geometry is not None
+        n = len(track.frames)
+        if n <= seen or seen < 2:
+            return ALL
+        first = max(seen - PACE_POINTS, 0)
+        f = np.asarray(track.frames[first:], dtype=np.float64)
+        p = np.asarray(track.xy[first:], dtype=np.float64)
+        k = seen - first - 1  # the last sighting judged
+        pace = float(np.hypot(*(p[k] - p[0])) / max(f[k] - f[0], 1.0))
+        steps = np.hypot(np.diff(p[:, 0]), np.diff(p[:, 1]))
+        hops = steps > np.diff(f) * (HOP_RATIO * pace + HOP_SLACK_PX)
+        heights = self.geometry.to_metric(p)[:, 1]
+        climbs = heights - np.minimum.accumulate(heights) > self._limits.max_rise_m + LIGHT_TOL_M
+        for i in range(k + 1, len(f)):
+            if hops[i - 1] or climbs[i]:
+                return int(f[i])
+        return ALL
 
     def _light_drift(self, chain: Chain) -> tuple[float, float, float] | None:
         """The drift line of an alarmed light object (its chain) at its latest sightings: (time in
