@@ -45,3 +45,35 @@ def test_a_fall_from_where_an_alarmed_chain_began_after_the_part_it_used_is_anot
     fall = _track(2, range(80, 90), [(600.0, 205.0 + 2 * k * k) for k in range(10)])
     detector._alarmed[fall.id] = [(head, 80), (fall, ALL)]
     assert not detector._continues_alarm(head, "heavy", first=40)
+
+
+def _paper_then(after: list[tuple[float, float]]) -> tuple[ThrowingDetector, object]:
+    """A sheet of paper sinking a pixel a frame, alarmed at frame 100 as a light object; its track
+    then takes the blobs `after` (frames 101 on)."""
+    detector = _detector()
+    sink = [(600.0, 100.0 + k) for k in range(41)]
+    paper = _track(1, range(60, 101 + len(after)), sink + after)
+    detector._alarmed[paper.id] = detector._light[paper.id] = [(paper, ALL)]
+    detector._light_seen[paper.id] = len(sink)
+    return detector, paper
+
+
+def test_an_alarmed_paper_s_track_that_goes_on_sinking_is_the_paper_to_its_end() -> None:
+    detector, paper = _paper_then([(600.5, 141.0 + k) for k in range(20)])
+    assert detector._still_it(paper, 41) == ALL
+
+
+def test_an_alarmed_paper_s_track_that_hops_away_is_the_paper_up_to_the_hop() -> None:
+    # At frame 110 the track leaps 150 px to a bird passing and follows it.
+    detector, paper = _paper_then([(600.0, 141.0 + k) for k in range(9)] + [(750.0 + 6 * k, 300.0) for k in range(30)])
+    assert detector._still_it(paper, 41) == 110
+    # A light fall found at frame 160 a little below where the paper's sink carries it is the
+    # paper again, though the track's last blob (the bird's) is far from it.
+    found = _track(3, range(160, 166), [(602.0, 205.0 + k) for k in range(6)])
+    assert detector._continues_alarm(found, "light")
+
+
+def test_an_alarmed_paper_s_track_that_climbs_is_the_paper_up_to_the_climb() -> None:
+    # From frame 106 the track creeps back up onto a still blob above (a window's light).
+    detector, paper = _paper_then([(600.0, 141.0 + k) for k in range(5)] + [(600.0, 143.0 - 2 * k) for k in range(25)])
+    assert detector._still_it(paper, 41) < 115
