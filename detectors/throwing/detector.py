@@ -1404,7 +1404,12 @@ class ThrowingDetector:
             if (f0 - last.frames[-1]) / self.fps > LIGHT_MEMORY_S:
                 del self._light[key], self._light_seen[key]
                 continue
-            chain = [*alarmed[:-1], (last, self._still_it(last, self._light_seen[key]))]
+            upto = self._still_it(last, self._light_seen[key])
+            if fresh and upto != ALL:
+                # Its track lost it: where it is now is not known. One seen let go from rest is
+                # given its own alarm (a missed throw costs more than an alarm twice).
+                continue
+            chain = [*alarmed[:-1], (last, upto)]
             frames, xy = _points(chain)
             gap = (f0 - frames[-1]) / self.fps
             if gap < 0 or gap > LIGHT_MEMORY_S:
