@@ -265,18 +265,22 @@ def _since_loss(frames: list[int]) -> tuple[int, int]:
 
 LOST_SINK_PX = 1.0  # sink over three sightings that centroid jitter does not make
 LOST_BACK = 3
+# Frames unseen that make a loss: any blob (a curtain's edge, a light) misses a frame now and then
+# (noise, a block the encoder skipped) and is found again where it was.
+LOST_FRAMES = 2
 
 
 def _lost_at(track: Track, end: int, since: float) -> int | None:
     """The sighting (index, `end` or before, from frame `since` on) at which a track lost the
     falling object it followed and went on with something else, if it did: the earliest sighting
     that was lower than the one `LOST_BACK` before it by more than jitter, after which the track
-    went unseen for a frame or more and was then never lower, up to `end`.
+    went unseen for `LOST_FRAMES` frames or more and was then never lower, up to `end`.
 
     A falling object is only ever found lower once lost. A track that loses one (it fades as it
     speeds up, or crosses dark glass) coasts on with a wide gate and takes a blob it meets at or
     above where it lost it: a light, a curtain's edge, noise. Its sightings from there on are not
-    the object's, and the object's fragment ends where it was lost.
+    the object's, and the object's fragment ends where it was lost. (Unseen for `LOST_FRAMES` or
+    more: a blob missed for one frame is found again where it was, and may seem a pixel higher.)
     """
     frames, xy = track.frames, track.xy
     lowest = -math.inf  # (image rows grow downwards: the lowest sighting after j)
@@ -286,7 +290,7 @@ def _lost_at(track: Track, end: int, since: float) -> int | None:
             break
         lowest = max(lowest, xy[j + 1][1])
         y = xy[j][1]
-        if frames[j + 1] - frames[j] > 1 and lowest <= y and y - xy[j - LOST_BACK][1] > LOST_SINK_PX:
+        if frames[j + 1] - frames[j] > LOST_FRAMES and lowest <= y and y - xy[j - LOST_BACK][1] > LOST_SINK_PX:
             lost = j
     return lost
 
