@@ -623,8 +623,8 @@ class ThrowingDetector:
                     errors[k] = np.nan
             if np.isnan(errors).all():
                 return None
-            best = int(np.nanargmin(errors))  # (the first of equals, as one by one)
-            return tracks[look.rows[best]], f0 if look.upto is None else int(look.upto[best])
+            chosen = int(np.nanargmin(errors))  # (the first of equals, as one by one)
+            return tracks[look.rows[chosen]], f0 if look.upto is None else int(look.upto[chosen])
         after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         best: tuple[float, Fragment] | None = None
         for row in look.rows.tolist():
