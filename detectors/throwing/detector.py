@@ -22,7 +22,7 @@ import numpy as np
 from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
 from detectors.throwing.geometry import FacadeGeometry, MetricPath
-from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_errors, slow_link_error
+from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_error, link_errors, slow_link_error
 from detectors.throwing.physics import (
     REST_RADIUS_M,
     FallLimits,
@@ -263,6 +263,38 @@ def _since_loss(frames: list[int]) -> tuple[int, int]:
     return start, lowest
 
 
+LOST_SINK_PX = 1.0  # sink over three sightings that centroid jitter does not make
+LOST_BACK = 3
+# Frames unseen that make a loss: any blob (a curtain's edge, a light) misses a frame now and then
+# (noise, a block the encoder skipped) and is found again where it was.
+LOST_FRAMES = 2
+
+
+def _lost_at(track: Track, end: int, since: float) -> int | None:
+    """The sighting (index, `end` or before, from frame `since` on) at which a track lost the
+    falling object it followed and went on with something else, if it did: the earliest sighting
+    that was lower than the one `LOST_BACK` before it by more than jitter, after which the track
+    went unseen for `LOST_FRAMES` frames or more and was then never lower, up to `end`.
+
+    A falling object is only ever found lower once lost. A track that loses one (it fades as it
+    speeds up, or crosses dark glass) coasts on with a wide gate and takes a blob it meets at or
+    above where it lost it: a light, a curtain's edge, noise. Its sightings from there on are not
+    the object's, and the object's fragment ends where it was lost. (Unseen for `LOST_FRAMES` or
+    more: a blob missed for one frame is found again where it was, and may seem a pixel higher.)
+    """
+    frames, xy = track.frames, track.xy
+    lowest = -math.inf  # (image rows grow downwards: the lowest sighting after j)
+    lost = None
+    for j in range(end - 1, LOST_BACK - 1, -1):
+        if frames[j] < since:
+            break
+        lowest = max(lowest, xy[j + 1][1])
+        y = xy[j][1]
+        if frames[j + 1] - frames[j] > LOST_FRAMES and lowest <= y and y - xy[j - LOST_BACK][1] > LOST_SINK_PX:
+            lost = j
+    return lost
+
+
 PLACE_PX = 2 * REST_PX  # sightings this close together are of one place (a few pixels of jitter)
 PACE_POINTS = 5  # a track's pace before a loss is its mean step over this many sightings
 PACE_SHARE = 0.5  # found moving on at this share of that pace or more, it is that mover again
@@ -382,6 +414,9 @@ class _Look:
     rows: np.ndarray
     errors: np.ndarray | None  # (None: a slow look, the rows still to be tested one by one)
     warm: np.ndarray
+    # For a fast look, the frame from which each row's fragment no longer counts: the track's first
+    # frame, or where the fragment lost the object and went on with something else (`_lost_at`).
+    upto: np.ndarray | None = None
 
 
 class ThrowingDetector:
@@ -589,7 +624,8 @@ class ThrowingDetector:
                     errors[k] = np.nan
             if np.isnan(errors).all():
                 return None
-            return tracks[look.rows[int(np.nanargmin(errors))]], f0  # (the first of equals, as one by one)
+            chosen = int(np.nanargmin(errors))  # (the first of equals, as one by one)
+            return tracks[look.rows[chosen]], f0 if look.upto is None else int(look.upto[chosen])
         after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         best: tuple[float, Fragment] | None = None
         for row in look.rows.tolist():
@@ -682,6 +718,30 @@ class ThrowingDetector:
             errors[at] = link_errors(
                 (t, metric[:, :, 0], metric[:, :, 1]), (starts[0][s], starts[1][s], starts[2][s]), self._links
             )
+        upto = f0_of.copy()
+        for k in np.nonzero(fast_of & np.isnan(errors) & (end >= LINK_AFTER_POINTS - 1))[0].tolist():
+            # Refused at its last sighting before the track: it may have lost the object and gone on
+            # with something else, and be the object's fragment up to where it lost it.
+            other = fragments[rows[k]]
+            if rows[k] == own[which[k]]:
+                continue
+            cut = _lost_at(other, int(end[k]), float(horizon[which[k]]))
+            if cut is None:
+                continue
+            j = which[k]
+            x_end, y_end = other.xy[cut]
+            if abs(x1[j, 0] - x_end) > reach_x[j, 0] or not -reach_up[j, 0] <= y1[j, 0] - y_end <= reach_down[j, 0]:
+                continue
+            before = self._metric((other, other.frames[cut + 1]))
+            back = max(cut - 4, 0)
+            after = self._metric((chosen[j], ALL))
+            error = link_error(
+                (before[0][back:], before[1][back:], before[2][back:]),
+                (after[0][:5], after[1][:5], after[2][:5]),
+                self._links,
+            )
+            if error is not None:
+                errors[k], upto[k] = error, other.frames[cut + 1]
         warm = first[rows] < self._first_frame + self._warmup_frames
         # Slow links: `_sank_long_enough`'s tests on the last sighting alone (it was seen often
         # enough up to there, and lately enough); the others are asked one by one.
@@ -693,7 +753,12 @@ class ThrowingDetector:
             if is_fast[j]:
                 valid = ~np.isnan(errors[part])
                 looks[i] = _Look(
-                    len(chosen[j].frames), float(ppm[j]), rows[part][valid], errors[part][valid], warm[part][valid]
+                    len(chosen[j].frames),
+                    float(ppm[j]),
+                    rows[part][valid],
+                    errors[part][valid],
+                    warm[part][valid],
+                    upto[part][valid],
                 )
             else:
                 kept = rows[part][slow[part]]

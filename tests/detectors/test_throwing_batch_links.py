@@ -7,7 +7,15 @@ from bisect import bisect_left
 
 import numpy as np
 
-from detectors.throwing.detector import ALL, LINK_AFTER_POINTS, MAX_BEFORE_S, RING, ThrowingDetector, _FragmentEnds
+from detectors.throwing.detector import (
+    ALL,
+    LINK_AFTER_POINTS,
+    MAX_BEFORE_S,
+    RING,
+    ThrowingDetector,
+    _FragmentEnds,
+    _lost_at,
+)
 from detectors.throwing.linking import LinkLimits, link_error, link_errors, slow_link_error
 from detectors.throwing.physics import _median_slope
 from detectors.throwing.tracker import Track
@@ -104,27 +112,32 @@ def _plain_find_earlier(self: ThrowingDetector, track: Track) -> tuple[Track, in
             continue
         if other.frames[-1] < horizon:
             continue
-        if other.frames[-1] < f0:
-            x0, y0 = other.xy[-1]
-        else:
-            end = bisect_left(other.frames, f0) - 1
-            if end < LINK_AFTER_POINTS - 1 or other.frames[end] < horizon:
-                continue
-            x0, y0 = other.xy[end]
-        if abs(x1 - x0) > reach_x or not -reach_up <= y1 - y0 <= reach_down:
-            continue
-        if not fast and not (self._sank_long_enough(other, f0) and self._chain_eligible(other)):
+        end = bisect_left(other.frames, f0) - 1
+        x0, y0 = other.xy[end]
+        reached = abs(x1 - x0) <= reach_x and -reach_up <= y1 - y0 <= reach_down
+        if other.frames[-1] < f0 and not reached:
+            continue  # (where it was last seen, before the track began, is out of reach)
+        ended = end >= LINK_AFTER_POINTS - 1 and other.frames[end] >= horizon
+        if not fast and not (ended and reached and self._sank_long_enough(other, f0) and self._chain_eligible(other)):
             continue
         if fast and self._still_from_warmup(other, f0) and not self._chain_eligible(other):
             continue
         after = self._metric((track, ALL))
-        before = self._metric_before(other, f0)
-        if fast:
-            error = link_error(before, after, self._links)
-        else:
-            error = slow_link_error(before, after, self._slow_links, 1.0 / ppm)
+        error, upto = None, f0
+        if not fast:
+            error = slow_link_error(self._metric_before(other, f0), after, self._slow_links, 1.0 / ppm)
+        elif ended and reached:
+            error = link_error(self._metric_before(other, f0), after, self._links)
+        if fast and error is None and end >= LINK_AFTER_POINTS - 1:
+            # Lost the object where it was last lower, and went on with something else.
+            cut = _lost_at(other, end, horizon)
+            if cut is not None:
+                xc, yc = other.xy[cut]
+                if abs(x1 - xc) <= reach_x and -reach_up <= y1 - yc <= reach_down:
+                    upto = other.frames[cut + 1]
+                    error = link_error(self._metric_before(other, upto), after, self._links)
         if error is not None and (best is None or error < best[0]):
-            best = (error, (other, f0))
+            best = (error, (other, upto))
     return None if best is None else best[1]
 
 
