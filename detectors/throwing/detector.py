@@ -444,8 +444,9 @@ class ThrowingDetector:
         self._colour: np.ndarray | None = None  # the frame's ROI, copied (kept from frame to frame)
         self._grey: np.ndarray | None = None  # and its grey image
         self._alarmed: dict[int, Chain] = {}  # alarmed track id -> its chain of fragments
-        self._light: dict[int, Chain] = {}  # the alarmed light objects (they drift for long)
-        self._light_seen: dict[int, int] = {}  # ... and their latest track's sightings at the alarm
+        # The alarmed light objects (they drift for long): each one's chain, and how many sightings
+        # its latest track had at the alarm (see `_still_it`).
+        self._light: dict[int, tuple[Chain, int]] = {}
         self._links = LinkLimits()
         self._slow_links = SlowLinkLimits()
         self._recent: dict[int, Track] = {}  # tracks of a few points seen lately: earlier fragments
@@ -1141,8 +1142,7 @@ class ThrowingDetector:
             return None
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
-            self._light[track.id] = chain
-            self._light_seen[track.id] = len(track.frames)
+            self._light[track.id] = chain, len(track.frames)
         return self._detection(chain, frames, pts, verdict, release)
 
     def _arrived_falling(self, chain: Chain, frames: list[int], metric: np.ndarray, release: Release) -> bool:
@@ -1464,12 +1464,12 @@ class ThrowingDetector:
         of where that drift carried it is another object let go, however near the reach of the first.
         """
         assert self.geometry is not None
-        for key, alarmed in list(self._light.items()):
+        for key, (alarmed, seen) in list(self._light.items()):
             last = alarmed[-1][0]
             if (f0 - last.frames[-1]) / self.fps > LIGHT_MEMORY_S:
-                del self._light[key], self._light_seen[key]
+                del self._light[key]
                 continue
-            upto = self._still_it(last, self._light_seen[key])
+            upto = self._still_it(last, seen)
             if fresh and upto != ALL:
                 # Its track lost it: where it is now is not known. One seen let go from rest is
                 # given its own alarm (a missed throw costs more than an alarm twice).

@@ -75,7 +75,7 @@ def test_a_heavy_fall_below_an_alarmed_bag_is_another_object() -> None:
     detector._start(0, np.zeros((720, 1280), np.uint8))
     # A bag alarmed high up, last seen at frame 100 still sinking.
     bag = _track(1, range(60, 101), [(600.0, 100.0 + 2 * k) for k in range(41)])
-    detector._light[bag.id] = [(bag, 2**62)]
+    detector._light[bag.id] = [(bag, 2**62)], len(bag.frames)
     # Eight seconds later a new fall begins far below it: within a bag's reach, so a light
     # fall there is the bag again; a heavy one gains speed as no bag does.
     new = _track(2, range(300, 310), [(610.0, 560.0 + 0.5 * k * k) for k in range(10)])

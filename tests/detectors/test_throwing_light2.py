@@ -140,7 +140,7 @@ def _alarmed_paper(detector: ThrowingDetector) -> None:
     0.66 m/s (0.8 and 0.26 pixels a frame there), fluttering a quarter metre either way."""
     flutter = [2.0 if k % 12 < 6 else -2.0 for k in range(41)]
     paper = _track(1, range(60, 101), [(560.0 + 0.26 * k + flutter[k], 100.0 + 0.8 * k) for k in range(41)])
-    detector._light[paper.id] = [(paper, 2**62)]
+    detector._light[paper.id] = [(paper, 2**62)], len(paper.frames)
 
 
 @pytest.mark.parametrize(("x0", "fresh", "again"), [(710.0, True, False), (710.0, False, True), (620.0, True, True)])

@@ -53,8 +53,8 @@ def _paper_then(after: list[tuple[float, float]]) -> tuple[ThrowingDetector, obj
     detector = _detector()
     sink = [(600.0, 100.0 + k) for k in range(41)]
     paper = _track(1, range(60, 101 + len(after)), sink + after)
-    detector._alarmed[paper.id] = detector._light[paper.id] = [(paper, ALL)]
-    detector._light_seen[paper.id] = len(sink)
+    detector._alarmed[paper.id] = [(paper, ALL)]
+    detector._light[paper.id] = [(paper, ALL)], len(sink)
     return detector, paper
 
 
