@@ -635,7 +635,8 @@ class ThrowingDetector:
             chosen = int(np.nanargmin(errors))  # (the first of equals, as one by one)
             return tracks[look.rows[chosen]], f0 if look.upto is None else int(look.upto[chosen])
         after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        best: tuple[float, Track, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None  # (error, fragment, its points before f0)
+        # (error, fragment, its points before f0)
+        best: tuple[float, Track, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         for row in look.rows.tolist():
             other = tracks[row]
             # (A slow link to something that came from outside the facade would silence the new
