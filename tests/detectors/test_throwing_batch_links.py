@@ -16,7 +16,7 @@ from detectors.throwing.detector import (
     _FragmentEnds,
     _lost_at,
 )
-from detectors.throwing.linking import LinkLimits, link_error, link_errors, slow_link_error
+from detectors.throwing.linking import LinkLimits, link_error, link_errors, slow_link_error, strays_at_end
 from detectors.throwing.physics import _median_slope
 from detectors.throwing.tracker import Track
 from tests.detectors.test_throwing_ncpu import FACADE, FPS, _Blobs, _night_blobs, _walk
@@ -138,7 +138,16 @@ def _plain_find_earlier(self: ThrowingDetector, track: Track) -> tuple[Track, in
                     error = link_error(self._metric_before(other, upto), after, self._links)
         if error is not None and (best is None or error < best[0]):
             best = (error, (other, upto))
-    return None if best is None else best[1]
+    if best is None:
+        return None
+    other, upto = best[1]
+    if not fast:
+        # A slow link's fragment ends at its last sighting on its steady sink (`strays_at_end`).
+        before = self._metric_before(other, f0)
+        strays = strays_at_end(before, self._slow_links, 1.0 / ppm)
+        if strays:
+            return other, other.frames[len(before[0]) - strays]
+    return other, upto
 
 
 def test_earlier_fragments_found_all_at_once_are_those_found_one_by_one() -> None:
