@@ -74,6 +74,10 @@ def test_an_alarmed_paper_s_track_that_hops_away_is_the_paper_up_to_the_hop() ->
     # But one seen let go from rest there is another object: the paper's track lost it at frame
     # 110, and where it is now is not known (a bag let go below as the paper's drift line passes).
     assert not detector._continues_alarm(found, "light", fresh=True)
+    # Nor is one found sinking as little below the paper's last place as if the paper had waited
+    # there: at its pixel a frame it would be 50 px lower by now (a second sheet let go later).
+    higher = _track(4, range(160, 166), [(602.0, 160.0 + k) for k in range(6)])
+    assert not detector._continues_alarm(higher, "light")
 
 
 def test_an_alarmed_paper_s_track_that_climbs_is_the_paper_up_to_the_climb() -> None:
