@@ -22,7 +22,7 @@ import numpy as np
 from detectors.throwing.detection import ThrowingDetection
 from detectors.throwing.foreground import Blobs, ForegroundExtractor, ForegroundParams
 from detectors.throwing.geometry import FacadeGeometry, MetricPath
-from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_errors, slow_link_error
+from detectors.throwing.linking import LinkLimits, SlowLinkLimits, link_errors, slow_link_error, strays_at_end
 from detectors.throwing.physics import (
     REST_RADIUS_M,
     FallLimits,
@@ -590,7 +590,8 @@ class ThrowingDetector:
                 return None
             return tracks[look.rows[int(np.nanargmin(errors))]], f0  # (the first of equals, as one by one)
         after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        best: tuple[float, Fragment] | None = None
+        # (error, fragment, its points before f0)
+        best: tuple[float, Track, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         for row in look.rows.tolist():
             other = tracks[row]
             # (A slow link to something that came from outside the facade would silence the new
@@ -601,8 +602,16 @@ class ThrowingDetector:
             before = self._metric_before(other, f0)
             error = slow_link_error(before, after, self._slow_links, 1.0 / look.ppm)
             if error is not None and (best is None or error < best[0]):
-                best = (error, (other, f0))
-        return None if best is None else best[1]
+                best = (error, other, before)
+        if best is None:
+            return None
+        _, other, before = best
+        # The earlier fragment's last sightings off its steady sink are what its track took when it
+        # lost the object (a bird flying past, a light nearby): the fall it continues ends before them.
+        strays = strays_at_end(before, self._slow_links, 1.0 / look.ppm)
+        if strays:
+            return other, other.frames[len(before[0]) - strays]
+        return other, f0
 
     def _look(self, tracks: list[Track]) -> list[_Look | None]:
         """What `_find_earlier` finds for each of `tracks` on the fragments' frames and points

@@ -176,6 +176,25 @@ def _on_path(t: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
     return np.asarray(np.abs(off - _median(off)) <= tol)
 
 
+def strays_at_end(
+    before: tuple[np.ndarray, np.ndarray, np.ndarray],
+    limits: SlowLinkLimits | None = None,
+    m_per_px: float = 0.0,
+) -> int:
+    """How many of fragment `before`'s last sightings (t_s, x_m, y_m, y up; `m_per_px` the size of
+    a pixel there) lie off its steady path, as `slow_link_error` measures it: the blob its track
+    took after losing the object (a bird passing, a light), not the object. A fall continued by
+    a later fragment ends at its last sighting on that path."""
+    lim = limits or SlowLinkLimits()
+    t0, _, y0 = before
+    idx = np.nonzero(t0 >= float(t0[-1]) - lim.fit_s)[0]
+    if len(idx) < lim.min_fit_points:
+        return 0
+    keep = _on_path(t0[idx], y0[idx], max(lim.tol_px * m_per_px, lim.min_tol_m))
+    on = np.nonzero(keep)[0]
+    return len(idx) - 1 - int(on[-1]) if len(on) else 0
+
+
 def slow_link_error(
     before: tuple[np.ndarray, np.ndarray, np.ndarray],
     after: tuple[np.ndarray, np.ndarray, np.ndarray],

@@ -8,7 +8,7 @@ from bisect import bisect_left
 import numpy as np
 
 from detectors.throwing.detector import ALL, LINK_AFTER_POINTS, MAX_BEFORE_S, RING, ThrowingDetector, _FragmentEnds
-from detectors.throwing.linking import LinkLimits, link_error, link_errors, slow_link_error
+from detectors.throwing.linking import LinkLimits, link_error, link_errors, slow_link_error, strays_at_end
 from detectors.throwing.physics import _median_slope
 from detectors.throwing.tracker import Track
 from tests.detectors.test_throwing_ncpu import FACADE, FPS, _Blobs, _night_blobs, _walk
@@ -125,6 +125,10 @@ def _plain_find_earlier(self: ThrowingDetector, track: Track) -> tuple[Track, in
             error = slow_link_error(before, after, self._slow_links, 1.0 / ppm)
         if error is not None and (best is None or error < best[0]):
             best = (error, (other, f0))
+            # (A slow link ends the earlier fragment at its last sighting on its steady sink.)
+            strays = 0 if fast else strays_at_end(before, self._slow_links, 1.0 / ppm)
+            if strays:
+                best = (error, (other, other.frames[len(before[0]) - strays]))
     return None if best is None else best[1]
 
 
