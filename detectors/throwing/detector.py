@@ -1498,23 +1498,23 @@ class ThrowingDetector:
             (xa, ya), (xb, yb) = self.geometry.to_metric(np.array([xy[-1], (x0, y0)]))
             if not (-0.5 <= ya - yb <= LIGHT_SINK_MPS * gap + 0.5 and abs(xb - xa) <= 0.5 + LIGHT_DRIFT_MPS * gap):
                 continue
-            lost = upto != ALL
-            if (fresh or lost) and (drift := self._light_drift(chain)) is not None:
+            if fresh and (drift := self._light_drift(chain)) is not None:
                 t_end, x_end, side_mps = drift
                 since = max(f0 / self.fps - t_end, 0.0)
                 # A gust may push it sideways during the gap; paper flutters about its drift line.
                 reach = LIGHT_SIDE_MPS * since + LIGHT_TOL_M + self._limits.max_sway_m
                 if abs(xb - (x_end + side_mps * since)) > reach:
                     continue
-            if lost and not self._sank_to(chain, f0, yb):
+            if upto != ALL and not self._sank_to(chain, f0, yb):
                 continue
             return True
         return False
 
     def _sank_to(self, chain: Chain, f0: int, y_m: float) -> bool:
         """Whether an alarmed light object (its chain, up to where its track lost it) may have sunk
-        to height `y_m` by frame f0: at its sink over its last `LIGHT_DRIFT_FIT_S`, give or take
-        half, as a bag or paper lost for seconds is traced back (see `_trace_pieces`)."""
+        to height `y_m` by frame f0: half its sink over its last `LIGHT_DRIFT_FIT_S` at least (a
+        bag or paper never stops sinking). It may have sunk faster since, a bag still gaining
+        speed or paper in a gust, up to any light object's `LIGHT_SINK_MPS` (the caller's box)."""
         assert self.geometry is not None
         frames, xy = _points(chain)
         first = bisect_left(frames, frames[-1] - LIGHT_DRIFT_FIT_S * self.fps)
@@ -1526,7 +1526,7 @@ class ThrowingDetector:
         sink = max(-slope, LIGHT_MIN_SINK_MPS)
         since = max(f0 / self.fps - float(t[-1]), 0.0)
         drop = intercept + slope * float(t[-1]) - y_m
-        return 0.5 * sink * since - LIGHT_TOL_M <= drop <= 1.5 * sink * since + LIGHT_TOL_M
+        return drop >= 0.5 * sink * since - LIGHT_TOL_M
 
     def _still_it(self, track: Track, seen: int) -> int:
         """The frame (`ALL`: none) from which an alarmed light object's track, `seen` sightings long
