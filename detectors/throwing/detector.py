@@ -307,15 +307,21 @@ PACE_POINTS = 5  # a track's pace before a loss is its mean step over this many 
 PACE_SHARE = 0.5  # found moving on at this share of that pace or more, it is that mover again
 
 
+def _pace(frames: list[int], xy: list[tuple[float, float]], last: int) -> float:
+    """A track's pace (pixels a frame) up to its sighting `last`: its mean step over the
+    `PACE_POINTS` sightings that end there (0 with fewer than two)."""
+    k = max(last + 1 - PACE_POINTS, 0)
+    if last - k < 1:
+        return 0.0
+    return math.dist(xy[k], xy[last]) / (frames[last] - frames[k])
+
+
 def _goes_on_at_its_pace(frames: list[int], xy: list[tuple[float, float]], start: int) -> bool:
     """Whether a track found again after a loss (its sighting `start` the first since) moves on
     from there faster than centroid jitter and at `PACE_SHARE` of its pace before the loss or
     more, that pace itself more than jitter: the mover it was, found again on its way (a bird
     flying on), not something it picked up sitting still (an object at its window)."""
-    k = max(start - PACE_POINTS, 0)
-    if start - k < 2:
-        return False
-    pace = math.dist(xy[k], xy[start - 1]) / (frames[start - 1] - frames[k])
+    pace = _pace(frames, xy, start - 1)
     step = math.dist(xy[start], xy[start + 1])
     return pace > REST_PX and step > REST_PX and step >= PACE_SHARE * pace
 
@@ -423,7 +429,7 @@ class _Look:
     warm: np.ndarray
     # For a fast look, the frame from which each row's fragment no longer counts: the track's first
     # frame, or where the fragment lost the object and went on with something else (`_lost_at`).
-    upto: np.ndarray | None = None
+    upto: np.ndarray | None
 
 
 class ThrowingDetector:
@@ -633,7 +639,8 @@ class ThrowingDetector:
             if np.isnan(errors).all():
                 return None
             chosen = int(np.nanargmin(errors))  # (the first of equals, as one by one)
-            return tracks[look.rows[chosen]], f0 if look.upto is None else int(look.upto[chosen])
+            assert look.upto is not None  # (set with the errors)
+            return tracks[look.rows[chosen]], int(look.upto[chosen])
         after: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         # (error, fragment, its points before f0)
         best: tuple[float, Track, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
@@ -779,7 +786,9 @@ class ThrowingDetector:
                 )
             else:
                 kept = rows[part][slow[part]]
-                looks[i] = _Look(len(chosen[j].frames), float(ppm[j]), kept, None, np.zeros(len(kept), dtype=bool))
+                looks[i] = _Look(
+                    len(chosen[j].frames), float(ppm[j]), kept, None, np.zeros(len(kept), dtype=bool), None
+                )
         return looks
 
     def _starts(self, tracks: list[Track], fast: list[bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1498,35 +1507,22 @@ class ThrowingDetector:
             (xa, ya), (xb, yb) = self.geometry.to_metric(np.array([xy[-1], (x0, y0)]))
             if not (-0.5 <= ya - yb <= LIGHT_SINK_MPS * gap + 0.5 and abs(xb - xa) <= 0.5 + LIGHT_DRIFT_MPS * gap):
                 continue
-            if fresh and (drift := self._light_drift(chain)) is not None:
-                t_end, x_end, side_mps = drift
+            course = self._light_course(chain) if fresh or upto != ALL else None
+            if course is not None:  # (None: seen too little lately to say)
+                t_end, (x_end, side_mps), (y_end, up_mps) = course
                 since = max(f0 / self.fps - t_end, 0.0)
                 # A gust may push it sideways during the gap; paper flutters about its drift line.
                 reach = LIGHT_SIDE_MPS * since + LIGHT_TOL_M + self._limits.max_sway_m
-                if abs(xb - (x_end + side_mps * since)) > reach:
+                if fresh and abs(xb - (x_end + side_mps * since)) > reach:
                     continue
-            if upto != ALL and not self._sank_to(chain, f0, yb):
-                continue
+                # Lost by its track, it is found at least half its sink lower: a bag or paper never
+                # stops sinking. (It may sink faster since, a bag still gaining speed or paper in a
+                # gust, up to any light object's `LIGHT_SINK_MPS`: the box above.)
+                sink = max(-up_mps, LIGHT_MIN_SINK_MPS)
+                if upto != ALL and y_end - yb < 0.5 * sink * since - LIGHT_TOL_M:
+                    continue
             return True
         return False
-
-    def _sank_to(self, chain: Chain, f0: int, y_m: float) -> bool:
-        """Whether an alarmed light object (its chain, up to where its track lost it) may have sunk
-        to height `y_m` by frame f0: half its sink over its last `LIGHT_DRIFT_FIT_S` at least (a
-        bag or paper never stops sinking). It may have sunk faster since, a bag still gaining
-        speed or paper in a gust, up to any light object's `LIGHT_SINK_MPS` (the caller's box)."""
-        assert self.geometry is not None
-        frames, xy = _points(chain)
-        first = bisect_left(frames, frames[-1] - LIGHT_DRIFT_FIT_S * self.fps)
-        if len(frames) - first < LIGHT_TRAIL_POINTS:
-            return True  # (seen too little there to say)
-        heights = self.geometry.to_metric(np.asarray(xy[first:]))[:, 1]
-        t = np.asarray(frames[first:], dtype=np.float64) / self.fps
-        slope, intercept = median_line(t, heights)
-        sink = max(-slope, LIGHT_MIN_SINK_MPS)
-        since = max(f0 / self.fps - float(t[-1]), 0.0)
-        drop = intercept + slope * float(t[-1]) - y_m
-        return drop >= 0.5 * sink * since - LIGHT_TOL_M
 
     def _still_it(self, track: Track, seen: int) -> int:
         """The frame (`ALL`: none) from which an alarmed light object's track, `seen` sightings long
@@ -1546,7 +1542,7 @@ class ThrowingDetector:
         f = np.asarray(track.frames[first:], dtype=np.float64)
         p = np.asarray(track.xy[first:], dtype=np.float64)
         k = seen - first - 1  # the last sighting judged
-        pace = float(np.hypot(*(p[k] - p[0])) / max(f[k] - f[0], 1.0))
+        pace = _pace(track.frames, track.xy, seen - 1)
         steps = np.hypot(np.diff(p[:, 0]), np.diff(p[:, 1]))
         hops = steps > np.diff(f) * (HOP_RATIO * pace + HOP_SLACK_PX)
         heights = self.geometry.to_metric(p)[:, 1]
@@ -1556,10 +1552,10 @@ class ThrowingDetector:
                 return int(f[i])
         return ALL
 
-    def _light_drift(self, chain: Chain) -> tuple[float, float, float] | None:
-        """The drift line of an alarmed light object (its chain) at its latest sightings: (time in
-        s, sideways place on the facade in metres) at its last sighting, and its sideways speed
-        (m/s), fitted over its last `LIGHT_DRIFT_FIT_S`; None if it was seen too little there."""
+    def _light_course(self, chain: Chain) -> tuple[float, tuple[float, float], tuple[float, float]] | None:
+        """The course of an alarmed light object (its chain) at its latest sightings, fitted over
+        its last `LIGHT_DRIFT_FIT_S`: the time (s) of its last sighting, and (place there, speed)
+        sideways and upwards on the facade (m, m/s); None if it was seen too little there."""
         assert self.geometry is not None
         frames, xy = _points(chain)
         first = bisect_left(frames, frames[-1] - LIGHT_DRIFT_FIT_S * self.fps)
@@ -1567,8 +1563,10 @@ class ThrowingDetector:
             return None
         metric = self.geometry.to_metric(np.asarray(xy[first:]))
         t = np.asarray(frames[first:], dtype=np.float64) / self.fps
-        slope, intercept = median_line(t, metric[:, 0])
-        return float(t[-1]), intercept + slope * float(t[-1]), slope
+        t_end = float(t[-1])
+        x_slope, x_at = median_line(t, metric[:, 0])
+        y_slope, y_at = median_line(t, metric[:, 1])
+        return t_end, (x_at + x_slope * t_end, x_slope), (y_at + y_slope * t_end, y_slope)
 
     def trajectory(self, track_id: int) -> list[tuple[int, float, float]]:
         """The whole trajectory so far of an alarmed track (it keeps growing after the alarm)."""
