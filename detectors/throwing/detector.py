@@ -1155,8 +1155,23 @@ class ThrowingDetector:
                 for fragment, _ in chain:
                     fragment.eligible = False  # what continues it (split off, found again) is it too
             return None
-        if release.held and self._arrived_falling(chain, frames[skip:], metric[skip:], release):
-            return None
+        if release.held and (arriver := self._arrived_falling(chain, frames[skip:], metric[skip:], release)):
+            # The fall is the arriver's course going on: judged as the arriver's own path. What
+            # passed through the place (a leaf, a bird) is judged as what it is; an object let go
+            # just above the place, whose track then lost it to the place's, as its own fall.
+            other, upto = arriver
+            onset = skip + release.onset
+            frames = other.frames[:upto] + frames[onset:]
+            pts = np.concatenate([np.asarray(other.xy[:upto]), pts[onset:]])
+            t = np.asarray(frames, dtype=np.float64) / self.fps
+            metric = self.geometry.to_metric(pts)
+            m_per_px = 1.0 / float(self.geometry.px_per_m(pts[:1])[0])
+            verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
+            if not verdict.is_fall or release is None or (heavy_only and verdict.kind != "heavy"):
+                return None
+            if _stops_midair(frames, pts, release.t_s * self.fps) or _mostly_copied(frames, pts, release.t_s * self.fps):
+                return None
+            skip = 0
         if verdict.kind == "light":
             release = self._trace_light(t, metric, frames[0], release)
         if self._above_roof(release, verdict.kind):
@@ -1170,10 +1185,13 @@ class ThrowingDetector:
             self._light[track.id] = chain, len(track.frames)
         return self._detection(chain, frames, pts, verdict, release)
 
-    def _arrived_falling(self, chain: Chain, frames: list[int], metric: np.ndarray, release: Release) -> bool:
+    def _arrived_falling(
+        self, chain: Chain, frames: list[int], metric: np.ndarray, release: Release
+    ) -> tuple[Track, int] | None:
         """Whether a fall from a resting place (its chain, the frames and facade points it was
         judged on, and its release there) is something that sank into that place from above just
-        as the fall began, and went on.
+        as the fall began, and went on: that arriver's track and how many of its sightings came
+        before the fall, or None.
 
         A leaf or a bird that comes down onto a ledge, or past a still blob there (a light, a
         patch the background has not learnt), merges with it for a few frames; the track of the
@@ -1192,7 +1210,7 @@ class ThrowingDetector:
         xa, ya = float(metric[onset, 0]), float(metric[onset, 1])
         k = min(bisect_left(frames, f_first + ARRIVE_FIT_S * self.fps), len(frames) - 1)
         if k == onset:
-            return False
+            return None
         sink = (ya - float(metric[k, 1])) / ((frames[k] - f_first) / self.fps)  # its first steps' pace
         f_held = frames[0]  # (the place was held from the first sighting judged)
         own = {id(track) for track, _ in chain}
@@ -1217,8 +1235,8 @@ class ThrowingDetector:
                     continue  # the fall is not its course going on
                 gap = (f_first - other.frames[i]) / self.fps
                 if math.hypot(x1 + vx * gap - xa, y1 + vy * gap - ya) <= LIGHT_TOL_M + LIGHT_SIDE_MPS * gap:
-                    return True
-        return False
+                    return other, i + 1
+        return None
 
     def _above_roof(self, release: Release, kind: str) -> bool:
         """Whether a fall's release lies above the facade's roof line (the top of the calibrated
