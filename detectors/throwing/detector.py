@@ -1129,6 +1129,25 @@ class ThrowingDetector:
             verdict, release = judge_fall(
                 t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
             )
+        if (
+            release is not None
+            and release.held
+            and (arriver := self._arrived_falling(chain, frames[skip:], metric[skip:], release))
+        ):
+            # What leaves the place goes on along the arriver's course: it is the arriver, and is
+            # judged as the arriver's own path (its sightings before, then the motion from the
+            # place). A leaf or a bird that passed through is judged as what it is; an object let
+            # go just above the place, whose track then lost it to the place's, as its own fall.
+            # (Tracks swap so at a still blob: the fast one takes the blob, the blob's the object.)
+            other, upto = arriver
+            onset = skip + release.onset
+            frames = other.frames[:upto] + frames[onset:]
+            pts = np.concatenate([np.asarray(other.xy[:upto]), pts[onset:]])
+            t = np.asarray(frames, dtype=np.float64) / self.fps
+            metric = self.geometry.to_metric(pts)
+            m_per_px = 1.0 / float(self.geometry.px_per_m(pts[:1])[0])
+            skip = 0
+            verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
         if verdict.reason == "not_far_enough" and not heavy_only and release is not None:
             # Perhaps a light object found again: its earlier pieces may show the sink it lacks. (A
             # steady sink is a light object's; a heavy one's release is not where such pieces are.)
@@ -1155,23 +1174,6 @@ class ThrowingDetector:
                 for fragment, _ in chain:
                     fragment.eligible = False  # what continues it (split off, found again) is it too
             return None
-        if release.held and (arriver := self._arrived_falling(chain, frames[skip:], metric[skip:], release)):
-            # The fall is the arriver's course going on: judged as the arriver's own path. What
-            # passed through the place (a leaf, a bird) is judged as what it is; an object let go
-            # just above the place, whose track then lost it to the place's, as its own fall.
-            other, upto = arriver
-            onset = skip + release.onset
-            frames = other.frames[:upto] + frames[onset:]
-            pts = np.concatenate([np.asarray(other.xy[:upto]), pts[onset:]])
-            t = np.asarray(frames, dtype=np.float64) / self.fps
-            metric = self.geometry.to_metric(pts)
-            m_per_px = 1.0 / float(self.geometry.px_per_m(pts[:1])[0])
-            verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
-            if not verdict.is_fall or release is None or (heavy_only and verdict.kind != "heavy"):
-                return None
-            if _stops_midair(frames, pts, release.t_s * self.fps) or _mostly_copied(frames, pts, release.t_s * self.fps):
-                return None
-            skip = 0
         if verdict.kind == "light":
             release = self._trace_light(t, metric, frames[0], release)
         if self._above_roof(release, verdict.kind):
