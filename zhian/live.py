@@ -78,7 +78,13 @@ class LiveConfig:
     store_path: Path = Path("var/zhian.db")
     rules_dir: Path | None = None
     durability: str = "normal"
-    batch_max: int = 2000
+    # messages stored (and acknowledged) per transaction at most: half the receive maximum we ask
+    # of the broker (ingest.mqtt.BrokerConfig), so that it keeps sending while a full batch is
+    # stored. A commit writes every page the batch touched to the WAL, and the device-keyed index
+    # leaves are written again by every commit: batches of 5000 of the example compound's traffic
+    # write 447 bytes of WAL per event, of 2000 605 (the events take 331 bytes once checkpointed);
+    # storing costs about 0.4 µs of CPU less per event (4.9 -> 4.5, alternated runs)
+    batch_max: int = 5000
     # while messages stream in, a batch that is not full waits until this long after the
     # previous one began: a commit costs about as much as storing 30 events, so a stream is
     # stored in a few large transactions instead of one per message (at most this much
