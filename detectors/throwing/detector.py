@@ -1120,7 +1120,6 @@ class ThrowingDetector:
         # A track born on a stray blob (a raindrop, noise) just before the object appeared
         # starts with a hop; judged without those first points it may be a clean fall.
         skip = 0
-        came: Chain = []  # the track of what came down into a resting place, if the fall continues it
         while not verdict.is_fall and verdict.reason in _HOPS and skip < TRIM_POINTS:
             skip += 1
             if len(t) - skip < self._limits.min_points or _patchy(
@@ -1142,7 +1141,6 @@ class ThrowingDetector:
             # (Tracks swap so at a still blob: the fast one takes the blob, the blob's the object.)
             other, upto = arriver
             onset = skip + release.onset
-            came = [(other, frames[onset])]  # (its sightings before the motion are the fall's too)
             frames = other.frames[:upto] + frames[onset:]
             pts = np.concatenate([np.asarray(other.xy[:upto]), pts[onset:]])
             t = np.asarray(frames, dtype=np.float64) / self.fps
@@ -1184,7 +1182,7 @@ class ThrowingDetector:
         fresh = verdict.kind == "light" and _gains_sink_from_rest(t[skip:], metric[skip:, 1], release)
         if self._continues_alarm(chain[0][0], verdict.kind, start, fresh=fresh):
             return None
-        self._alarmed[track.id] = [*came, *chain]
+        self._alarmed[track.id] = chain
         if verdict.kind == "light":
             self._light[track.id] = chain, len(track.frames)
         return self._detection(chain, frames, pts, verdict, release)
