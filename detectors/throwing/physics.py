@@ -118,6 +118,12 @@ class FallLimits:
     # Paper flutters less than half a metre either side of its drift line (rms about 0.3 m);
     # a leaf swings farther, a bird turns.
     max_sway_m: float = 0.3
+    # Sideways, a bag or a sheet of paper goes with the wind (`light_wind_mps`), and its flutter
+    # swings it about that as much one way as the other (up to about a metre a second): its typical
+    # sideways speed (the median over its path, each over three sightings) is the wind's, and
+    # stays under twice the breeze even on a short stretch of one swing. A bird flying on and a leaf
+    # swinging on its way down go faster sideways for most of their path.
+    max_light_across_mps: float = 3.0
     max_weave_ratio: float = 0.8  # sideways back-and-forth per metre of fall (insects weave)
     weave_allowance_m: float = 1.5
     max_fit_rms_m: float = 0.25
@@ -635,6 +641,9 @@ def judge_fall(
         return FallVerdict(False, "gentle"), rel
     if kind == "light" and _sinks_unseen_faster(ts, ys, fps, lim.max_light_sink_mps, m_per_px):
         return FallVerdict(False, "hops"), rel
+    across = np.abs(xs[k:] - xs[:-k]) / np.maximum(ts[k:] - ts[:-k], 1e-3)
+    if kind == "light" and _median(across) > lim.max_light_across_mps:
+        return FallVerdict(False, "sideways"), rel  # a leaf swinging, a bird flying on
     if _swerves(tau, xs, kind, lim):
         return FallVerdict(False, "swerves"), rel
     confidence = 0.55 + 0.15 * min(fall / 6.0, 1.0) + 0.1 * min(len(ts) / 15.0, 1.0)
