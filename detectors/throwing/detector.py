@@ -1476,12 +1476,18 @@ class ThrowingDetector:
             return None
         return first.frames[0] / self.fps, self.geometry.to_metric_at(*first.xy[0])[1]
 
-    def _first_piece(self, t: np.ndarray, metric: np.ndarray, f0: int) -> Track | None:
+    def _first_piece(self, t: np.ndarray, metric: np.ndarray, f0: int, still_ends: bool = False) -> Track | None:
         """The earliest of the earlier pieces of a light object's sink (see `_trace_pieces`), when
         they show one steady sink from inside the facade: each piece went down (not up, as a
         swing's upstroke does), and none came from beyond the facade's edges (a leaf blown in, a
-        bird)."""
+        bird). `still_ends`: the pieces end at one seen sitting still in all its sightings."""
         pieces = self._trace_pieces(t, metric, f0)
+        if still_ends:
+            for k, piece in enumerate(pieces):
+                x0, y0 = piece.xy[0]
+                if all(math.hypot(x - x0, y - y0) <= REST_PX for x, y in piece.xy):
+                    pieces = pieces[: k + 1]
+                    break
         if not pieces or not self._in_facade(pieces[-1].xy[0]):
             return None
         for piece in pieces:
@@ -1509,7 +1515,9 @@ class ThrowingDetector:
         outward = 1.0 if u > self.facade.columns else -1.0
         if outward * float(metric[-1, 0] - metric[0, 0]) < -LIGHT_TOL_M:
             return None
-        return self._first_piece(t, metric, f0)
+        # A piece seen only sitting still where the trace puts it, before the object went past the
+        # edge, is the object at its window before its release: what came before is not the object.
+        return self._first_piece(t, metric, f0, still_ends=True)
 
     def _forget_old_alarms(self, frame_index: int) -> None:
         horizon = frame_index - KEEP_ALARMED_S * self.fps

@@ -104,6 +104,27 @@ def test_what_traces_back_to_nothing_begun_inside_the_facade_has_left_no_window(
     assert detector._left_facade(t, metric, f0) is None
 
 
+def test_the_trace_back_from_beside_the_facade_ends_at_a_piece_seen_only_sitting_still() -> None:
+    # Seen at its window for four frames only (no rest by the tracker's quarter second), where
+    # the trace puts it; before it, higher up, the track of something that came in from beyond the
+    # facade happens to lie on the same sink line. The object sat at its window before it was let
+    # go: the trace ends there, and that earlier track is no part of it.
+    detector = _detector()
+    assert detector.geometry is not None
+    still = Track(1)
+    for f in range(56, 60):
+        still.add(f, *_image(detector, 0.15, 6.5), 30)
+    assert still.rest is None
+    earlier = Track(2)
+    for f in range(30, 42):
+        earlier.add(f, *_image(detector, 0.2, 6.5 + SINK_MPS * (56 - f) / FPS / detector.geometry.storey_m), 30)
+    earlier.eligible = False
+    detector._trail = {still.id: still, earlier.id: earlier}
+    t, metric, f0 = _beside(detector, -DRIFT_MPS)
+    assert detector._trace_pieces(t, metric, f0) == [still, earlier]
+    assert detector._left_facade(t, metric, f0) is still
+
+
 def test_a_recorded_bag_carried_out_past_the_edge_is_alarmed_at_its_window() -> None:
     # Recorded on dev set 63002 (scene-007, by day; frames 330-460, x 400-620 px): a 0.36 m bag let
     # go at frame 335 from floor 9, column 1, seen at its window and in short pieces inside the
