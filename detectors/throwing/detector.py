@@ -51,6 +51,7 @@ MAX_OBJECT_M = 1.2  # larger blobs at birth are insects at the lens, lights or s
 SIZE_SLACK_PX = 4.0
 MAX_GROW = 2.0  # a blob this many times too big may still be an object leaving its window
 BORDER_PX = 6  # blobs touching the watched rectangle's border came from outside it
+START_MARGIN = 0.15  # columns and storeys beyond the calibrated area where a throw may begin (drawn by hand)
 WARMUP_S = 1.0  # no alarm before the background and noise model have settled
 DEDUPE_S = 0.5  # a fall found where an alarmed object was this recently is that object
 DEDUPE_PX = 40.0
@@ -517,8 +518,8 @@ class ThrowingDetector:
         if rain.any():
             blobs = Blobs(blobs.xy[~rain], wh[~rain], blobs.area[~rain], blobs.disturbed)
         xy = blobs.xy + np.array([x0, y0])
-        may_start, too_big = self._may_start(blobs, xy)
-        updated, _ = self._tracker.update(frame_index, xy, blobs.area, may_start, too_big)
+        may_start, too_big, beside = self._may_start(blobs, xy)
+        updated, _ = self._tracker.update(frame_index, xy, blobs.area, may_start, too_big, beside)
         self._ends.grown(updated)
         out: list[ThrowingDetection] = []
         if frame_index - self._first_frame < self._warmup_frames:
@@ -526,7 +527,7 @@ class ThrowingDetector:
             # is found now (often the model's own errors) may not start a throw later; it is
             # remembered, so that a bird seen now is still a bird when found again.
             for track in self._tracker.tracks:
-                track.eligible = False
+                track.eligible = track.beside = False
             self._remember(updated, frame_index)
             return out
         if len(self._alarmed) > 32:
@@ -554,6 +555,8 @@ class ThrowingDetector:
             own = track.eligible and (head.eligible or head.may_grow)
             if detection is None and own and len(track.frames) >= self._limits.min_points:
                 detection = self._judge([(track, ALL)])
+            if detection is None and track.beside and len(track.frames) >= self._limits.min_points:
+                detection = self._judge([(track, ALL)], beside=True)
             if detection is None and track.rest is not None:
                 detection = self._judge_from_rest(track, judged=own)
             # (Both need more sightings than most night tracks have: a pickup needs `min_points`
@@ -885,12 +888,13 @@ class ThrowingDetector:
         for key in [k for k in self._link if k not in alive and k not in self._recent]:
             del self._link[key]
 
-    def _may_start(self, blobs: Blobs, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which blobs may begin a throw (inside the facade, object-sized, not a streak), and
-        which would but are somewhat too big (an object still merged with its window's edge)."""
+    def _may_start(self, blobs: Blobs, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which blobs may begin a throw (inside the facade, object-sized, not a streak), which
+        would but are somewhat too big (an object still merged with its window's edge), and which
+        would but lie beside the facade's side edge (see `_left_facade`)."""
         assert self.geometry is not None
         if len(xy) == 0:
-            return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+            return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
         x0, y0, x1, y1 = self._roi
         local = blobs.xy
         off_border = (
@@ -899,19 +903,24 @@ class ThrowingDetector:
             & (local[:, 1] >= BORDER_PX)
             & (local[:, 1] < y1 - y0 - BORDER_PX)
         )
-        inside = self.geometry.contains(xy, margin_cols=0.15, margin_storeys=0.15)
+        # (As `geometry.contains` with margins of `START_MARGIN`, on one grid.) Beside the facade:
+        # at a floor's height, beyond the side edge, within the half column watched there.
+        u, s = self.geometry.to_grid(xy).T
+        level = (s >= -START_MARGIN) & (s <= self.facade.floors + START_MARGIN)
+        inside = level & (u >= -START_MARGIN) & (u <= self.facade.columns + START_MARGIN)
         max_px = MAX_OBJECT_M * self.geometry.px_per_m(xy) + SIZE_SLACK_PX
         small = (blobs.wh[:, 0] <= max_px) & (blobs.wh[:, 1] <= max_px)
         # Elongated blobs are blur of something already fast; a released object is still slow.
         streak = (blobs.wh[:, 1] >= 4 * blobs.wh[:, 0]) & (blobs.wh[:, 1] >= 8)
         start = off_border & inside & ~streak
         bigger = (blobs.wh[:, 0] <= MAX_GROW * max_px) & (blobs.wh[:, 1] <= MAX_GROW * max_px)
-        return start & small, start & ~small & bigger
+        beside = off_border & level & ~inside & ~streak & small
+        return start & small, start & ~small & bigger, beside
 
     def _in_facade(self, p: tuple[float, float]) -> bool:
         """Whether an image point is inside the facade or just beside it (as `_may_start` asks)."""
         assert self.geometry is not None
-        return bool(self.geometry.contains(np.array([p]), margin_cols=0.15, margin_storeys=0.15)[0])
+        return bool(self.geometry.contains(np.array([p]), margin_cols=START_MARGIN, margin_storeys=START_MARGIN)[0])
 
     def _judge_from_pickup(self, track: Track) -> ThrowingDetection | None:
         """Judge a track from where, lost for a while, it was found again sitting still, as if it
@@ -1087,9 +1096,12 @@ class ThrowingDetector:
         self._alarmed[track.id] = alarmed
         return self._detection(alarmed, frames, image, verdict, release)
 
-    def _judge(self, chain: Chain, start: int = 0, heavy_only: bool = False) -> ThrowingDetection | None:
+    def _judge(
+        self, chain: Chain, start: int = 0, heavy_only: bool = False, beside: bool = False
+    ) -> ThrowingDetection | None:
         """A detection if the chain's points (from index `start` on) are a fall from a window (of a
-        heavy object, if `heavy_only`)."""
+        heavy object, if `heavy_only`; of a light one traced back to a window, if `beside`: see
+        `_left_facade`)."""
         assert self.geometry is not None
         track = chain[-1][0]
         if start:  # a track judged from a point on (its own chain only)
@@ -1161,6 +1173,13 @@ class ThrowingDetector:
                     verdict, release = again
         if not verdict.is_fall or release is None or (heavy_only and verdict.kind != "heavy"):
             return None
+        origin: Track | None = None  # (beside: the first piece of its sink, inside the facade)
+        if beside:
+            origin = self._left_facade(t[skip:], metric[skip:], frames[skip]) if verdict.kind == "light" else None
+            if origin is None:
+                return None
+            x, y = self.geometry.to_metric_at(*origin.xy[0])
+            release = Release(origin.frames[0] / self.fps, x, y, 0, traced=True)
         if _stops_midair(frames, pts, release.t_s * self.fps) or _mostly_copied(frames, pts, release.t_s * self.fps):
             return None
         if _stands_between_hops(frames, pts, release.t_s * self.fps):
@@ -1174,14 +1193,21 @@ class ThrowingDetector:
                 for fragment, _ in chain:
                     fragment.eligible = False  # what continues it (split off, found again) is it too
             return None
-        if verdict.kind == "light":
+        if verdict.kind == "light" and not beside:
             release = self._trace_light(t, metric, frames[0], release)
         if self._above_roof(release, verdict.kind):
             return None
         track.alarmed = True
-        fresh = verdict.kind == "light" and _gains_sink_from_rest(t[skip:], metric[skip:, 1], release)
-        if self._continues_alarm(chain[0][0], verdict.kind, start, fresh=fresh):
-            return None
+        if origin is not None:
+            # Found beside the facade, it is an alarmed object again if it continues one there, or
+            # if it left the facade where one was, as that one (seen let go, if its first piece sat
+            # still at its window, and so, aside of an alarmed object's drift, another one).
+            if self._near_alarm(chain[0][0]) or self._continues_alarm(origin, "light", fresh=origin.rest is not None):
+                return None
+        else:
+            fresh = verdict.kind == "light" and _gains_sink_from_rest(t[skip:], metric[skip:, 1], release)
+            if self._continues_alarm(chain[0][0], verdict.kind, start, fresh=fresh):
+                return None
         self._alarmed[track.id] = chain
         if verdict.kind == "light":
             self._light[track.id] = chain, len(track.frames)
@@ -1463,10 +1489,25 @@ class ThrowingDetector:
 
     def _sank_from(self, t: np.ndarray, metric: np.ndarray, f0: int) -> tuple[float, float] | None:
         """(time, height) where the earlier pieces of a light object's sink began, when they show
-        one steady sink from inside the facade: each piece went down (not up, as a swing's upstroke
-        does), and none came from beyond the facade's edges (a leaf blown in, a bird)."""
+        one steady sink from inside the facade (see `_first_piece`)."""
         assert self.geometry is not None
+        first = self._first_piece(t, metric, f0)
+        if first is None:
+            return None
+        return first.frames[0] / self.fps, self.geometry.to_metric_at(*first.xy[0])[1]
+
+    def _first_piece(self, t: np.ndarray, metric: np.ndarray, f0: int, still_ends: bool = False) -> Track | None:
+        """The earliest of the earlier pieces of a light object's sink (see `_trace_pieces`), when
+        they show one steady sink from inside the facade: each piece went down (not up, as a
+        swing's upstroke does), and none came from beyond the facade's edges (a leaf blown in, a
+        bird). `still_ends`: the pieces end at one seen sitting still in all its sightings."""
         pieces = self._trace_pieces(t, metric, f0)
+        if still_ends:
+            for k, piece in enumerate(pieces):
+                x0, y0 = piece.xy[0]
+                if all(math.hypot(x - x0, y - y0) <= REST_PX for x, y in piece.xy):
+                    pieces = pieces[: k + 1]
+                    break
         if not pieces or not self._in_facade(pieces[-1].xy[0]):
             return None
         for piece in pieces:
@@ -1475,8 +1516,28 @@ class ThrowingDetector:
             rise_px = piece.xy[0][1] - piece.xy[-1][1]
             if not piece.eligible or rise_px > (REST_PX if piece.rest is not None else 0.0):
                 return None
-        first = pieces[-1]
-        return first.frames[0] / self.fps, self.geometry.to_metric_at(*first.xy[0])[1]
+        return pieces[-1]
+
+    def _left_facade(self, t: np.ndarray, metric: np.ndarray, f0: int) -> Track | None:
+        """The first piece of the sink of a light object first seen beside the facade's side edge
+        (at times `t`, facade points `metric`, from frame f0 on), if it left the facade: drifting
+        away from the edge, and traced back through earlier pieces of its sink to one that began
+        inside the facade (see `_first_piece`); where that piece began is where it was released.
+
+        The wind carries a bag or a sheet of paper sideways as fast as it sinks or faster, so
+        one from an outermost column often leaves the facade before its track is steady; what
+        comes in from the side (a leaf from a tree, a bird) goes towards the facade, or traces
+        back to nothing inside it.
+        """
+        assert self.geometry is not None
+        # Away from the edge it is beside (or along it, within a few pixels' error).
+        u = float(metric[0, 0]) / self.geometry.column_m
+        outward = 1.0 if u > self.facade.columns else -1.0
+        if outward * float(metric[-1, 0] - metric[0, 0]) < -LIGHT_TOL_M:
+            return None
+        # A piece seen only sitting still where the trace puts it, before the object went past the
+        # edge, is the object at its window before its release: what came before is not the object.
+        return self._first_piece(t, metric, f0, still_ends=True)
 
     def _forget_old_alarms(self, frame_index: int) -> None:
         horizon = frame_index - KEEP_ALARMED_S * self.fps
@@ -1486,6 +1547,16 @@ class ThrowingDetector:
     def _continues_alarm(self, track: Track, kind: str, first: int = 0, *, fresh: bool = False) -> bool:
         """Whether a new fall (the track from point `first` on) starts where an alarmed object just
         was (one object, one alarm); `fresh`: see `_continues_light`."""
+        if self._near_alarm(track, first):
+            return True
+        # A bag or a sheet of paper found again sinks at its slow terminal speed; a fall that
+        # gains speed as gravity gives it (heavy) is another object, wherever it starts.
+        f0, (x0, y0) = track.frames[first], track.xy[first]
+        return kind == "light" and self._continues_light(f0, x0, y0, fresh=fresh)
+
+    def _near_alarm(self, track: Track, first: int = 0) -> bool:
+        """Whether the track from point `first` on starts within `DEDUPE_S` and `DEDUPE_PX` of where
+        an alarmed object was seen."""
         f0, (x0, y0) = track.frames[first], track.xy[first]
         window = int(DEDUPE_S * self.fps)
         # Every fragment of an alarmed fall counts, not only its latest: a fall judged again from
@@ -1497,9 +1568,7 @@ class ThrowingDetector:
             for f, (x, y) in zip(other.frames, other.xy, strict=True):
                 if f0 - window <= f <= f0 + 2 and f < end and math.hypot(x - x0, y - y0) <= DEDUPE_PX:
                     return True
-        # A bag or a sheet of paper found again sinks at its slow terminal speed; a fall that
-        # gains speed as gravity gives it (heavy) is another object, wherever it starts.
-        return kind == "light" and self._continues_light(f0, x0, y0, fresh=fresh)
+        return False
 
     def _continues_light(self, f0: int, x0: float, y0: float, *, fresh: bool = False) -> bool:
         """Whether a fall starting at frame f0, image point (x0, y0) is an alarmed light object again.

@@ -48,6 +48,11 @@ class Track:
     # Born where it could begin a throw but taken for a mover's continuation (see `parent`):
     # looked at again once its own motion shows (`Tracker._recheck_veto`).
     vetoed: bool = False
+    # Born just beside the facade's side edge (within the watched area, at a floor's height),
+    # object-sized and continuing no mover: no throw starts there, but a bag or a sheet of paper
+    # the wind carried out past the edge may be found there first (see the detector's
+    # `_left_facade`).
+    beside: bool = False
     misses: int = 0
     alarmed: bool = False
     # The moving track a new one was found to continue at its birth (it is not a new throw
@@ -206,13 +211,15 @@ class Tracker:
         area: np.ndarray,
         may_start: np.ndarray,
         too_big: np.ndarray | None = None,
+        beside: np.ndarray | None = None,
     ) -> tuple[list[Track], list[Track]]:
         """Associate this frame's blobs; returns (tracks updated this frame, tracks just ended).
 
         `may_start[i]` says whether blob i may begin a throw (inside the facade, at the
         right size); other unmatched blobs still start ineligible tracks so that a bird
         keeps one track instead of seeding a new one every frame. `too_big[i]` says that blob i
-        would have been such a start but for its size.
+        would have been such a start but for its size, `beside[i]` that it would have been but
+        for lying beside the facade's side edge.
         """
         used = np.zeros(len(xy), dtype=bool)
         matched: set[int] = set()
@@ -278,14 +285,16 @@ class Tracker:
             veto = (nearest >= 0) & (may_start[fresh] | big)
             pts, sizes = xy[fresh].tolist(), area[fresh].tolist()
             starts, grows = may_start[fresh].astype(bool).tolist(), big.astype(bool).tolist()
-            flags = zip(starts, grows, veto.tolist(), nearest.tolist(), strict=True)
-            for (x, y), size, (start, grow, vetoed, near) in zip(pts, sizes, flags, strict=True):
+            side = beside[fresh].astype(bool).tolist() if beside is not None else [False] * len(fresh)
+            flags = zip(starts, grows, side, veto.tolist(), nearest.tolist(), strict=True)
+            for (x, y), size, (start, grow, by, vetoed, near) in zip(pts, sizes, flags, strict=True):
                 track = Track(id=self._next_id)
                 self._next_id += 1
                 track.add(frame, x, y, int(size))
                 track.eligible = start and not vetoed
                 track.may_grow = grow and not vetoed
                 track.vetoed = start and vetoed
+                track.beside = by and near < 0
                 if near >= 0:
                     adopt(track, movers[near])
                 self.tracks.append(track)
