@@ -359,6 +359,11 @@ def _sat_still(track: Track, f0: int) -> bool:
 
 
 _HOPS = ("arrived_moving", "teleports", "jumps", "climbs", "hops")  # reasons a stray first blob can cause
+# Reasons a motion from a resting place is faster than a fall from that rest could be: what left
+# the place may have arrived there moving (see `_arrived_falling`). (Only these and falls are
+# looked at for an arriver: still noise at night is refused as too short or patchy by the
+# thousand, and the look over every track nearby is the dearest step of the detector.)
+_SWAPPED = ("powered", "faster_than_falling", "teleports")
 
 
 def _patchy(t: np.ndarray, fps: float, lim: FallLimits, start_m: np.ndarray) -> bool:
@@ -1144,6 +1149,7 @@ class ThrowingDetector:
         if (
             release is not None
             and release.held
+            and (verdict.is_fall or verdict.reason in _SWAPPED)
             and (arriver := self._arrived_falling(chain, frames[skip:], metric[skip:], release))
         ):
             # What leaves the place goes on along the arriver's course: it is the arriver, and is

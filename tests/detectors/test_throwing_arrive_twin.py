@@ -23,7 +23,7 @@ TWIN_FACADE = Facade(
 
 
 def test_an_object_whose_track_lost_it_to_a_still_spot_below_its_window_is_found() -> None:
-    assert _alarms(TWIN_FACADE, recorded("arrive_twin")) == [(79, 9, 2)]
+    assert _alarms(TWIN_FACADE, recorded("arrive_twin")) == [(82, 9, 2)]
 
 
 def test_a_leaf_that_sank_into_a_still_blob_is_still_refused_when_judged_as_its_own_path() -> None:
