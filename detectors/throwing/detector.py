@@ -1478,8 +1478,8 @@ class ThrowingDetector:
                     rise_m += REST_PX / self.geometry.px_per_m_at(*other.xy[-1])
                 if not -rise_m <= ys - ya <= (2.0 * sink + LIGHT_SIDE_MPS) * own:
                     continue  # it rose, or sank faster than the object does
-                if abs(xa - xs) > side * own + LIGHT_TOL_M:
-                    continue  # it went sideways faster than the wind carries the object (a bird, noise)
+                if abs(xa - xs) > self._limits.max_light_across_mps * own + LIGHT_TOL_M:
+                    continue  # it went sideways faster than the wind carries a light object (noise, a bird)
                 if not 0.5 * sink * gap - LIGHT_TOL_M <= ya - yb <= 1.5 * sink * gap + LIGHT_TOL_M:
                     continue
                 if abs(xb - xa) > side * gap + LIGHT_TOL_M:
