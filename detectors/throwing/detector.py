@@ -331,10 +331,10 @@ HOP_ON_S = 1.0  # a track born on a passer hops onto the object within this long
 
 
 def _hopped_on(frames: list[int], xy: list[tuple[float, float]], within: float) -> int | None:
-    """The sighting after which a young track is something else than what it was born on: the
-    first after its last hop (a step `HOP_RATIO` times the pace after it, and a pixel) within
-    `within` frames (`HOP_ON_S`) of its birth, past its first `TRIM_POINTS` (those `_judge` trims itself); None if
-    there is none.
+    """The sighting from which a young track follows something else than what it was born on:
+    the first after its last hop (a step `HOP_RATIO` times the pace after it, and a pixel) within
+    `within` frames (`HOP_ON_S`) of its birth and past its first `TRIM_POINTS` sightings (those
+    `_judge` trims itself); None if there is none.
 
     A track born on something passing (a bird, a leaf, a swinging cloth) that meets an object
     at its window, or a bag or paper sinking past, may take the object and keep it. The steps
