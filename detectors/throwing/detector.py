@@ -327,6 +327,31 @@ def _goes_on_at_its_pace(frames: list[int], xy: list[tuple[float, float]], start
     return pace > REST_PX and step > REST_PX and step >= PACE_SHARE * pace
 
 
+HOP_ON_S = 1.0  # a track born on a passer hops onto the object within this long of its birth
+
+
+def _hopped_on(frames: list[int], xy: list[tuple[float, float]], within: float) -> int | None:
+    """The sighting from which a young track follows something else than what it was born on:
+    the first after its last hop (a step `HOP_RATIO` times the pace after it, and a pixel) within
+    `within` frames (`HOP_ON_S`) of its birth and past its first `TRIM_POINTS` sightings (those
+    `_judge` trims itself); None if there is none.
+
+    A track born on something passing (a bird, a leaf, a swinging cloth) that meets an object
+    at its window, or a bag or paper sinking past, may take the object and keep it. The steps
+    before the hop were the passer's; with them the object seems to arrive moving, however
+    slowly it falls after.
+    """
+    hop = None
+    for i in range(TRIM_POINTS, len(frames) - PACE_POINTS):
+        if frames[i] - frames[0] > within:
+            break
+        pace = _pace(frames, xy, i + PACE_POINTS - 1)
+        step = math.dist(xy[i - 1], xy[i]) / (frames[i] - frames[i - 1])
+        if step > HOP_RATIO * pace + HOP_SLACK_PX:
+            hop = i
+    return hop
+
+
 def _resting_place(xy: list[tuple[float, float]]) -> tuple[int, int, int] | None:
     """Where a fragment (image points) was let go from: its highest place seen twice in a row
     (a single sighting may be a stray blob), as indices (first, top, last) of the sightings there.
@@ -564,6 +589,8 @@ class ThrowingDetector:
                 detection = self._judge([(track, ALL)], beside=True)
             if detection is None and track.rest is not None:
                 detection = self._judge_from_rest(track, judged=own)
+            if detection is None and own and len(track.frames) > self._limits.min_points + PACE_POINTS:
+                detection = self._judge_after_hop(track)
             # (Both need more sightings than most night tracks have: a pickup needs `min_points`
             # after a first one, a fall found mid-way `min_points_found_fast`, in the track or
             # in its chain.)
@@ -963,6 +990,18 @@ class ThrowingDetector:
         # Only a heavy object's fall: it starts from rest at its window alone, while a bag or a
         # sheet of paper lost and found again may hover anywhere on its way down.
         return self._judge([(track, ALL)], start, heavy_only=True)
+
+    def _judge_after_hop(self, track: Track) -> ThrowingDetection | None:
+        """Judge a young track from where it hopped onto something else, as if it began there (see
+        `_hopped_on`): an object at its window, or a bag or paper sinking past, that a track born on
+        a passer (a bird, a leaf, a swinging cloth) took and kept."""
+        assert self.geometry is not None
+        start = _hopped_on(track.frames, track.xy, HOP_ON_S * self.fps)
+        if start is None or len(track.frames) - start < self._limits.min_points:
+            return None
+        if track.frames[start] < self._first_frame + self._warmup_frames or not self._in_facade(track.xy[start]):
+            return None
+        return self._judge([(track, ALL)], start)
 
     def _judge_from_rest(self, track: Track, judged: bool) -> ThrowingDetection | None:
         """Judge a track from where it last sat still inside the facade, as if it began there.
