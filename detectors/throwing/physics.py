@@ -717,8 +717,10 @@ def found_falling(
     accel, error = found_accel(t, y)
     low, high = lim.min_found_accel_g * G_MPS2, lim.max_accel_g * G_MPS2
     measured = low <= accel <= high and error <= lim.max_accel_error_g * G_MPS2
-    # (Measured or not, a curvature two standard errors off gravity's range is not a fall's.)
-    if not measured and not (accel - 2.0 * error <= high and accel + 2.0 * error >= low):
+    # Unmeasured, it must still be seen to speed up (by a standard error at least: a heavy object
+    # far down gains 10 m/s², a bird gliding or pulling out none), and not two standard errors
+    # off gravity's range.
+    if not measured and not (error <= accel <= high + 2.0 * error and accel + 2.0 * error >= low):
         return FallVerdict(False, "gentle")
     slope, offset = _polyfit(t, x, 1)
     if abs(float(slope)) > lim.max_across_mps:
@@ -803,7 +805,9 @@ def falls_from(
                 continue
         if not seen_from - lim.found_release_slack_s <= t_r <= min(seen_to + lim.found_release_slack_s, float(t[0])):
             continue
-        if abs(float(slope * t_r + offset) - x_r) > lim.found_side_tol_m:
+        # (The release is known to `found_release_slack_s`, and the sideways line passes through
+        # the place at that moment give or take that time at the line's pace.)
+        if abs(float(slope * t_r + offset) - x_r) > lim.found_side_tol_m + abs(float(slope)) * lim.found_release_slack_s:
             continue
         fall = float(drop[-1])
         rms = float(np.sqrt(np.mean((y_r - 0.5 * a * (t - t_r) ** 2 - y) ** 2)))
