@@ -805,9 +805,7 @@ def falls_from(
                 continue
         if not seen_from - lim.found_release_slack_s <= t_r <= min(seen_to + lim.found_release_slack_s, float(t[0])):
             continue
-        # (The release is known to `found_release_slack_s`, and the sideways line passes through
-        # the place at that moment give or take that time at the line's pace.)
-        if abs(float(slope * t_r + offset) - x_r) > lim.found_side_tol_m + abs(float(slope)) * lim.found_release_slack_s:
+        if abs(float(slope * t_r + offset) - x_r) > lim.found_side_tol_m:
             continue
         fall = float(drop[-1])
         rms = float(np.sqrt(np.mean((y_r - 0.5 * a * (t - t_r) ** 2 - y) ** 2)))
