@@ -35,9 +35,7 @@ from detectors.throwing.physics import (
     FallLimits,
     FallVerdict,
     Release,
-    UNMEASURED,
     falls_from,
-    found_accel,
     found_falling,
     judge_fall,
     median_line,
@@ -1053,21 +1051,12 @@ class ThrowingDetector:
         image = np.asarray(xy)
         pts = self.geometry.to_metric(image)
         t = np.asarray(frames, dtype=np.float64) / self.fps
-        # (The found track may have begun on a stray blob just before the object.) Failing that, a
-        # part too short to show its own acceleration is measured through the place it left.
-        unmeasured: tuple[float, float] | None = None
-        short: int | None = None
+        # (The found track may have begun on a stray blob just before the object.)
         for skip in range(min(TRIM_POINTS, m - self._limits.min_points_found_fast) + 1):
-            found = found_falling(t[skip:], pts[skip:, 0], pts[skip:, 1], self.fps, self._limits)
-            if found.is_fall:
+            if found_falling(t[skip:], pts[skip:, 0], pts[skip:, 1], self.fps, self._limits).is_fall:
                 break
-            if short is None and found.reason == UNMEASURED:
-                short = skip
         else:
-            if short is None:
-                return None
-            skip = short
-            unmeasured = found_accel(t[skip:], pts[skip:, 1])
+            return None
         track = chain[-1][0]
         x1, y1 = xy[skip]
         f1 = frames[skip]
@@ -1098,7 +1087,7 @@ class ThrowingDetector:
             fragments.append((other, top))
         if not places:
             return None
-        verdict, release, i = falls_from(t[skip:], pts[skip:, 0], pts[skip:, 1], places, self._limits, unmeasured)
+        verdict, release, i = falls_from(t[skip:], pts[skip:, 0], pts[skip:, 1], places, self._limits)
         if not verdict.is_fall or release is None:
             return None
         other, top = fragments[i]

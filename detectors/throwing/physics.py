@@ -177,11 +177,6 @@ class Release:
     rest_y_m: float | None = None
 
 
-# `found_falling`'s reason for a part found mid-way that may be a fall but is too short to show its
-# own acceleration: `falls_from` measures it through the place it was let go from.
-UNMEASURED = "unmeasured"
-
-
 @dataclass(frozen=True)
 class FallVerdict:
     """Whether a track is a falling object, and if not, why."""
@@ -714,44 +709,19 @@ def found_falling(
     # something else aside), never standing still as a chain of still blobs does.
     if float(np.max(np.diff(_smooth3(y)))) >= 0.0:
         return FallVerdict(False, "stopped")
-    accel, error = found_accel(t, y)
-    low, high = lim.min_found_accel_g * G_MPS2, lim.max_accel_g * G_MPS2
-    measured = low <= accel <= high and error <= lim.max_accel_error_g * G_MPS2
-    # Unmeasured, it must still be seen to speed up (by a standard error at least: a heavy object
-    # far down gains 10 m/s², a bird gliding or pulling out none), and not two standard errors
-    # off gravity's range.
-    if not measured and not (error <= accel <= high + 2.0 * error and accel + 2.0 * error >= low):
+    tau = t - t[0]
+    coeffs = _polyfit(tau, y, 2)
+    accel = float(2 * coeffs[0])
+    if not -lim.max_accel_g * G_MPS2 <= accel <= -lim.min_found_accel_g * G_MPS2:
+        return FallVerdict(False, "gentle")
+    if accel_error(tau, y, coeffs) > lim.max_accel_error_g * G_MPS2:
         return FallVerdict(False, "gentle")
     slope, offset = _polyfit(t, x, 1)
     if abs(float(slope)) > lim.max_across_mps:
         return FallVerdict(False, "sideways")
     if float(np.sqrt(np.mean((slope * t + offset - x) ** 2))) > lim.max_fit_rms_m:
         return FallVerdict(False, "swerves")
-    if not measured:
-        # A short stretch far down (a third of a second at 15 m/s, or a dozen frames near the
-        # top of a tall facade, where a pixel is 0.1 m) does not show its curvature: only a fall
-        # from a known place can measure it (`falls_from`, given this part's `found_accel`).
-        return FallVerdict(False, UNMEASURED)
-    return FallVerdict(True, "heavy", "heavy", accel_mps2=-accel)
-
-
-def found_accel(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(acceleration downwards, its standard error), m/s², of sightings found mid-way (times in
-    s, heights in facade metres): the parabola through them."""
-    tau = t - t[0]
-    coeffs = _polyfit(tau, y, 2)
-    return -float(2 * coeffs[0]), accel_error(tau, y, coeffs)
-
-
-def _root_fit_accel_error(t: np.ndarray, root: np.ndarray, k: float, b: float) -> float:
-    """Standard error (m/s²) of the acceleration 2 k² of the line k t + b fitted to the square
-    roots of a fall's drops below its place (see `falls_from`)."""
-    n = len(t)
-    resid = root - (k * t + b)
-    spread = float(np.sum((t - t.mean()) ** 2))
-    if n < 3 or spread <= 0.0:
-        return math.inf
-    return 4.0 * abs(k) * math.sqrt(float(resid @ resid) / (n - 2) / spread)
+    return FallVerdict(True, "heavy", "heavy", accel_mps2=accel)
 
 
 def falls_from(
@@ -760,13 +730,11 @@ def falls_from(
     y: np.ndarray,
     places: list[tuple[float, float, float, float]],
     limits: FallLimits | None = None,
-    unmeasured: tuple[float, float] | None = None,
 ) -> tuple[FallVerdict, Release | None, int]:
     """Whether a fall found mid-way (times in s, facade metres; `found_falling` says it may be a
     fall) is a heavy object let go at one of `places` where something was seen earlier, each
     (first and last time seen there, x, y); returns the verdict, the release and the index of the
-    place (-1: none). `unmeasured`: the found part's own acceleration downwards and its standard
-    error (`found_accel`), when `found_falling` found it too short to measure it (`UNMEASURED`).
+    place (-1: none).
 
     An object dropped from rest at height y_r at time t_r is, under a constant acceleration a,
     at y_r - a (t - t_r)² / 2: the square root of its drop below y_r grows linearly in time, at
@@ -774,13 +742,6 @@ def falls_from(
     moment of release, over any gap. Gravity (foreshortened a little: the object is in front of
     the facade), a release while or just after the object was seen at that place, and the
     straight sideways line the fall keeps leading back there: that coincidence is not chance.
-
-    A found part too short to show its own curvature is measured through the place: from rest at
-    a known height, two unknowns (the acceleration and the moment of release) instead of a
-    parabola's three, and the drop far down is large and known. That acceleration must then be
-    known as well as `found_falling` asks of the part alone (`max_accel_error_g`), and lie within
-    two standard errors of what the part alone shows: a glide at a steady pace found below a
-    still blob fits a line through the square roots of its drops too, but not its own parabola.
     """
     lim = limits or FallLimits()
     n = len(t)
@@ -797,12 +758,6 @@ def falls_from(
         t_r = -float(b) / float(k)
         if not lim.min_found_accel_g * G_MPS2 <= a <= lim.max_accel_g * G_MPS2:
             continue
-        if unmeasured is not None:
-            accel, error = unmeasured
-            if abs(a - accel) > 2.0 * error or _root_fit_accel_error(t, np.sqrt(drop), float(k), float(b)) > (
-                lim.max_accel_error_g * G_MPS2
-            ):
-                continue
         if not seen_from - lim.found_release_slack_s <= t_r <= min(seen_to + lim.found_release_slack_s, float(t[0])):
             continue
         if abs(float(slope * t_r + offset) - x_r) > lim.found_side_tol_m:
