@@ -182,8 +182,13 @@ class KafkaBroker:
 
 
 def _cluster_id() -> str:
-    # Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding.
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. One in 64
+    # begins with "-", which the storage tool's argument parser takes for an option ("argument
+    # --cluster-id/-t: expected one argument"); Kafka's own Uuid.randomUuid draws again then too.
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def _server_properties(port: int, controller: int, data: Path) -> str:
