@@ -153,8 +153,9 @@ def _stops_midair(frames: list[int], pts: np.ndarray, release_frame: float) -> b
     same &= f[:-1] > release_frame
     same[:top] = False
     # A slow object by day (a sinking bag) can repeat its blob too, then creeps on a pixel or
-    # so; the copied blocks hop on by many pixels at once. Repeats count before such a hop.
-    step = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1]))
+    # so; the copied blocks hop on by many pixels at once. Repeats count before such a hop. (A
+    # step over frames the object went unseen is a pace: spread over them, not a hop.)
+    step = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1])) / np.diff(f)
     count, run = 0, 0
     for k in range(len(same)):
         if same[k]:
