@@ -1621,9 +1621,10 @@ class ThrowingDetector:
     def _continues_light(self, f0: int, x0: float, y0: float, *, fresh: bool = False) -> bool:
         """Whether a fall starting at frame f0, image point (x0, y0) is an alarmed light object again.
 
-        `fresh`: the fall was seen gaining sink from rest (see `_gains_sink_from_rest`). An alarmed
-        object found again is still sinking and drifting as it did; one that starts from rest aside
-        of where that drift carried it is another object let go, however near the reach of the first.
+        An alarmed object found again is still sinking and drifting as it did: a fall that starts
+        aside of where that drift carried it is another object, however near the reach of the first.
+        `fresh`: the fall was seen gaining sink from rest (see `_gains_sink_from_rest`); then only an
+        alarmed object its track still followed may be it.
         """
         assert self.geometry is not None
         for key, (alarmed, seen) in list(self._light.items()):
@@ -1644,13 +1645,15 @@ class ThrowingDetector:
             (xa, ya), (xb, yb) = self.geometry.to_metric(np.array([xy[-1], (x0, y0)]))
             if not (-0.5 <= ya - yb <= LIGHT_SINK_MPS * gap + 0.5 and abs(xb - xa) <= 0.5 + LIGHT_DRIFT_MPS * gap):
                 continue
-            course = self._light_course(chain) if fresh or upto != ALL else None
+            course = self._light_course(chain)
             if course is not None:  # (None: seen too little lately to say)
                 t_end, (x_end, side_mps), (y_end, up_mps) = course
                 since = max(f0 / self.fps - t_end, 0.0)
-                # A gust may push it sideways during the gap; paper flutters about its drift line.
+                # It drifts on as it drifted: found aside of where that carried it, it is another
+                # object. A gust may push it sideways during the gap; paper flutters about its
+                # drift line.
                 reach = LIGHT_SIDE_MPS * since + LIGHT_TOL_M + self._limits.max_sway_m
-                if fresh and abs(xb - (x_end + side_mps * since)) > reach:
+                if abs(xb - (x_end + side_mps * since)) > reach:
                     continue
                 # Lost by its track, it is found at least half its sink lower: a bag or paper never
                 # stops sinking. (It may sink faster since, a bag still gaining speed or paper in a
