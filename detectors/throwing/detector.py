@@ -1524,6 +1524,8 @@ class ThrowingDetector:
                     continue
                 if abs(xb - xa) > side * gap + LIGHT_TOL_M:
                     continue
+                if self._crosses_fast(other):
+                    continue  # it went to and fro faster than the wind carries and a flutter swings one
                 if best is None or gap < best[0]:
                     best = (gap, other, xs, ys)
             if best is None:
@@ -1534,6 +1536,21 @@ class ThrowingDetector:
             if other.rest is not None:
                 break  # it sat still there: its window (nothing before its release is it)
         return pieces
+
+    def _crosses_fast(self, piece: Track) -> bool:
+        """Whether a piece's typical sideways speed is more than a light object's (`judge_fall`'s
+        measure: the median over its path, each over three sightings).
+
+        Its course from end to end may say nothing: an insect or a bird weaving to and fro ends
+        where it began, while a bag or a sheet of paper goes with the wind and its flutter swings it
+        about that line at a metre a second or so.
+        """
+        assert self.geometry is not None
+        x = self.geometry.to_metric(np.asarray(piece.xy))[:, 0]
+        t = np.asarray(piece.frames, dtype=np.float64) / self.fps
+        k = min(3, len(t) - 1)
+        across = np.abs(x[k:] - x[:-k]) / np.maximum(t[k:] - t[:-k], 1e-3)
+        return float(np.median(across)) > self._limits.max_light_across_mps
 
     def _sank_from(self, t: np.ndarray, metric: np.ndarray, f0: int) -> tuple[float, float] | None:
         """(time, height) where the earlier pieces of a light object's sink began, when they show
