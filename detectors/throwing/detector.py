@@ -153,15 +153,19 @@ def _stops_midair(frames: list[int], pts: np.ndarray, release_frame: float) -> b
     same &= f[:-1] > release_frame
     same[:top] = False
     # A slow object by day (a sinking bag) can repeat its blob too, then creeps on a pixel or
-    # so; the copied blocks hop on by many pixels at once. Repeats count before such a hop. (A
-    # step over frames the object went unseen is a pace: spread over them, not a hop.)
-    step = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1])) / np.diff(f)
+    # so; the copied blocks hop on by many pixels at once. Repeats count before such a hop. Over
+    # frames it went unseen, an object also went on at its own pace (its typical step a frame):
+    # only a step beyond that is a hop.
+    gaps = np.diff(f)
+    step = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1]))
+    pace = float(np.median(step / gaps)) if len(step) else 0.0
+    hop = step > STAIR_HOP_PX + pace * (gaps - 1)
     count, run = 0, 0
     for k in range(len(same)):
         if same[k]:
             run += 1
         else:
-            count += run if step[k] > STAIR_HOP_PX else 0
+            count += run if hop[k] else 0
             run = 0
     return count >= 2
 
