@@ -55,7 +55,8 @@ def _bag() -> tuple[np.ndarray, np.ndarray]:
 def _drifter() -> Track:
     """The weaver's path as a bag's would be: the same ends, reached along a steady line."""
     (f0, x0, y0), (f1, x1, y1) = WEAVER[0], WEAVER[-1]
-    return _track(2, [(f, x0 + (x1 - x0) * (f - f0) / (f1 - f0), y0 + (y1 - y0) * (f - f0) / (f1 - f0)) for f, _, _ in WEAVER])
+    share = [(f - f0) / (f1 - f0) for f, _, _ in WEAVER]
+    return _track(2, [(f, x0 + (x1 - x0) * s, y0 + (y1 - y0) * s) for (f, _, _), s in zip(WEAVER, share, strict=True)])
 
 
 def test_a_piece_that_weaved_across_is_not_the_bag_s_earlier_piece() -> None:
