@@ -1643,9 +1643,9 @@ class ThrowingDetector:
         """Whether a fall starting at frame f0, image point (x0, y0) is an alarmed light object again.
 
         An alarmed object found again is still sinking and drifting as it did: a fall that starts
-        aside of where that drift carried it is another object, however near the reach of the first.
-        `fresh`: the fall was seen gaining sink from rest (see `_gains_sink_from_rest`); then only an
-        alarmed object its track still followed may be it.
+        far aside of where that drift carried it is another object, however near the reach of the
+        first. `fresh`: the fall was seen gaining sink from rest (see `_gains_sink_from_rest`); then
+        only an alarmed object its track still followed may be it, and "far" is a gust's push.
         """
         assert self.geometry is not None
         for key, (alarmed, seen) in list(self._light.items()):
@@ -1671,9 +1671,13 @@ class ThrowingDetector:
                 t_end, (x_end, side_mps), (y_end, up_mps) = course
                 since = max(f0 / self.fps - t_end, 0.0)
                 # It drifts on as it drifted: found aside of where that carried it, it is another
-                # object. A gust may push it sideways during the gap; paper flutters about its
-                # drift line.
-                reach = LIGHT_SIDE_MPS * since + LIGHT_TOL_M + self._limits.max_sway_m
+                # object. Paper flutters about its drift line, and its last second's drift is
+                # measured on that flutter. Seen let go from rest, the fall is another object
+                # once it starts farther aside than a gust pushes one during the gap; else only
+                # beyond the breeze that carries one (the object's own, still sinking, is the
+                # likelier: it never rests).
+                side_reach_mps = LIGHT_SIDE_MPS if fresh else LIGHT_DRIFT_MPS
+                reach = side_reach_mps * since + LIGHT_TOL_M + self._limits.max_sway_m
                 if abs(xb - (x_end + side_mps * since)) > reach:
                     continue
                 # Lost by its track, it is found at least half its sink lower: a bag or paper never
