@@ -8,11 +8,18 @@ Two clients offer the same interface (`start`, `stop`, `inbox.get_many`, `ack`, 
 `connected`, `connected_at`): paho-mqtt (the default, `MqttClient` below) and a lean
 client of our own for QoS 1 only (`ingest/mqtt_native.py`, `zhian run --mqtt-client
 native`), which reads the socket in large chunks and acknowledges a batch in one write.
-Measured side by side in `bench/live_bench.py`: paho's per-message work bounds the live
-path at about a quarter of the native one per CPU-second. In paho 2.1 every PUBLISH costs a
-select and three recv calls, an MQTT 5 Properties object (built from name tables each
-time) and, with manual acks, one queued PUBACK packet, one wake-up of its loop and one send
-each. Its public API offers no way around these; corking the socket between paho's writes
+
+In paho 2.1 every PUBLISH costs a select and three recv calls, an MQTT 5 Properties object
+(built from name tables each time) and, with manual acks, one queued PUBACK packet, one
+wake-up of its loop and one send each. `MqttClient` therefore runs paho on a buffered
+socket and acknowledges a batch as one write (`ingest/mqtt_paho.py`, through hooks private
+to the pinned paho 2.1.0); paho still speaks the protocol. Measured in `bench/live_bench.py
+--clients paho --processes 1 --no-latency --rounds 3` on 2 shared cores, alternating with
+the code before: the paho drain went from 0.18-0.28x of the same run's mosquitto_sub drain
+to 0.26-0.45x (see the commit for every figure); in-process, draining and acking alone,
+from about 21,000 to 47,000 messages/s (40 to 17 CPU µs each). What is left is mostly
+paho's per-message Properties object (about 13 µs of those 17 on this machine), which only
+patching paho's module could avoid. Corking the socket between paho's writes
 (`on_socket_open`, `on_socket_unregister_write`) was tried and changed nothing measurable.
 """
 
@@ -29,6 +36,8 @@ from typing import Any, NamedTuple, Protocol
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from ingest.mqtt_paho import PahoClient
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +132,7 @@ class MqttClient(ClientState):
     def __init__(self, config: BrokerConfig, subscriptions: list[str],
                  on_published: Callable[[int], None] | None = None) -> None:
         super().__init__(config, subscriptions, on_published)
-        self.client = mqtt.Client(
+        self.client = PahoClient(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
             client_id=config.client_id,
             protocol=mqtt.MQTTv5,
@@ -156,8 +165,9 @@ class MqttClient(ClientState):
 
     def ack(self, messages: list[Inbound]) -> None:
         """Acknowledge stored messages, in the order they were received."""
+        self.client.ack_qos1([m.mid for m in messages if m.qos == 1])
         for m in messages:
-            if m.qos > 0:
+            if m.qos > 1:  # never at our QoS-1 subscriptions; paho's own ack if a broker did
                 self.client.ack(m.mid, m.qos)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> int:
