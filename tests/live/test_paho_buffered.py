@@ -1,6 +1,7 @@
-"""paho on a buffered socket with batched PUBACKs (`ingest/mqtt_paho.py`): the private paho
-2.1.0 hooks it relies on, the socket wrapper's read semantics, and a real backlog drained and
-acknowledged through it."""
+"""paho on a buffered socket with batched PUBACKs and shared property tables
+(`ingest/mqtt_paho.py`): the private paho 2.1.0 hooks it relies on, the socket wrapper's read
+semantics, properties that behave as paho's own, and a real backlog drained and acknowledged
+through it."""
 
 from __future__ import annotations
 
@@ -14,16 +15,18 @@ import orjson
 import paho.mqtt
 import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import MQTTException, Properties
 
 from ingest.mqtt import BrokerConfig, Inbound, MqttClient
 from ingest.mqtt_native import packet, pubacks, utf8
-from ingest.mqtt_paho import READ_SIZE, BufferedSocket, PahoClient
+from ingest.mqtt_paho import READ_SIZE, BufferedSocket, PahoClient, SharedTableProperties
 from zhian.broker import LocalBroker
 
 
-def publish_v5(topic: str, payload: bytes, mid: int) -> bytes:
-    """A QoS-1 PUBLISH as a broker sends it (no properties)."""
-    return packet(0x32, utf8(topic) + mid.to_bytes(2, "big") + b"\x00" + payload)
+def publish_v5(topic: str, payload: bytes, mid: int, props: bytes = b"\x00") -> bytes:
+    """A QoS-1 PUBLISH as a broker sends it (`props`: length and properties; none by default)."""
+    return packet(0x32, utf8(topic) + mid.to_bytes(2, "big") + props + payload)
 
 
 @pytest.fixture
@@ -52,6 +55,10 @@ def test_the_private_paho_hooks_are_still_there() -> None:
     read = inspect.getsource(mqtt.Client._packet_read)
     assert "self._sock_recv(1)" in read
     assert "self._out_packet.clear()" in inspect.getsource(mqtt.Client.reconnect)
+    # paho makes each PUBLISH's properties through its client module's name for the class
+    assert "Properties(PUBLISH >> 4)" in inspect.getsource(mqtt.Client._handle_publish)
+    PahoClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    assert mqtt.Properties is SharedTableProperties
 
 
 # ---- BufferedSocket ------------------------------------------------------------------------
@@ -125,6 +132,41 @@ def test_tls_sockets_are_left_unwrapped() -> None:
     assert "type(sock) is socket.socket" in inspect.getsource(PahoClient._create_socket)
 
 
+# ---- SharedTableProperties -------------------------------------------------------------------
+
+
+def some_properties(cls: type[Properties]) -> Properties:
+    """A few PUBLISH properties, one of them given twice, made with `cls`."""
+    props = cls(PacketTypes.PUBLISH)
+    props.MessageExpiryInterval = 60
+    props.ContentType = "application/json"
+    props.UserProperty = ("site", "cyl")
+    props.UserProperty = ("k", "v")  # several are allowed: they add up
+    return props
+
+
+def test_shared_table_properties_pack_and_unpack_as_pahos_own() -> None:
+    ours, theirs = some_properties(SharedTableProperties), some_properties(Properties)
+    assert ours.pack() == theirs.pack()
+    assert ours.json() == theirs.json()
+    assert str(ours) == str(theirs)
+    again, _ = SharedTableProperties(PacketTypes.PUBLISH).unpack(theirs.pack())
+    assert again.json() == theirs.json()
+    assert SharedTableProperties(PacketTypes.PUBLISH).isEmpty()
+
+
+def test_shared_table_properties_keep_pahos_checks_and_clear() -> None:
+    props = some_properties(SharedTableProperties)
+    with pytest.raises(MQTTException):
+        props.SessionExpiryInterval = 10  # not a PUBLISH property
+    with pytest.raises(MQTTException):
+        props.NoSuchProperty = 1
+    props.clear()
+    assert props.isEmpty() and props.pack() == b"\x00"
+    # the shared tables are not changed by use
+    assert SharedTableProperties(PacketTypes.CONNECT).names == Properties(PacketTypes.CONNECT).names
+
+
 # ---- PahoClient on a socket pair -----------------------------------------------------------
 
 
@@ -139,6 +181,14 @@ def test_one_loop_read_handles_every_packet_of_a_read_and_acks_go_out_in_one_wri
     time.sleep(0.05)
     assert client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
     assert received == list(range(1, 51))
+    # a PUBLISH with properties: paho parses them into the shared-table class
+    seen: list[Properties] = []
+    client.on_message = lambda _c, _u, msg: seen.append(msg.properties)
+    theirs.sendall(publish_v5("t", b"{}", 51, some_properties(Properties).pack()))
+    time.sleep(0.05)
+    client.loop_read()
+    assert isinstance(seen[0], SharedTableProperties)
+    assert seen[0].json() == some_properties(Properties).json()
     client.ack_qos1(received)
     client.ack_qos1([])  # nothing is queued for an empty batch
     # without a network thread paho writes a queued packet at once
