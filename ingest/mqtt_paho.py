@@ -1,6 +1,6 @@
-"""paho-mqtt with a buffered socket and batched PUBACKs: paho still speaks the protocol
-(connect, session, keepalive, reconnect, subscribe, publish), only its reads and our acks
-cost less.
+"""paho-mqtt with a buffered socket, batched PUBACKs and property tables built once: paho
+still speaks the protocol (connect, session, keepalive, reconnect, subscribe, publish), only
+its reads, its properties and our acks cost less.
 
 paho 2.1 reads a PUBLISH with three `recv` calls (command byte, each remaining-length byte,
 the rest) after one `select`, and handles one packet per pass of its loop; each manual ack
@@ -19,8 +19,9 @@ is a packet of its own, a byte written to wake its loop and a `send`. Here:
   paho looks the class up in its client module, so `share_property_tables` replaces it there
   for the whole process: every paho client gets the same behaviour, built faster.
 
-The hooks are private to paho 2.1.0, which pyproject.toml pins for this reason;
-tests/live/test_paho_buffered.py fails loudly if an upgrade moves them.
+The hooks (`_create_socket`, `_packet_queue`, the `pending()` check in `_loop`, the
+`Properties` name in paho's client module) are private to paho 2.1.0, which pyproject.toml
+pins for this reason; tests/live/test_paho_buffered.py fails loudly if an upgrade moves them.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def share_property_tables() -> None:
 
 
 class PahoClient(mqtt.Client):
-    """paho's client on a `BufferedSocket` (plain TCP only), with batched PUBACKs."""
+    """paho's client on a `BufferedSocket` (plain TCP only), with batched PUBACKs and
+    `SharedTableProperties`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         share_property_tables()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -125,11 +126,16 @@ def test_everything_else_is_the_real_sockets(pair: tuple[socket.socket, socket.s
     assert ours.fileno() == -1
 
 
-def test_tls_sockets_are_left_unwrapped() -> None:
+def test_only_plain_tcp_sockets_are_wrapped(monkeypatch: pytest.MonkeyPatch) -> None:
     # a TLS socket is a socket.socket subclass that buffers and reports pending() itself
-    import ssl
-    assert issubclass(ssl.SSLSocket, socket.socket)
-    assert "type(sock) is socket.socket" in inspect.getsource(PahoClient._create_socket)
+    client = PahoClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    with socket.socket() as plain, ssl.create_default_context().wrap_socket(
+            socket.socket(), server_hostname="broker", do_handshake_on_connect=False) as tls:
+        monkeypatch.setattr(mqtt.Client, "_create_socket", lambda _self: plain)
+        wrapped = client._create_socket()
+        assert isinstance(wrapped, BufferedSocket) and wrapped.sock is plain
+        monkeypatch.setattr(mqtt.Client, "_create_socket", lambda _self: tls)
+        assert client._create_socket() is tls
 
 
 # ---- SharedTableProperties -------------------------------------------------------------------
