@@ -145,6 +145,8 @@ class MqttClient(ClientState):
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_read_done = self._hand_over
+        self._arrived: list[Inbound] = []  # network thread only: what this read brought
         self.client.on_publish = self._on_publish
 
     def start(self) -> None:
@@ -191,7 +193,13 @@ class MqttClient(ClientState):
             log.warning("lost the broker (%s); reconnecting with backoff", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Inbound(msg.topic, msg.payload, msg.mid, msg.qos, int(time.time() * 1000)))
+        self._arrived.append(Inbound(msg.topic, msg.payload, msg.mid, msg.qos, int(time.time() * 1000)))
+
+    def _hand_over(self) -> None:
+        # the messages of one read under one lock and one wake-up of the processor, not one each
+        if self._arrived:
+            arrived, self._arrived = self._arrived, []
+            self.inbox.put_many(arrived)
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any) -> None:
         if self._on_published is not None:

@@ -12,6 +12,8 @@ is a packet of its own, a byte written to wake its loop and a `send`. Here:
 - `PahoClient.loop_read` goes on handling packets while the buffer of the current read
   holds more, then returns to paho's loop so that writes and keepalive get their turn.
 - `PahoClient.ack_qos1` queues the PUBACKs of a whole batch as one write.
+- `PahoClient.on_read_done` is called after each `loop_read`, so that the messages of one
+  read can be handed over at once rather than one by one.
 - `SharedTableProperties` stands in for paho's MQTT 5 `Properties`, of which paho makes one
   per received PUBLISH: paho's builds three name tables each time and walks them all to
   clear itself, about half of what a message costs paho after the changes above. The stand-in
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -125,6 +128,8 @@ class PahoClient(mqtt.Client):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         share_property_tables()
         super().__init__(*args, **kwargs)
+        # called on the network thread after each loop_read, also when it ends in an error
+        self.on_read_done: Callable[[], None] | None = None
 
     def _create_socket(self) -> Any:
         sock = super()._create_socket()
@@ -138,16 +143,20 @@ class PahoClient(mqtt.Client):
         """Handle packets while the current large read holds more, then give paho's loop its
         turn: a backlog then costs one select per read, not one per message, and PUBACKs and
         keepalive are still written at least once per read."""
-        rc = super().loop_read(max_packets)
-        sock = self._sock
-        if not isinstance(sock, BufferedSocket):
-            return rc
-        reads = sock.reads
-        # a lost or closed connection ends this too: paho closes the socket, which empties
-        # the buffer, and returns an error
-        while rc == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS and sock.pending() > 0 and sock.reads == reads:
+        try:
             rc = super().loop_read(max_packets)
-        return rc
+            sock = self._sock
+            if not isinstance(sock, BufferedSocket):
+                return rc
+            reads = sock.reads
+            # a lost or closed connection ends this too: paho closes the socket, which empties
+            # the buffer, and returns an error
+            while rc == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS and sock.pending() > 0 and sock.reads == reads:
+                rc = super().loop_read(max_packets)
+            return rc
+        finally:
+            if self.on_read_done is not None:
+                self.on_read_done()
 
     def ack_qos1(self, mids: list[int]) -> None:
         """Queue the PUBACKs of several QoS-1 messages as one packet write and one wake-up of

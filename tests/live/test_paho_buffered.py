@@ -58,6 +58,10 @@ def test_the_private_paho_hooks_are_still_there() -> None:
     assert "self._out_packet.clear()" in inspect.getsource(mqtt.Client.reconnect)
     # paho makes each PUBLISH's properties through its client module's name for the class
     assert "Properties(PUBLISH >> 4)" in inspect.getsource(mqtt.Client._handle_publish)
+    # on_message runs only inside loop_read, so on_read_done follows every message
+    whole = inspect.getsource(mqtt.Client)
+    assert whole.count("self._packet_read()") == 1
+    assert "self._packet_read()" in inspect.getsource(mqtt.Client.loop_read)
     PahoClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     assert mqtt.Properties is SharedTableProperties
 
@@ -250,6 +254,28 @@ def test_a_disconnect_from_the_broker_ends_the_read_at_once(pair: tuple[socket.s
     client.loop_read()
     assert received == [1]
     assert client._sock is None and ours.fileno() == -1
+
+
+def test_the_messages_of_one_read_reach_the_inbox_at_once(pair: tuple[socket.socket, socket.socket],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    ours, theirs = pair
+    client = MqttClient(BrokerConfig(), ["zhian/cyl/+/events"])
+    handed: list[int] = []
+    put_many = client.inbox.put_many
+    monkeypatch.setattr(client.inbox, "put_many", lambda items: (handed.append(len(items)), put_many(items)))
+    client.client._sock = BufferedSocket(ours)
+    theirs.sendall(b"".join(publish_v5("zhian/cyl/d/events", b"{}", mid) for mid in range(1, 31)))
+    time.sleep(0.05)
+    client.client.loop_read()
+    assert handed == [30]
+    assert [m.mid for m in client.inbox.get_many(100, 0)] == list(range(1, 31))
+    # also when the read ends with the connection
+    theirs.sendall(publish_v5("zhian/cyl/d/events", b"{}", 31))
+    theirs.close()
+    time.sleep(0.05)
+    client.client.loop_read()
+    assert client.client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_CONN_LOST
+    assert [m.mid for m in client.inbox.get_many(100, 0)] == [31]
 
 
 # ---- a real Mosquitto ------------------------------------------------------------------------
