@@ -11,15 +11,15 @@ native`), which reads the socket in large chunks and acknowledges a batch in one
 
 In paho 2.1 every PUBLISH costs a select and three recv calls, an MQTT 5 Properties object
 (built from name tables each time) and, with manual acks, one queued PUBACK packet, one
-wake-up of its loop and one send each. `MqttClient` therefore runs paho on a buffered
-socket and acknowledges a batch as one write (`ingest/mqtt_paho.py`, through hooks private
-to the pinned paho 2.1.0); paho still speaks the protocol. Measured in `bench/live_bench.py
---clients paho --processes 1 --no-latency --rounds 3` on 2 shared cores, alternating with
-the code before: the paho drain went from 0.18-0.28x of the same run's mosquitto_sub drain
-to 0.26-0.45x (see the commit for every figure); in-process, draining and acking alone,
-from about 21,000 to 47,000 messages/s (40 to 17 CPU µs each). What is left is mostly
-paho's per-message Properties object (about 13 µs of those 17 on this machine), which only
-patching paho's module could avoid. Corking the socket between paho's writes
+wake-up of its loop and one send each. `MqttClient` therefore runs paho through
+`ingest/mqtt_paho.py` (hooks private to the pinned paho 2.1.0; paho still speaks the
+protocol): a buffered socket, property tables built once, a batch of PUBACKs in one write,
+and the messages of one read handed to the inbox at once. Measured with `bench/live_bench.py
+--clients paho --processes 1 --no-latency --rounds 3` on 2 cores shared with other work,
+alternating with the code before (ratio to the same run's mosquitto_sub drain, mean of six
+rounds each): 0.24x before, 0.49x after (23,300 -> 46,000 events/s); in-process, draining
+and acking alone, about 21,000 -> 75,000 messages/s (40 -> 10 CPU µs each). The native
+client reached 0.88x in an earlier run. Corking the socket between paho's writes
 (`on_socket_open`, `on_socket_unregister_write`) was tried and changed nothing measurable.
 """
 
