@@ -18,9 +18,11 @@ and the messages of one read handed to the inbox at once. Measured with `bench/l
 --clients paho --processes 1 --no-latency --rounds 3` on 2 cores shared with other work,
 alternating with the code before (ratio to the same run's mosquitto_sub drain, mean of six
 rounds each): 0.24x before, 0.49x after (23,300 -> 46,000 events/s); in-process, draining
-and acking alone, about 21,000 -> 75,000 messages/s (40 -> 10 CPU µs each). The native
-client reached 0.88x in an earlier run. Corking the socket between paho's writes
-(`on_socket_open`, `on_socket_unregister_write`) was tried and changed nothing measurable.
+and acking alone, about 21,000 -> 75,000 messages/s (40 -> 10 CPU µs each). On a quiet
+machine (`bench/run_all.py`, BENCHMARKS.md) mosquitto_sub drains faster, and the ratio is
+lower: 0.39x (60,216 of 155,371 events/s), where it was 0.17x; the native client 0.81x.
+Corking the socket between paho's writes (`on_socket_open`, `on_socket_unregister_write`)
+was tried and changed nothing measurable.
 """
 
 from __future__ import annotations
