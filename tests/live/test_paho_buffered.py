@@ -50,7 +50,13 @@ def test_the_private_paho_hooks_are_still_there() -> None:
     assert paho.mqtt.__version__ == "2.1.0", "ingest/mqtt_paho.py relies on paho 2.1.0 internals: recheck them"
     assert "_create_socket" in vars(mqtt.Client)
     assert list(inspect.signature(mqtt.Client._packet_queue).parameters) == [
-        "self", "command", "packet", "mid", "qos", "info"]
+        "self",
+        "command",
+        "packet",
+        "mid",
+        "qos",
+        "info",
+    ]
     loop = inspect.getsource(mqtt.Client._loop)
     assert "self._sock.pending()" in loop and "self.loop_read()" in loop
     read = inspect.getsource(mqtt.Client._packet_read)
@@ -133,8 +139,12 @@ def test_everything_else_is_the_real_sockets(pair: tuple[socket.socket, socket.s
 def test_only_plain_tcp_sockets_are_wrapped(monkeypatch: pytest.MonkeyPatch) -> None:
     # a TLS socket is a socket.socket subclass that buffers and reports pending() itself
     client = PahoClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    with socket.socket() as plain, ssl.create_default_context().wrap_socket(
-            socket.socket(), server_hostname="broker", do_handshake_on_connect=False) as tls:
+    with (
+        socket.socket() as plain,
+        ssl.create_default_context().wrap_socket(
+            socket.socket(), server_hostname="broker", do_handshake_on_connect=False
+        ) as tls,
+    ):
         monkeypatch.setattr(mqtt.Client, "_create_socket", lambda _self: plain)
         wrapped = client._create_socket()
         assert isinstance(wrapped, BufferedSocket) and wrapped.sock is plain
@@ -180,13 +190,21 @@ def test_shared_table_properties_keep_pahos_checks_and_clear() -> None:
 # ---- PahoClient on a socket pair -----------------------------------------------------------
 
 
-def test_one_loop_read_handles_every_packet_of_a_read_and_acks_go_out_in_one_write(
-        pair: tuple[socket.socket, socket.socket]) -> None:
-    ours, theirs = pair
+def _client_on(ours: socket.socket) -> tuple[PahoClient, list[int]]:
+    """A manual-ack MQTT 5 client reading `ours` through a `BufferedSocket` (as `_create_socket`
+    would after connecting), and the list the packet ids of the messages it handles go to."""
     client = PahoClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, manual_ack=True)
     received: list[int] = []
     client.on_message = lambda _c, _u, msg: received.append(msg.mid)
-    client._sock = BufferedSocket(ours)  # as `_create_socket` would after connecting
+    client._sock = BufferedSocket(ours)
+    return client, received
+
+
+def test_one_loop_read_handles_every_packet_of_a_read_and_acks_go_out_in_one_write(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = pair
+    client, received = _client_on(ours)
     theirs.sendall(b"".join(publish_v5("zhian/cyl/d/events", b"{}", mid) for mid in range(1, 51)))
     time.sleep(0.05)
     assert client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
@@ -210,10 +228,7 @@ def test_loop_read_returns_at_the_end_of_one_read(pair: tuple[socket.socket, soc
     # paho's loop must get its turn (PUBACKs, keepalive) even while the broker keeps sending:
     # a packet that needs a second read is finished, then loop_read returns
     ours, theirs = pair
-    client = PahoClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, manual_ack=True)
-    received: list[int] = []
-    client.on_message = lambda _c, _u, msg: received.append(msg.mid)
-    client._sock = BufferedSocket(ours)
+    client, received = _client_on(ours)
     big = [publish_v5("t", b"z" * 1000, mid) for mid in range(1, 201)]  # about three reads' worth
     sender = threading.Thread(target=theirs.sendall, args=(b"".join(big),))
     sender.start()
@@ -229,10 +244,7 @@ def test_loop_read_returns_at_the_end_of_one_read(pair: tuple[socket.socket, soc
 
 def test_end_of_stream_is_a_lost_connection_to_paho(pair: tuple[socket.socket, socket.socket]) -> None:
     ours, theirs = pair
-    client = PahoClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, manual_ack=True)
-    received: list[int] = []
-    client.on_message = lambda _c, _u, msg: received.append(msg.mid)
-    client._sock = BufferedSocket(ours)
+    client, received = _client_on(ours)
     theirs.sendall(publish_v5("t", b"{}", 1) + publish_v5("t", b"{}", 2))
     theirs.close()
     time.sleep(0.05)
@@ -244,10 +256,7 @@ def test_end_of_stream_is_a_lost_connection_to_paho(pair: tuple[socket.socket, s
 
 def test_a_disconnect_from_the_broker_ends_the_read_at_once(pair: tuple[socket.socket, socket.socket]) -> None:
     ours, theirs = pair
-    client = PahoClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, manual_ack=True)
-    received: list[int] = []
-    client.on_message = lambda _c, _u, msg: received.append(msg.mid)
-    client._sock = BufferedSocket(ours)
+    client, received = _client_on(ours)
     # the broker's DISCONNECT (reason: normal) with bytes after it in the same read
     theirs.sendall(publish_v5("t", b"{}", 1) + b"\xe0\x00" + publish_v5("t", b"{}", 2))
     time.sleep(0.05)
@@ -256,8 +265,9 @@ def test_a_disconnect_from_the_broker_ends_the_read_at_once(pair: tuple[socket.s
     assert client._sock is None and ours.fileno() == -1
 
 
-def test_the_messages_of_one_read_reach_the_inbox_at_once(pair: tuple[socket.socket, socket.socket],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_messages_of_one_read_reach_the_inbox_at_once(
+    pair: tuple[socket.socket, socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
     ours, theirs = pair
     client = MqttClient(BrokerConfig(), ["zhian/cyl/+/events"])
     handed: list[int] = []
