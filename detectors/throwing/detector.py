@@ -40,6 +40,7 @@ from detectors.throwing.physics import (
     judge_fall,
     median_line,
     seen_in_patches,
+    sideways_speeds,
     sinks_in_part,
 )
 from detectors.throwing.tracker import REST_POINTS, REST_PX, Track, Tracker, TrackerParams
@@ -1384,9 +1385,7 @@ class ThrowingDetector:
         sink = max(float(metric[0, 1] - metric[-1, 1]) / span, LIGHT_MIN_SINK_MPS)
         # Sideways, it may have gone as fast over the gap as it was ever seen going (a flutter
         # swings it back and forth faster than its mean drift).
-        k = min(3, len(t) - 1)
-        across = np.abs(metric[k:, 0] - metric[:-k, 0]) / np.maximum(t[k:] - t[:-k], 1e-3)
-        side = float(across.max(initial=0.0)) + LIGHT_SIDE_MPS
+        side = float(sideways_speeds(t, metric[:, 0]).max(initial=0.0)) + LIGHT_SIDE_MPS
         # A bird pulling out slows its descent, or glides on at a steady sink; a bag or paper let
         # go from a hand speeds up from rest to its steady sink. So the dive below only counts for
         # an object whose sink over the last third of its path is not clearly (a quarter, beyond
@@ -1552,9 +1551,7 @@ class ThrowingDetector:
         assert self.geometry is not None
         x = self.geometry.to_metric(np.asarray(piece.xy))[:, 0]
         t = np.asarray(piece.frames, dtype=np.float64) / self.fps
-        k = min(3, len(t) - 1)
-        across = np.abs(x[k:] - x[:-k]) / np.maximum(t[k:] - t[:-k], 1e-3)
-        return float(np.median(across)) > self._limits.max_light_across_mps
+        return float(np.median(sideways_speeds(t, x))) > self._limits.max_light_across_mps
 
     def _sank_from(self, t: np.ndarray, metric: np.ndarray, f0: int) -> tuple[float, float] | None:
         """(time, height) where the earlier pieces of a light object's sink began, when they show
