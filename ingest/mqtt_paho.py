@@ -14,6 +14,10 @@ is a packet of its own, a byte written to wake its loop and a `send`. Here:
 - `PahoClient.ack_qos1` queues the PUBACKs of a whole batch as one write.
 - `PahoClient.on_read_done` is called after each `loop_read`, so that the messages of one
   read can be handed over at once rather than one by one.
+- `PahoClient._packet_read` handles the QoS 0 and 1 PUBLISH packets wholly in that buffer
+  straight from its bytes (`parse_publish`), where paho would make three reads, fill a dict,
+  unpack with formats built per packet and make a `Properties` even when there are none; any
+  other packet, and any PUBLISH it has a doubt about, is left to paho's own `_packet_read`.
 - `SharedTableProperties` stands in for paho's MQTT 5 `Properties`, of which paho makes one
   per received PUBLISH: paho's builds three name tables each time and walks them all to
   clear itself, about half of what a message costs paho after the changes above. The stand-in
@@ -22,8 +26,9 @@ is a packet of its own, a byte written to wake its loop and a `send`. Here:
   for the whole process: every paho client gets the same behaviour, built faster.
 
 The hooks (`_create_socket`, `_packet_queue`, the `pending()` check in `_loop`, the
-`Properties` name in paho's client module) are private to paho 2.1.0, which pyproject.toml
-pins for this reason; tests/live/test_paho_buffered.py fails loudly if an upgrade moves them.
+`Properties` name in paho's client module, the names `PahoClient._packet_read` uses) are
+private to paho 2.1.0, which pyproject.toml pins for this reason; tests/live/test_paho_buffered.py
+fails loudly if an upgrade moves them.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from paho.mqtt.properties import Properties
 
 READ_SIZE = 64 * 1024
 PUBACK = PacketTypes.PUBACK << 4
+PUBLISH = PacketTypes.PUBLISH << 4
 
 
 class BufferedSocket:
@@ -65,6 +71,14 @@ class BufferedSocket:
         end = pos + bufsize
         self._pos = end
         return self._buf[pos:end]
+
+    def held(self) -> tuple[bytes, int]:
+        """The current large read and the position of its first byte paho has not taken."""
+        return self._buf, self._pos
+
+    def take_to(self, pos: int) -> None:
+        """Count the bytes up to `pos` of the current read as taken."""
+        self._pos = pos
 
     def pending(self) -> int:
         """Bytes read from the socket that paho has not taken yet."""
@@ -121,6 +135,63 @@ def share_property_tables() -> None:
     mqtt.Properties = SharedTableProperties  # type: ignore[misc]
 
 
+def parse_publish(buf: bytes, pos: int, v5: bool) -> tuple[mqtt.MQTTMessage, int] | None:
+    """The QoS 0 or 1 PUBLISH that starts at `buf[pos]` and ends in `buf`, as paho's
+    `_handle_publish` makes it (timestamp aside), and the position after it.
+
+    None for anything paho should read itself: another packet, QoS 2 (paho keeps those until
+    the PUBREL) or 3, a packet that goes on beyond `buf`, and one paho rejects or fails on (a
+    fifth remaining-length byte, fields longer than the packet, an empty topic before MQTT 5,
+    properties it cannot parse)."""
+    end_of_read = len(buf)
+    if pos >= end_of_read:
+        return None
+    header = buf[pos]
+    qos = (header >> 1) & 3
+    if header & 0xF0 != PUBLISH or qos > 1:
+        return None
+    length, i = 0, pos + 1
+    for shift in (0, 7, 14, 21):
+        if i >= end_of_read:
+            return None
+        byte = buf[i]
+        i += 1
+        length |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            break
+    else:
+        return None  # more than four bytes
+    end = i + length
+    if end > end_of_read or length < 2:
+        return None
+    topic_end = i + 2 + (buf[i] << 8 | buf[i + 1])
+    body = topic_end + 2 if qos else topic_end
+    if body > end or (topic_end == i + 2 and not v5):
+        return None
+    message = mqtt.MQTTMessage()
+    message.dup = header & 0x08 != 0
+    message.qos = qos
+    message.retain = header & 0x01 != 0
+    message.topic = buf[i + 2 : topic_end]
+    if qos:
+        message.mid = buf[topic_end] << 8 | buf[topic_end + 1]
+    if v5:
+        if body >= end:
+            return None
+        # what paho's client module names Properties (see share_property_tables)
+        message.properties = mqtt.Properties(PacketTypes.PUBLISH)
+        if buf[body] == 0:  # no properties: nothing to parse
+            body += 1
+        else:
+            try:
+                _, size = message.properties.unpack(buf[body:end])
+            except Exception:  # malformed: paho fails on it in its own way
+                return None
+            body += size
+    message.payload = buf[body:end]
+    return message, end
+
+
 class PahoClient(mqtt.Client):
     """paho's client on a `BufferedSocket` (plain TCP only), with batched PUBACKs and
     `SharedTableProperties`."""
@@ -138,6 +209,51 @@ class PahoClient(mqtt.Client):
         if type(sock) is socket.socket:
             return BufferedSocket(sock)
         return sock
+
+    def _packet_read(self) -> mqtt.MQTTErrorCode:
+        """Handle the QoS 0 and 1 PUBLISH packets wholly in the buffer from its bytes, or else
+        the next packet paho's way.
+
+        This is paho's `_packet_read` and `_handle_publish` for those packets without their
+        per-packet reads and formats: the same `MQTTMessage` (`parse_publish`) goes to paho's
+        `_handle_on_message`, then what paho does after it: a PUBACK through `_send_puback`
+        for QoS 1 without manual acks, the time of the last packet in, `_last_msg_in`. Taken
+        only between packets (nothing in paho's `_in_packet`) and when paho would log nothing
+        (no `on_log`, no logger), for paho logs every PUBLISH it receives. The bytes of a
+        packet are taken before its callback runs, so a callback that raises does not see it
+        again, where paho would hand it over once more on the next read."""
+        sock = self._sock
+        if (
+            not isinstance(sock, BufferedSocket)
+            or self._in_packet["command"] != 0
+            or self._in_packet["remaining_count"]
+            or self._on_log is not None
+            or self._logger is not None
+        ):
+            return super()._packet_read()
+        v5 = self._protocol == mqtt.MQTTv5
+        held, take_to = sock.held, sock.take_to
+        rc = mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+        handled = 0
+        while rc == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS:
+            buf, pos = held()
+            parsed = parse_publish(buf, pos, v5)
+            if parsed is None:
+                break
+            message, end = parsed
+            take_to(end)
+            message.timestamp = mqtt.time_func()
+            self._handle_on_message(message)
+            handled += 1
+            if message.qos == 1 and not self._manual_ack:
+                rc = self._send_puback(message.mid)
+            if self._sock is not sock:  # a callback closed the connection or made a new one
+                break
+        if not handled:
+            return super()._packet_read()
+        with self._msgtime_mutex:
+            self._last_msg_in = mqtt.time_func()
+        return rc
 
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         """Handle packets while the current large read holds more, then give paho's loop its
