@@ -72,6 +72,23 @@ class BufferedSocket:
         self._pos = end
         return self._buf[pos:end]
 
+    def fill(self) -> bool:
+        """Make the next large read if paho has taken all of the current one; False if there
+        was nothing to read, the stream ended or the read failed. Then nothing changed, and
+        paho's own recv meets the same (EAGAIN and end of stream stay; an error is reported
+        once, after which the socket reads as ended)."""
+        if self._pos < len(self._buf):
+            return True
+        try:
+            data = self.sock.recv(READ_SIZE)
+        except OSError:
+            return False
+        if not data:
+            return False
+        self.reads += 1
+        self._buf, self._pos = data, 0
+        return True
+
     def held(self) -> tuple[bytes, int]:
         """The current large read and the position of its first byte paho has not taken."""
         return self._buf, self._pos
@@ -229,6 +246,7 @@ class PahoClient(mqtt.Client):
             or self._in_packet["remaining_count"]
             or self._on_log is not None
             or self._logger is not None
+            or not sock.fill()
         ):
             return super()._packet_read()
         v5 = self._protocol == mqtt.MQTTv5

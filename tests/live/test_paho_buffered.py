@@ -72,6 +72,32 @@ def test_the_private_paho_hooks_are_still_there() -> None:
     assert mqtt.Properties is SharedTableProperties
 
 
+def test_the_paho_names_the_fast_read_path_mirrors_are_still_there() -> None:
+    # PahoClient._packet_read does for QoS 0 and 1 PUBLISH packets what these parts of paho do
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, manual_ack=True)
+    assert client._in_packet["command"] == 0 and client._in_packet["remaining_count"] == []
+    assert client._on_log is None and client._logger is None
+    assert client._protocol == mqtt.MQTTv5 and client._manual_ack is True
+    assert isinstance(client._last_msg_in, float) and client._msgtime_mutex.acquire(blocking=False)
+    client._msgtime_mutex.release()
+    assert mqtt.time_func is time.monotonic
+    assert list(inspect.signature(mqtt.Client._handle_on_message).parameters) == ["self", "message"]
+    assert list(inspect.signature(mqtt.Client._send_puback).parameters) == ["self", "mid"]
+    read = inspect.getsource(mqtt.Client._packet_read)
+    assert "self._in_packet['command'] == 0" in read and "self._in_packet['remaining_count'].append" in read
+    assert read.rstrip().endswith("self._last_msg_in = time_func()\n        return rc")
+    handle = inspect.getsource(mqtt.Client._handle_publish)
+    for step in ("message.timestamp = time_func()", "self._handle_on_message(message)", "if self._manual_ack:",
+                 "return self._send_puback(message.mid)", "Properties(PUBLISH >> 4)", "message.properties.unpack"):
+        assert step in handle, step
+    # paho logs only through these two: without them the fast path leaves nothing out
+    log = inspect.getsource(mqtt.Client._easy_log)
+    assert "if self.on_log is not None:" in log and "if self._logger is not None:" in log
+    assert set(mqtt.MQTTMessage.__slots__) == {
+        "timestamp", "state", "dup", "mid", "_topic", "payload", "qos", "retain", "info", "properties"
+    }
+
+
 # ---- BufferedSocket ------------------------------------------------------------------------
 
 
