@@ -14,7 +14,8 @@ In paho 2.1 every PUBLISH costs a select and three recv calls, an MQTT 5 Propert
 wake-up of its loop and one send each. `MqttClient` therefore runs paho through
 `ingest/mqtt_paho.py` (hooks private to the pinned paho 2.1.0; paho still speaks the
 protocol): a buffered socket, property tables built once, a batch of PUBACKs in one write,
-and the messages of one read handed to the inbox at once. Measured with `bench/live_bench.py
+the messages of one read handed to the inbox at once, and the QoS 0/1 PUBLISH packets of a
+read parsed straight from its bytes into paho's own messages. Measured with `bench/live_bench.py
 --clients paho --processes 1 --no-latency --rounds 3` on 2 cores shared with other work,
 alternating with the code before (ratio to the same run's mosquitto_sub drain, mean of six
 rounds each): 0.24x before, 0.49x after (23,300 -> 46,000 events/s); in-process, draining
@@ -22,7 +23,11 @@ and acking alone, about 21,000 -> 75,000 messages/s (40 -> 10 CPU µs each). On 
 machine (`bench/run_all.py`, BENCHMARKS.md) mosquitto_sub drains faster, and the ratio is
 lower: 0.39x (60,216 of 155,371 events/s), where it was 0.17x; the native client 0.81x.
 Corking the socket between paho's writes (`on_socket_open`, `on_socket_unregister_write`)
-was tried and changed nothing measurable.
+was tried and changed nothing measurable. The fast read path (issue 9) then halved what paho
+costs a message (9.4 -> 4.7 CPU µs in-process, reading and handing over alone) and, alternating
+with the code before on the shared machine (same command, two runs of three rounds each),
+raised the drain from 0.38-0.51x (33,300-42,400 events/s) to 0.52-0.95x (50,400-75,600)
+of the same run's mosquitto_sub, 51,000 -> 74,000 events per CPU-second.
 """
 
 from __future__ import annotations
