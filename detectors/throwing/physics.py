@@ -673,13 +673,17 @@ def judge_fall(
 
 
 UNSEEN_LINE_S = 0.4  # the sightings either side of a gap that give its path there
+# Across a gap, a light object goes on at about the pace it was seen sinking at either side
+# (give or take this share: a bag still gains speed); a chain of still blobs hops there many
+# times faster than it creeps between its hops.
+UNSEEN_PACE_RATIO = 1.5
 
 
 def _sinks_unseen_faster(ts: np.ndarray, ys: np.ndarray, fps: float, speed_mps: float, m_per_px: float) -> bool:
-    """Whether a path (times in s, heights in m) sank faster than `speed_mps` while it was not
-    seen: across a gap of frames, between the lines through its sightings of `UNSEEN_LINE_S`
-    before and after (two at least each side), give or take two pixels of jitter (`m_per_px`
-    a pixel).
+    """Whether a path (times in s, heights in m) sank faster than `speed_mps`, and than
+    `UNSEEN_PACE_RATIO` times its own pace either side, while it was not seen: across a gap of
+    frames, between the lines through its sightings of `UNSEEN_LINE_S` before and after (two at
+    least each side), give or take two pixels of jitter (`m_per_px` a pixel).
 
     A bag or a sheet of paper lost for a few frames goes on at its slow terminal speed. A chain
     of blobs that made its sink in one unseen hop onto a blob below (a curtain's, a light's)
@@ -697,7 +701,10 @@ def _sinks_unseen_faster(ts: np.ndarray, ys: np.ndarray, fps: float, speed_mps: 
         slope0, offset0 = median_line(ts[lo : g + 1], ys[lo : g + 1])
         slope1, offset1 = median_line(ts[g + 1 : hi], ys[g + 1 : hi])
         sunk = (offset0 + slope0 * t0) - (offset1 + slope1 * t1)
-        if sunk > speed_mps * (t1 - t0) + 2.0 * m_per_px:
+        # (Seen from below, a bag coming out towards the camera seems to sink on the facade faster
+        # than it falls: as fast as any light object sinks, it may have sunk so unseen as well.)
+        pace = max(-slope0, -slope1, 0.0)
+        if sunk > max(speed_mps, UNSEEN_PACE_RATIO * pace) * (t1 - t0) + 2.0 * m_per_px:
             return True
     return False
 
