@@ -577,6 +577,7 @@ class ThrowingDetector:
                 # that then gains speed as gravity gives it is another one, let go near the first
                 # (a second object thrown from the same window, or from one below).
                 if (detection := self._judge([(track, ALL)], heavy_only=True)) is not None:
+                    track.light_again = False  # alarmed as what it is
                     out.append(detection)
                 continue
             if track.alarmed or len(track.frames) < LINK_AFTER_POINTS:
