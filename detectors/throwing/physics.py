@@ -326,7 +326,8 @@ def _sinks_steadily(
     ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits, m_per_px: float
 ) -> bool:
     """`_sinks_for_long` for a watch of any length: seen steadily, lower in each quarter than in
-    the last, and never back up by more than `max_sink_rise_px` (`m_per_px` the pixel's size)."""
+    the last by half a pixel or more (`m_per_px` the pixel's size), and never back up by more
+    than `max_sink_rise_px`."""
     if not _leaves_steadily(ts, ys, fall, fps, lim):
         return False
     if len(ys) >= 3 and m_per_px > 0.0:  # (a pixel's size unknown: `max_rise_m` alone holds)
@@ -343,6 +344,9 @@ def _sinks_steadily(
     distinct = ys[np.concatenate(([True], np.diff(ys) != 0.0))]
     quarters = np.array_split(distinct, 4)
     medians = np.array([_median(q) for q in quarters])
+    # Lower by half a pixel at least: a still blob's centre wanders a pixel or two, and a
+    # quarter's median by less than that is not seen to sink (a stalled curtain's quarter
+    # medians differ by a few millimetres, either way).
     return bool(np.all(np.diff(medians) < -0.5 * m_per_px))
 
 
@@ -701,8 +705,8 @@ def _sinks_unseen_faster(ts: np.ndarray, ys: np.ndarray, fps: float, speed_mps: 
         slope0, offset0 = median_line(ts[lo : g + 1], ys[lo : g + 1])
         slope1, offset1 = median_line(ts[g + 1 : hi], ys[g + 1 : hi])
         sunk = (offset0 + slope0 * t0) - (offset1 + slope1 * t1)
-        # (Seen from below, a bag coming out towards the camera seems to sink on the facade faster
-        # than it falls: as fast as any light object sinks, it may have sunk so unseen as well.)
+        # (Seen from below, a bag coming out towards the camera may seem to sink on the facade
+        # faster than `speed_mps`; lost for a few frames, it goes on at the pace it showed.)
         pace = max(-slope0, -slope1, 0.0)
         if sunk > max(speed_mps, UNSEEN_PACE_RATIO * pace) * (t1 - t0) + 2.0 * m_per_px:
             return True
