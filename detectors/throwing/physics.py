@@ -331,9 +331,13 @@ def _sinks_steadily(
     if not _leaves_steadily(ts, ys, fall, fps, lim):
         return False
     if len(ys) >= 3 and m_per_px > 0.0:  # (a pixel's size unknown: `max_rise_m` alone holds)
-        smooth = _smooth3(ys)  # a single sighting off the path is a merge, as in judge_fall
-        after = smooth[int(np.argmax(smooth)) :]
-        if float(np.max(after - np.minimum.accumulate(after))) > lim.max_sink_rise_px * m_per_px:
+        # Up to its lowest sighting: a swing went back up and then down below where it turned.
+        # A climb in its latest sightings may yet be a blob it merged with for a frame or two
+        # (a single sighting off the path is one, as in judge_fall); the tests of its last half
+        # second judge that.
+        smooth = _smooth3(ys)
+        swung = smooth[int(np.argmax(smooth)) : int(np.argmin(smooth)) + 1]
+        if len(swung) and float(np.max(swung - np.minimum.accumulate(swung))) > lim.max_sink_rise_px * m_per_px:
             return False
     # A sighting that repeats the one before to the last digit is the encoder copying a block
     # of the frame before (a compressed stream skips unchanged blocks), not another look at the

