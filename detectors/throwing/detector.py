@@ -572,6 +572,14 @@ class ThrowingDetector:
         looking = [t for t in updated if not t.alarmed and len(t.frames) >= LINK_AFTER_POINTS and self._needs_look(t)]
         self._looked = dict(zip((t.id for t in looking), self._look(looking), strict=True))
         for track in updated:
+            if track.light_again and track.eligible and len(track.frames) >= self._limits.min_points:
+                # Taken for an alarmed light object found again on an early verdict: an object
+                # that then gains speed as gravity gives it is another one, let go near the first
+                # (a second object thrown from the same window, or from one below).
+                if (detection := self._judge([(track, ALL)], heavy_only=True)) is not None:
+                    track.light_again = False  # alarmed as what it is
+                    out.append(detection)
+                continue
             if track.alarmed or len(track.frames) < LINK_AFTER_POINTS:
                 continue
             chain = self._chain(track)
@@ -1258,6 +1266,8 @@ class ThrowingDetector:
         else:
             fresh = verdict.kind == "light" and _gains_sink_from_rest(t[skip:], metric[skip:, 1], release)
             if self._continues_alarm(chain[0][0], verdict.kind, start, fresh=fresh):
+                # (Taken for a light object by its reach alone, not for being where one was.)
+                track.light_again = verdict.kind == "light" and not self._near_alarm(chain[0][0], start)
                 return None
         self._alarmed[track.id] = chain
         if verdict.kind == "light":

@@ -55,6 +55,9 @@ class Track:
     beside: bool = False
     misses: int = 0
     alarmed: bool = False
+    # Alarmed as an alarmed bag or sheet of paper found again (its fall judged light, starting
+    # within that object's reach): it may yet show a heavy fall, which is another object.
+    light_again: bool = False
     # The moving track a new one was found to continue at its birth (it is not a new throw
     # but that mover again, split off or re-found): its history is this track's history.
     parent: Track | None = None
