@@ -27,7 +27,9 @@ was tried and changed nothing measurable. The fast read path (issue 9) then halv
 costs a message (9.4 -> 4.7 CPU µs in-process, reading and handing over alone) and, alternating
 with the code before on the shared machine (same command, two runs of three rounds each),
 raised the drain from 0.38-0.51x (33,300-42,400 events/s) to 0.52-0.95x (50,400-75,600)
-of the same run's mosquitto_sub, 51,000 -> 74,000 events per CPU-second.
+of the same run's mosquitto_sub, 51,000 -> 74,000 events per CPU-second. On the quiet
+machine (`bench/run_all.py`, BENCHMARKS.md of session 18): 0.54x (84,108 of 157,069
+events/s) in one process, 0.59x in two.
 """
 
 from __future__ import annotations
