@@ -16,9 +16,10 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ingest.mqtt import BrokerConfig, Inbound, MqttClient
+from ingest.mqtt import BrokerConfig, MqttClient
 from ingest.mqtt_native import packet, utf8
 from ingest.mqtt_paho import BufferedSocket, PahoClient, parse_publish
+from tests.live.test_paho_buffered import drain
 from zhian.broker import LocalBroker
 
 V5, V311 = mqtt.MQTTv5, mqtt.MQTTv311
@@ -309,17 +310,6 @@ def count_paho_publishes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(mqtt.Client, "_handle_publish", counted)
     return calls
-
-
-def drain(client: MqttClient, count: int, timeout_s: float) -> list[Inbound]:
-    """Take and acknowledge messages until `count` arrived or `timeout_s` passed."""
-    got: list[Inbound] = []
-    deadline = time.monotonic() + timeout_s
-    while len(got) < count and time.monotonic() < deadline:
-        batch = client.inbox.get_many(1000, 0.2)
-        got.extend(batch)
-        client.ack(batch)
-    return got
 
 
 @pytest.mark.mqtt
