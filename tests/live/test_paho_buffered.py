@@ -87,14 +87,29 @@ def test_the_paho_names_the_fast_read_path_mirrors_are_still_there() -> None:
     assert "self._in_packet['command'] == 0" in read and "self._in_packet['remaining_count'].append" in read
     assert read.rstrip().endswith("self._last_msg_in = time_func()\n        return rc")
     handle = inspect.getsource(mqtt.Client._handle_publish)
-    for step in ("message.timestamp = time_func()", "self._handle_on_message(message)", "if self._manual_ack:",
-                 "return self._send_puback(message.mid)", "Properties(PUBLISH >> 4)", "message.properties.unpack"):
+    for step in (
+        "message.timestamp = time_func()",
+        "self._handle_on_message(message)",
+        "if self._manual_ack:",
+        "return self._send_puback(message.mid)",
+        "Properties(PUBLISH >> 4)",
+        "message.properties.unpack",
+    ):
         assert step in handle, step
     # paho logs only through these two: without them the fast path leaves nothing out
     log = inspect.getsource(mqtt.Client._easy_log)
     assert "if self.on_log is not None:" in log and "if self._logger is not None:" in log
     assert set(mqtt.MQTTMessage.__slots__) == {
-        "timestamp", "state", "dup", "mid", "_topic", "payload", "qos", "retain", "info", "properties"
+        "timestamp",
+        "state",
+        "dup",
+        "mid",
+        "_topic",
+        "payload",
+        "qos",
+        "retain",
+        "info",
+        "properties",
     }
 
 
@@ -317,6 +332,18 @@ def test_the_messages_of_one_read_reach_the_inbox_at_once(
 # ---- a real Mosquitto ------------------------------------------------------------------------
 
 
+def assert_nothing_redelivered(config: BrokerConfig, subscriptions: list[str]) -> None:
+    """Back on the same persistent session, the broker sends nothing again (all was acked)."""
+    again = MqttClient(config, subscriptions)
+    again.start()
+    try:
+        assert again.connected.wait(10)
+        redelivered = drain(again, 1, 2.0)
+    finally:
+        again.stop()
+    assert redelivered == []
+
+
 def drain(client: MqttClient, count: int, timeout_s: float) -> list[Inbound]:
     """Take and acknowledge messages until `count` arrived or `timeout_s` passed."""
     got: list[Inbound] = []
@@ -363,11 +390,4 @@ def test_a_backlog_drains_through_the_buffered_client_and_stays_acked(broker: Lo
     assert all(m.qos == 1 for m in got)
 
     # back with the same session: everything was acknowledged, so nothing comes again
-    again = MqttClient(config, [topic])
-    again.start()
-    try:
-        assert again.connected.wait(10)
-        redelivered = drain(again, 1, 2.0)
-    finally:
-        again.stop()
-    assert redelivered == []
+    assert_nothing_redelivered(config, [topic])

@@ -19,15 +19,22 @@ from paho.mqtt.properties import Properties
 from ingest.mqtt import BrokerConfig, MqttClient
 from ingest.mqtt_native import packet, utf8
 from ingest.mqtt_paho import BufferedSocket, PahoClient, parse_publish
-from tests.live.test_paho_buffered import drain
+from tests.live.test_paho_buffered import assert_nothing_redelivered, drain
 from zhian.broker import LocalBroker
 
 V5, V311 = mqtt.MQTTv5, mqtt.MQTTv311
 PINGRESP = bytes((PacketTypes.PINGRESP << 4, 0))
 
 
-def publish(topic: str, payload: bytes, qos: int = 1, mid: int = 1, props: bytes | None = b"\x00",
-            dup: bool = False, retain: bool = False) -> bytes:
+def publish(
+    topic: str,
+    payload: bytes,
+    qos: int = 1,
+    mid: int = 1,
+    props: bytes | None = b"\x00",
+    dup: bool = False,
+    retain: bool = False,
+) -> bytes:
     """A PUBLISH as a broker sends it; `props` is the MQTT 5 properties field (None before v5)."""
     first = PacketTypes.PUBLISH << 4 | dup << 3 | qos << 1 | retain
     return packet(first, utf8(topic) + (mid.to_bytes(2, "big") if qos else b"") + (props or b"") + payload)
@@ -54,8 +61,18 @@ Fields = tuple[object, ...]
 def fields(msg: mqtt.MQTTMessage) -> Fields:
     """Everything of a delivered message but its timestamp (the time it was handled)."""
     props = msg.properties
-    return (msg.dup, msg.qos, msg.retain, msg._topic, msg.mid, msg.payload, msg.state, msg.info.mid,
-            type(props), None if props is None else props.json())
+    return (
+        msg.dup,
+        msg.qos,
+        msg.retain,
+        msg._topic,
+        msg.mid,
+        msg.payload,
+        msg.state,
+        msg.info.mid,
+        type(props),
+        None if props is None else props.json(),
+    )
 
 
 class Run:
@@ -138,8 +155,13 @@ MIXED = [
     publish("zhian/cyl/gate-north/events", b'{"id": 1}', qos=1, mid=1),
     publish("zhian/cyl/gate-north/events", b'{"id": 2}', qos=0),
     publish("zhian/小区/东门/事件", "门被强行打开".encode(), qos=1, mid=2),  # multibyte UTF-8
-    publish("zhian/cyl/lift-3/events", b"{}", qos=1, mid=3,
-            props=properties(user=(("site", "cyl"), ("k", "v")), MessageExpiryInterval=60)),
+    publish(
+        "zhian/cyl/lift-3/events",
+        b"{}",
+        qos=1,
+        mid=3,
+        props=properties(user=(("site", "cyl"), ("k", "v")), MessageExpiryInterval=60),
+    ),
     publish("zhian/cyl/lift-3/events", b"", qos=0, props=properties(ContentType="application/json")),
     publish("zhian/cyl/lift-3/events", b"again", qos=1, mid=4, dup=True, retain=True),
 ]
@@ -341,14 +363,7 @@ def test_a_backlog_drains_through_the_fast_path_once_in_order_and_stays_acked(
     # paho reads only the packets a large read cut in two
     assert paho_publishes[0] < count // 10
 
-    again = MqttClient(config, subscriptions)
-    again.start()
-    try:
-        assert again.connected.wait(10)
-        redelivered = drain(again, 1, 2.0)
-    finally:
-        again.stop()
-    assert redelivered == []
+    assert_nothing_redelivered(config, subscriptions)
 
 
 def paho_session(port: int, on_message: Callable[..., None]) -> PahoClient:
