@@ -36,7 +36,7 @@ from zhian.timeline.model import TimelineQuery, run_query
 from zhian.timeline.output import as_dict
 from zhian.timeline.sqlite import SqliteTimeline
 
-pytestmark = [pytest.mark.mqtt, pytest.mark.influx]
+pytestmark = [pytest.mark.fault, pytest.mark.mqtt, pytest.mark.influx]
 
 DAY_MS = 86_400_000
 

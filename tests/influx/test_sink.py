@@ -174,6 +174,7 @@ def test_refused_lines_go_to_dead_letters_with_the_reason(day_store: Path, regis
     assert dict(influx_events(target)) == stored_events(store), "events still arrive, every one"
 
 
+@pytest.mark.fault
 def test_influxdb_down_then_up_loses_nothing(day_store: Path, registry: Registry, influxd: LocalInfluxd,
                                              tmp_path: Path) -> None:
     store = copy_store(day_store, tmp_path / "zhian.db")
@@ -222,6 +223,7 @@ class FullOnFirstCommits(Store):
         super().commit_sink(*args, **kw)  # type: ignore[arg-type]
 
 
+@pytest.mark.fault
 def test_a_full_disk_under_the_sink_cursor_is_retried(day_store: Path, registry: Registry, influxd: LocalInfluxd,
                                                       tmp_path: Path) -> None:
     store = copy_store(day_store, tmp_path / "zhian.db")

@@ -13,7 +13,7 @@ import pytest
 from tests.live.test_exactly_once import start_processor, stored, subscribed, wait_for
 from zhian.broker import LocalBroker
 
-pytestmark = pytest.mark.mqtt
+pytestmark = [pytest.mark.fault, pytest.mark.mqtt]
 
 
 def publish(port: int, first: int, count: int, t0: int) -> None:

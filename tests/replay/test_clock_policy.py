@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
 from ingest.registry import load_registry
 from tests.conftest import DEVICES
@@ -21,6 +22,8 @@ from zhian.simulate.generator import TrafficGenerator
 
 START_MS = 1_793_584_800_000  # 2026-11-02T10:00:00+08:00
 HOUR_MS = 3_600_000
+
+pytestmark = pytest.mark.fault
 
 
 def normal_hour() -> list[tuple[int, str, dict[str, object]]]:
