@@ -1774,7 +1774,11 @@ class ThrowingDetector:
             if climbs[i]:
                 return int(f[i])
             if steps[i - 1] > (f[i] - f[i - 1]) * (HOP_RATIO * pace + HOP_SLACK_PX):
-                recent = _pace(track.frames, track.xy, first + i - 1)
+                # (Its recent pace only if watched steadily, a frame missed at most: across a
+                # longer loss the track may have taken something else, whose step is no pace.)
+                j = first + i - 1
+                steady = j >= PACE_POINTS - 1 and track.frames[j] - track.frames[j - PACE_POINTS + 1] <= PACE_POINTS
+                recent = _pace(track.frames, track.xy, j) if steady else 0.0
                 if steps[i - 1] > (f[i] - f[i - 1]) * (HOP_RATIO * max(pace, recent) + HOP_SLACK_PX):
                     return int(f[i])
         return ALL

@@ -58,3 +58,14 @@ def test_a_climb_is_where_its_track_lost_it() -> None:
     steps[35] = -20.0  # up by more than a gust lifts paper
     track = _sinking(steps)
     assert _detector()._still_it(track, 27) == track.frames[35]
+
+
+def test_a_jump_across_a_loss_does_not_make_its_own_pace() -> None:
+    # Held-out 43002 scene-026: a bag's track, 1.3 px a frame, was lost for six frames and took a
+    # blob 20 px aside, then stepped 6 px on it. Over its last five sightings that jump makes a
+    # pace of 2.4 px a frame, and the 6 px no hop; but the five were not watched steadily.
+    frames = [*range(82, 110), 115, 116, 117]
+    xy = [(526.0, 158.0 + 1.1 * k) for k in range(28)]
+    xy += [(506.0, 188.0), (500.0, 188.0), (499.0, 188.0)]
+    track = Track(id=1, frames=frames, xy=xy)
+    assert _detector()._still_it(track, 20) == 116
