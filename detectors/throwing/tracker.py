@@ -55,6 +55,9 @@ class Track:
     beside: bool = False
     misses: int = 0
     alarmed: bool = False
+    # Its sink found to be something come in from beyond the facade (a leaf, a bird gliding; see
+    # the detector's `_came_from_elsewhere`): what is later found where its sink leads is that too.
+    came_in: bool = False
     # Alarmed as an alarmed bag or sheet of paper found again (its fall judged light, starting
     # within that object's reach): it may yet show a heavy fall, which is another object.
     light_again: bool = False
