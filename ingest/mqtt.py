@@ -28,8 +28,8 @@ costs a message (9.4 -> 4.7 CPU µs in-process, reading and handing over alone) 
 with the code before on the shared machine (same command, two runs of three rounds each),
 raised the drain from 0.38-0.51x (33,300-42,400 events/s) to 0.52-0.95x (50,400-75,600)
 of the same run's mosquitto_sub, 51,000 -> 74,000 events per CPU-second. On the quiet
-machine (`bench/run_all.py`, BENCHMARKS.md of session 18): 0.54x (84,108 of 157,069
-events/s) in one process, 0.59x in two.
+machine (`bench/run_all.py`): 0.54x (84,108 of 157,069 events/s) in one process and 0.59x in
+two in session 18; 0.51x (69,428 of 135,092) and 0.50x in session 19, a slower run throughout.
 """
 
 from __future__ import annotations
