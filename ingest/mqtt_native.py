@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ingest.mqtt import BrokerConfig, ClientState, Inbound
+from ingest.mqtt_wire import ProtocolError, read_varint
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,6 @@ SUBSCRIBE, SUBACK, PINGREQ, PINGRESP, DISCONNECT = 8, 9, 12, 13, 14
 PROP_SESSION_EXPIRY, PROP_RECEIVE_MAXIMUM, PROP_SERVER_KEEP_ALIVE = 0x11, 0x21, 0x13
 PROP_REASON_STRING = 0x1F
 READ_SIZE = 256 * 1024
-
-
-class ProtocolError(Exception):
-    """The broker sent something this client does not accept."""
 
 
 # ---- encoding (pure) ------------------------------------------------------------------------
@@ -106,22 +103,6 @@ DISCONNECT_PACKET = bytes((DISCONNECT << 4, 0))  # normal disconnection: the ses
 
 
 # ---- decoding (pure) ------------------------------------------------------------------------
-
-
-def read_varint(buf: bytes | bytearray, i: int) -> tuple[int, int] | None:
-    """(value, next index) of a variable byte integer at `i`, or None when incomplete."""
-    value = shift = 0
-    end = len(buf)
-    while i < end:
-        b = buf[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            return value, i
-        shift += 7
-        if shift > 21:
-            raise ProtocolError("malformed remaining length")
-    return None
 
 
 def properties(raw: bytes) -> dict[int, Any]:

@@ -42,6 +42,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from ingest.mqtt_wire import ProtocolError, read_varint
+
 READ_SIZE = 64 * 1024
 PUBACK = PacketTypes.PUBACK << 4
 PUBLISH = PacketTypes.PUBLISH << 4
@@ -167,17 +169,13 @@ def parse_publish(buf: bytes, pos: int, v5: bool) -> tuple[mqtt.MQTTMessage, int
     qos = (header >> 1) & 3
     if header & 0xF0 != PUBLISH or qos > 1:
         return None
-    length, i = 0, pos + 1
-    for shift in (0, 7, 14, 21):
-        if i >= end_of_read:
-            return None
-        byte = buf[i]
-        i += 1
-        length |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            break
-    else:
-        return None  # more than four bytes
+    try:
+        remaining = read_varint(buf, pos + 1)
+    except ProtocolError:  # more than four bytes
+        return None
+    if remaining is None:
+        return None
+    length, i = remaining
     end = i + length
     if end > end_of_read or length < 2:
         return None

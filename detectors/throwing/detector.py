@@ -1381,8 +1381,7 @@ class ThrowingDetector:
         if not release.held:
             return False
         origin = self.geometry.in_front(np.array([release.x_m, release.y_m]))[0]
-        ground_m = -(self.geometry.facade.lowest_floor - 1) * self.geometry.storey_m
-        return float(origin[1]) - ground_m < FOOT_M
+        return float(origin[1]) - self.geometry.ground_m < FOOT_M
 
     def _detection(
         self, chain: Chain, frames: list[int], pts: np.ndarray, verdict: FallVerdict, release: Release

@@ -58,9 +58,8 @@ class FacadeGeometry:
         self._grid_from_img = self.grid_from_img.tolist()
         self._img_from_grid = self.img_from_grid.tolist()
         if focal_px is None:
-            ground_m = -(facade.lowest_floor - 1) * storey_m
             candidates = np.geomspace(0.3, 2.5, 80) * self.width
-            heights = [abs(self._pose(f)[0][1] - ground_m - mount_height_m) for f in candidates]
+            heights = [abs(self._pose(f)[0][1] - self.ground_m - mount_height_m) for f in candidates]
             focal_px = float(candidates[int(np.argmin(heights))])
         self.focal_px = focal_px
         self.camera_m, self.column_m = self._pose(focal_px)
@@ -100,6 +99,11 @@ class FacadeGeometry:
         """`to_metric` of one image point, in plain floats: the same arithmetic, the same bits."""
         u, s = _apply_one(self._grid_from_img, x, y)
         return u * self.column_m, s * self.storey_m
+
+    @property
+    def ground_m(self) -> float:
+        """Height of the ground on the facade plane (0 at the calibrated area's lowest floor line)."""
+        return -(self.facade.lowest_floor - 1) * self.storey_m
 
     def in_front(self, xy_m: np.ndarray, depth_m: float = RELEASE_DEPTH_M) -> np.ndarray:
         """Where a point seen at `xy_m` on the facade plane really is if it hangs `depth_m` in front.
