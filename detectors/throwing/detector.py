@@ -197,7 +197,9 @@ def _mostly_copied(frames: list[int], pts: np.ndarray, release_frame: float) -> 
     return still >= STILL_MIN and still >= STILL_SHARE * int(np.count_nonzero(steps))
 
 
-STAND_SINK_PX = 3.0  # sink a frame since the fall began that no pixel jitter makes
+# Sink a frame since the fall began that no pixel jitter makes: over `STAND_SPAN_FRAMES` or more,
+# 8 pixels, beyond the wander of a still blob's centre at both ends.
+STAND_SINK_PX = 2.0
 STAND_SHARE = 1 / 3
 STAND_SPAN_FRAMES = 4  # (over fewer, a stray first blob sets the speed)
 
