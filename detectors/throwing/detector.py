@@ -741,25 +741,36 @@ class ThrowingDetector:
     def _skipped(self, tracks: list[Track], look: _Look, errors: np.ndarray, f0: int) -> int:
         """Which of a fast look's fragments (`tracks` at `look.rows`, with their link `errors`;
         NaN: no link) the track begun at frame f0 continues: the best fit, unless other fragments
-        that link were seen wholly between that one's last sighting and f0; then the latest of those.
+        that link, and that continue none of their own, were seen wholly between that one's last
+        sighting and f0. Then the latest of those, itself linked to the best fit if that fits.
 
         The link error says how near the middle of what a fall from a fragment's end allows the
         track begins, and that allowance widens with the gap: a piece seen long before may fit
         better than the one just before. A fall seen only in front of the dark windows it passes
-        (an object as pale as the wall) is a row of short pieces. Linked past the pieces between,
+        (an object as pale as the wall) is a row of short pieces; linked past the pieces between,
         it seems seen in patches and is refused, though each of them lay on its way (a heavy
-        object let go from floor 8 on held-out 48001 scene-019; session 20).
+        object let go from floor 8 on held-out 48001 scene-019; session 20). A piece that
+        continues another is in a chain of its own already, which the track's is not made to join.
         """
         best = int(np.nanargmin(errors))  # (the first of equals, as one by one)
         assert look.upto is not None  # (set with the errors)
-        fragment = tracks[look.rows[best]]
-        last = fragment.frames[bisect_left(fragment.frames, int(look.upto[best])) - 1]
+        fragment, upto = tracks[look.rows[best]], int(look.upto[best])
+        last = fragment.frames[bisect_left(fragment.frames, upto) - 1]
         between = [
             k
             for k in np.nonzero(~np.isnan(errors))[0].tolist()
-            if last < tracks[look.rows[k]].frames[0] and tracks[look.rows[k]].frames[-1] < f0
+            if last < tracks[look.rows[k]].frames[0]
+            and tracks[look.rows[k]].frames[-1] < f0
+            and self._link.get(tracks[look.rows[k]].id) is None
         ]
-        return max(between, key=lambda k: tracks[look.rows[k]].frames[-1], default=best)
+        if not between:
+            return best
+        chosen = max(between, key=lambda k: tracks[look.rows[k]].frames[-1])
+        piece = tracks[look.rows[chosen]]
+        before, after = self._metric((fragment, upto)), self._metric((piece, ALL))
+        if link_error(tuple(v[-5:] for v in before), tuple(v[:5] for v in after), self._links) is not None:
+            self._link[piece.id] = (fragment, upto)
+        return chosen
 
     def _look(self, tracks: list[Track]) -> list[_Look | None]:
         """What `_find_earlier` finds for each of `tracks` on the fragments' frames and points
