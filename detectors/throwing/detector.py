@@ -767,8 +767,8 @@ class ThrowingDetector:
             return best
         chosen = max(between, key=lambda k: tracks[look.rows[k]].frames[-1])
         piece = tracks[look.rows[chosen]]
-        before, after = self._metric((fragment, upto)), self._metric((piece, ALL))
-        if link_error(tuple(v[-5:] for v in before), tuple(v[:5] for v in after), self._links) is not None:
+        (tb, xb, yb), (ta, xa, ya) = self._metric((fragment, upto)), self._metric((piece, ALL))
+        if link_error((tb[-5:], xb[-5:], yb[-5:]), (ta[:5], xa[:5], ya[:5]), self._links) is not None:
             self._link[piece.id] = (fragment, upto)
         return chosen
 
