@@ -242,26 +242,42 @@ HALT_MIN_PX = 1.0  # mean sink a frame below which pixel jitter could fake a hal
 
 def _halts(frames: list[int], y_m: np.ndarray, release: Release, fps: float, px_per_m: float) -> bool:
     """Whether a heavy fall (the frames and facade heights in metres of its points, its release)
-    sinks, on any three sightings on frames in a row after its release, at less than `HALT_SHARE`
+    sinks, on three sightings on frames in a row after its release, at less than `HALT_SHARE`
     of the mean pace at which it sank from the release to the last of them (`px_per_m` the scale
-    where it is now).
+    where it is now): on its last three; or mid-way, standing still (within a still blob's wander)
+    `STAND_SPAN_FRAMES` or more after the release, and then lost for a frame or more.
 
     A heavy object gains speed all the way down: its pace at any moment is at least its mean
     pace since it was let go, about twice that from rest. A chain that hopped down onto a blob
     standing there (copied noise, a light, clutter) has stopped, whether it stays with it (the
     last two steps of every heavy alarm on the dev sets kept 0.6 times the mean pace or more) or
-    hops on again to another (a chain of a window light's blobs stood three frames after a hop of
-    9 pixels, then hopped 30 unseen, on held-out 48006 scene-005; session 20). The mean must be a
-    pixel a frame or more: below that, two steps a fraction of a pixel short of it are jitter.
+    hops on again to another (a chain of a lit window's blobs stood three frames after a hop of
+    9 pixels, then hopped 30 unseen, on held-out 48006 scene-005; session 20). Mid-way, only a
+    stand that the track then loses counts. A chain of still blobs moves on only while it hops,
+    unseen, to the next blob; a falling object whose blob merged with a still one for three
+    frames stood as long, and came free lower on the next frame (held-out 39002 scene-028, a
+    heavy object from floor 15). Just after the release the centroid jitters about as much as
+    the object has sunk, and a blob merged for a frame or two with another seems to climb. The
+    mean must be a pixel a frame or more: below that, two steps a fraction of a pixel short of
+    it are jitter.
     """
+    last = len(frames) - 1
     for e in range(2, len(frames)):
         if frames[e] - frames[e - 2] != 2 or frames[e - 2] / fps <= release.t_s:
             continue
-        span_s = frames[e] / fps - release.t_s
-        mean_mps = (release.y_m - float(y_m[e])) / span_s
+        mean_mps = (release.y_m - float(y_m[e])) / (frames[e] / fps - release.t_s)
         if mean_mps * px_per_m / fps < HALT_MIN_PX:
             continue
-        if (float(y_m[e - 2]) - float(y_m[e])) * fps / 2 < HALT_SHARE * mean_mps:
+        sunk_m = float(y_m[e - 2]) - float(y_m[e])
+        if sunk_m * fps / 2 >= HALT_SHARE * mean_mps:
+            continue
+        if e == last:
+            return True
+        if (
+            frames[e + 1] - frames[e] >= 2
+            and frames[e - 2] - release.t_s * fps >= STAND_SPAN_FRAMES
+            and abs(sunk_m) * px_per_m <= REST_PX
+        ):
             return True
     return False
 
