@@ -698,7 +698,8 @@ class ThrowingDetector:
         return self._link[track.id] is None and len(track.frames) in (self._limits.min_points, *SLOW_LINK_LOOKS)
 
     def _find_earlier(self, track: Track) -> Fragment | None:
-        """The fragment whose fall `track` continues, if one ended shortly before it began."""
+        """The fragment whose fall `track` continues, if one ended shortly before it began. (A
+        piece found between that fragment and the track is linked to it here: see `_skipped`.)"""
         assert self.geometry is not None
         f0 = track.frames[0]
         parent = track.parent

@@ -106,6 +106,7 @@ def _plain_find_earlier(self: ThrowingDetector, track: Track) -> tuple[Track, in
     ppm = float(self.geometry.px_per_m(np.array([[x1, y1]]))[0])
     reach_x, reach_up, reach_down = 3.0 * ppm, 1.0 * ppm, 8.0 * ppm
     best: tuple[float, tuple[Track, int]] | None = None
+    found: list[tuple[Track, int]] = []
     for other in self._ends.view()[0]:
         first = other.frames[0]
         if other is track or not f0 - MAX_BEFORE_S * self.fps <= first <= f0 - LINK_AFTER_POINTS:
@@ -136,11 +137,24 @@ def _plain_find_earlier(self: ThrowingDetector, track: Track) -> tuple[Track, in
                 if abs(x1 - xc) <= reach_x and -reach_up <= y1 - yc <= reach_down:
                     upto = other.frames[cut + 1]
                     error = link_error(self._metric_before(other, upto), after, self._links)
-        if error is not None and (best is None or error < best[0]):
-            best = (error, (other, upto))
+        if error is not None:
+            found.append((other, upto))
+            if best is None or error < best[0]:
+                best = (error, (other, upto))
     if best is None:
         return None
     other, upto = best[1]
+    if fast:
+        # The latest of the linking pieces seen wholly between the best fit's last sighting and
+        # the track, that continue none of their own (see `_skipped`), is the one it continues.
+        last = other.frames[bisect_left(other.frames, upto) - 1]
+        between = [
+            (piece, at)
+            for piece, at in found
+            if last < piece.frames[0] and piece.frames[-1] < f0 and self._link.get(piece.id) is None
+        ]
+        if between:
+            return max(between, key=lambda found: found[0].frames[-1])
     if not fast:
         # A slow link's fragment ends at its last sighting on its steady sink (`strays_at_end`).
         before = self._metric_before(other, f0)
@@ -173,7 +187,9 @@ def test_earlier_fragments_found_all_at_once_are_those_found_one_by_one() -> Non
                         assert together.warm.tolist() == alone.warm.tolist()
             # ... and the fragment found is the one the plain search, a fragment at a time, finds.
             for track in tracks:
-                link, plain = detector._find_earlier(track), _plain_find_earlier(detector, track)
+                # (The plain search first: the real one may link a piece between to the best fit.)
+                plain = _plain_find_earlier(detector, track)
+                link = detector._find_earlier(track)
                 assert (link and (link[0].id, link[1])) == (plain and (plain[0].id, plain[1]))
                 linked += link is not None
     assert linked > 50 and fast > 50
