@@ -49,6 +49,14 @@ class ForegroundParams:
     # Blobs of this many frames before count: an object missed for a frame (dark glass, a
     # tumbling sheet seen edge-on) is not a sparkle when it shows again.
     sparkle_memory_frames: int = 2
+    # Swamped: an exposure jump that clips the bright wall (or a shake kick) leaves the textured
+    # parts of the whole facade (window frames, sills) different from a background that learns
+    # slowly under foreground, and hundreds of still blobs stand about the path of any fall for a
+    # second or more. After this many frames in a row with more blobs than this, the background
+    # learns everywhere at `swamp_alpha` until they are gone.
+    swamp_blobs: int = 300
+    swamp_frames: int = 3
+    swamp_alpha: float = 0.25
 
 
 class ForegroundExtractor:
@@ -72,6 +80,7 @@ class ForegroundExtractor:
         self.last_threshold = 0.0
         self.last_fraction = 0.0
         self._disturbed_run = 0
+        self._swamped_run = 0  # frames in a row with more than `swamp_blobs` blobs
         self._frames = 0
         self._cells_bg: np.ndarray | None = None
         self._floor: float | None = None
@@ -164,8 +173,11 @@ class ForegroundExtractor:
         # Learn the background where nothing moves; under foreground only slowly, so a passing
         # object leaves no trail behind it while a light switched on still fades in.
         cv2.bitwise_not(mask, dst=calm)
-        cv2.accumulateWeighted(cur, self._bg, self.params.alpha, mask=calm)
-        cv2.accumulateWeighted(cur, self._bg, self.params.alpha / 8, mask=mask)
+        if self._swamped_run >= self.params.swamp_frames:
+            cv2.accumulateWeighted(cur, self._bg, self.params.swamp_alpha)
+        else:
+            cv2.accumulateWeighted(cur, self._bg, self.params.alpha, mask=calm)
+            cv2.accumulateWeighted(cur, self._bg, self.params.alpha / 8, mask=mask)
         # The noise model learns under foreground too, slowly: an edge that shake or
         # compression keeps flickering must raise its own threshold, or it flickers forever.
         cv2.threshold(diff, 60.0, 60.0, cv2.THRESH_TRUNC, dst=diff)  # min(diff, 60), in place
@@ -173,11 +185,13 @@ class ForegroundExtractor:
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha, mask=calm)
         cv2.accumulateWeighted(clipped, self._noise, self.params.noise_alpha / 4, mask=mask)
         if not cv2.countNonZero(mask):
+            self._swamped_run = 0
             self._last_boxes.append(np.zeros((0, 4), np.int32))
             return Blobs.empty()  # nothing moved: spare the labelling
         count, _, stats, centroids = cv2.connectedComponentsWithStats(
             mask, labels=self._u16, connectivity=8, ltype=cv2.CV_16U
         )
+        self._swamped_run = self._swamped_run + 1 if count - 1 > self.params.swamp_blobs else 0
         if count <= 1:
             self._last_boxes.append(np.zeros((0, 4), np.int32))
             return Blobs.empty()
