@@ -79,6 +79,7 @@ class ForegroundExtractor:
         self.last_shift = (0, 0)
         self.last_threshold = 0.0
         self.last_fraction = 0.0
+        self.last_relight = 0.0  # the median change of a cell's light against the background's
         self._disturbed_run = 0
         self._swamped_run = 0  # frames in a row with more than `swamp_blobs` blobs
         self._frames = 0
@@ -131,7 +132,9 @@ class ForegroundExtractor:
         # The median over neighbouring cells ignores one cell darkened or lit by an object,
         # which would otherwise be "corrected" away together with its surroundings.
         cell_gain = cv2.medianBlur(((cells_bg + 4.0) / (cells_cur + 4.0)).astype(np.float32), 3)
-        if float(np.abs(cell_gain - 1.0).max()) > GAIN_TOLERANCE:
+        off = np.abs(cell_gain - 1.0)
+        self.last_relight = float(np.median(off))
+        if float(off.max()) > GAIN_TOLERANCE:
             gain = cv2.resize(cell_gain, (gray.shape[1], gray.shape[0]), dst=self._gain)
             norm = cv2.multiply(cur, gain, dst=normalised)
         else:
@@ -191,7 +194,12 @@ class ForegroundExtractor:
         count, _, stats, centroids = cv2.connectedComponentsWithStats(
             mask, labels=self._u16, connectivity=8, ltype=cv2.CV_16U
         )
-        self._swamped_run = self._swamped_run + 1 if count - 1 > self.params.swamp_blobs else 0
+        # (Entered only while the light as a whole is off the background's: noise at night, and
+        # the keyframes of a stream at a low bitrate, give as many blobs at the same light.)
+        swamped = count - 1 > self.params.swamp_blobs and (
+            self._swamped_run >= self.params.swamp_frames or self.last_relight > GAIN_TOLERANCE
+        )
+        self._swamped_run = self._swamped_run + 1 if swamped else 0
         if count <= 1:
             self._last_boxes.append(np.zeros((0, 4), np.int32))
             return Blobs.empty()
