@@ -49,13 +49,17 @@ class ForegroundParams:
     # Blobs of this many frames before count: an object missed for a frame (dark glass, a
     # tumbling sheet seen edge-on) is not a sparkle when it shows again.
     sparkle_memory_frames: int = 2
-    # Swamped: an exposure jump that clips the bright wall (or a shake kick) leaves the textured
-    # parts of the whole facade (window frames, sills) different from a background that learns
-    # slowly under foreground, and hundreds of still blobs stand about the path of any fall for a
-    # second or more. After this many frames in a row with more blobs than this, the background
-    # learns everywhere at `swamp_alpha` until they are gone.
+    # Swamped: an exposure jump that clips the bright wall leaves the textured parts of the whole
+    # facade (window frames, sills) different from a background that learns slowly under
+    # foreground, and hundreds of still blobs stand about the path of any fall for a second or
+    # more. After this many frames in a row with more blobs than this while the light as a whole
+    # is off the background's (the median cell's gain by more than `swamp_relight`), the
+    # background learns everywhere at `swamp_alpha`.
     swamp_blobs: int = 300
     swamp_frames: int = 3
+    # (Noise at night, and the keyframes of a stream at a low bitrate, give as many blobs with
+    # the median cell within 1-4 % of the background's.)
+    swamp_relight: float = 0.05
     swamp_alpha: float = 0.25
 
 
@@ -194,11 +198,7 @@ class ForegroundExtractor:
         count, _, stats, centroids = cv2.connectedComponentsWithStats(
             mask, labels=self._u16, connectivity=8, ltype=cv2.CV_16U
         )
-        # (Entered only while the light as a whole is off the background's: noise at night, and
-        # the keyframes of a stream at a low bitrate, give as many blobs at the same light.)
-        swamped = count - 1 > self.params.swamp_blobs and (
-            self._swamped_run >= self.params.swamp_frames or self.last_relight > GAIN_TOLERANCE
-        )
+        swamped = count - 1 > self.params.swamp_blobs and self.last_relight > self.params.swamp_relight
         self._swamped_run = self._swamped_run + 1 if swamped else 0
         if count <= 1:
             self._last_boxes.append(np.zeros((0, 4), np.int32))
