@@ -85,7 +85,7 @@ class ForegroundExtractor:
         self.last_fraction = 0.0
         self.last_relight = 0.0  # the median change of a cell's light against the background's
         self._disturbed_run = 0
-        self._swamped_run = 0  # frames in a row with more than `swamp_blobs` blobs
+        self._swamped_run = 0  # frames in a row swamped (`swamp_blobs` and `swamp_relight`)
         self._frames = 0
         self._cells_bg: np.ndarray | None = None
         self._floor: float | None = None
@@ -178,7 +178,8 @@ class ForegroundExtractor:
         cv2.bitwise_and(raw, cv2.dilate(raw, self._ring, dst=befriended), dst=raw)
         cv2.dilate(raw, self._kernel, dst=mask)
         # Learn the background where nothing moves; under foreground only slowly, so a passing
-        # object leaves no trail behind it while a light switched on still fades in.
+        # object leaves no trail behind it while a light switched on still fades in. (Swamped,
+        # everywhere and fast: see `ForegroundParams.swamp_frames`.)
         cv2.bitwise_not(mask, dst=calm)
         if self._swamped_run >= self.params.swamp_frames:
             cv2.accumulateWeighted(cur, self._bg, self.params.swamp_alpha)
