@@ -48,19 +48,21 @@ def test_the_background_learns_everywhere_while_swamped_and_clears_within_a_seco
     assert slow[JUMP_AT + 25] > 300
 
 
-def test_a_few_hundred_blobs_for_a_frame_at_a_time_do_not_count_as_swamped() -> None:
-    # Night noise comes in bursts of single frames; an object put out at a window meanwhile
-    # fades into the background no sooner than it would without them.
+def test_hundreds_of_blobs_at_the_same_light_do_not_count_as_swamped() -> None:
+    # Noise at night (and a low-bitrate stream's keyframes) may give hundreds of blobs for frames
+    # on end at an unchanged light; an object put out at a window meanwhile fades into the
+    # background no sooner than it would without the rule.
     rng = np.random.default_rng(4)
     frames = _facade_frames(rng, 80, gain=1.0)
+    noisy = list(range(30, 40))
     for i, frame in enumerate(frames):
         if i >= 10:
             frame[100:108, 200:208] = 60  # put out at a window, and held there
-        if i in (30, 33, 36, 50, 53, 70):
+        if i in noisy:
             for y, x in zip(rng.integers(4, SHAPE[0] - 7, 350), rng.integers(4, SHAPE[1] - 7, 350), strict=True):
                 frame[y : y + 3, x : x + 3] = 20
     counts = _blob_counts(ForegroundParams(), frames)
-    assert [i for i, n in enumerate(counts) if n > 300] == [30, 33, 36, 50, 53, 70]
+    assert [i for i, n in enumerate(counts) if n > 300] == noisy
     assert counts == _blob_counts(replace(ForegroundParams(), swamp_frames=10**6), frames)
 
 
