@@ -83,7 +83,6 @@ class ForegroundExtractor:
         self.last_shift = (0, 0)
         self.last_threshold = 0.0
         self.last_fraction = 0.0
-        self.last_relight = 0.0  # the median change of a cell's light against the background's
         self._disturbed_run = 0
         self._swamped_run = 0  # frames in a row swamped (`swamp_blobs` and `swamp_relight`)
         self._frames = 0
@@ -136,9 +135,8 @@ class ForegroundExtractor:
         # The median over neighbouring cells ignores one cell darkened or lit by an object,
         # which would otherwise be "corrected" away together with its surroundings.
         cell_gain = cv2.medianBlur(((cells_bg + 4.0) / (cells_cur + 4.0)).astype(np.float32), 3)
-        off = np.abs(cell_gain - 1.0)
-        self.last_relight = float(np.median(off))
-        if float(off.max()) > GAIN_TOLERANCE:
+        cell_off = np.abs(cell_gain - 1.0)  # each cell's change of light against the background's
+        if float(cell_off.max()) > GAIN_TOLERANCE:
             gain = cv2.resize(cell_gain, (gray.shape[1], gray.shape[0]), dst=self._gain)
             norm = cv2.multiply(cur, gain, dst=normalised)
         else:
@@ -199,7 +197,8 @@ class ForegroundExtractor:
         count, _, stats, centroids = cv2.connectedComponentsWithStats(
             mask, labels=self._u16, connectivity=8, ltype=cv2.CV_16U
         )
-        swamped = count - 1 > self.params.swamp_blobs and self.last_relight > self.params.swamp_relight
+        # (The median only on the rare frame with that many blobs.)
+        swamped = count - 1 > self.params.swamp_blobs and float(np.median(cell_off)) > self.params.swamp_relight
         self._swamped_run = self._swamped_run + 1 if swamped else 0
         if count <= 1:
             self._last_boxes.append(np.zeros((0, 4), np.int32))
