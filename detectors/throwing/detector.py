@@ -51,6 +51,7 @@ MAX_OBJECT_M = 1.2  # larger blobs at birth are insects at the lens, lights or s
 # at the top floors of a tall facade a bag of 25 cm already fills more than 1.2 m allows.
 SIZE_SLACK_PX = 4.0
 MAX_GROW = 2.0  # a blob this many times too big may still be an object leaving its window
+RAIN_MAX_WIDTH_PX = 5  # a streak no wider is a raindrop (dropped before tracking)
 BORDER_PX = 6  # blobs touching the watched rectangle's border came from outside it
 START_MARGIN = 0.15  # columns and storeys beyond the calibrated area where a throw may begin (drawn by hand)
 WARMUP_S = 1.0  # no alarm before the background and noise model have settled
@@ -590,7 +591,7 @@ class ThrowingDetector:
         # Rain: thin streaks many times longer than wide. An object's motion blur is as wide
         # as the object and much shorter, so these are dropped before tracking.
         wh = blobs.wh
-        rain = (wh[:, 1] >= 4 * wh[:, 0]) & (wh[:, 1] >= 12) & (wh[:, 0] <= 5)
+        rain = (wh[:, 1] >= 4 * wh[:, 0]) & (wh[:, 1] >= 12) & (wh[:, 0] <= RAIN_MAX_WIDTH_PX)
         if rain.any():
             blobs = Blobs(blobs.xy[~rain], wh[~rain], blobs.area[~rain], blobs.disturbed)
         xy = blobs.xy + np.array([x0, y0])
@@ -1011,8 +1012,9 @@ class ThrowingDetector:
 
     def _may_start(self, blobs: Blobs, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Which blobs may begin a throw (inside the facade, object-sized, not a streak), which
-        would but are somewhat too big (an object still merged with its window's edge), and which
-        would but lie beside the facade's side edge (see `_left_facade`)."""
+        would but are somewhat too big (an object still merged with its window's edge) or are a
+        streak as wide as an object (one merged with a raindrop), and which would but lie beside
+        the facade's side edge (see `_left_facade`)."""
         assert self.geometry is not None
         if len(xy) == 0:
             return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
@@ -1036,7 +1038,14 @@ class ThrowingDetector:
         start = off_border & inside & ~streak
         bigger = (blobs.wh[:, 0] <= MAX_GROW * max_px) & (blobs.wh[:, 1] <= MAX_GROW * max_px)
         beside = off_border & level & ~inside & ~streak & small
-        return start & small, start & ~small & bigger, beside
+        # A streak wider than a raindrop's (those are dropped before tracking) and as narrow as an
+        # object may be an object just let go, merged with a raindrop passing it: like an object
+        # merged with its window's edge, it may start a throw once its next blobs are its own
+        # (dev 32003 scene-013: a sheet of paper's track, born so, was ineligible throughout).
+        merged = (
+            off_border & inside & streak & (blobs.wh[:, 0] > RAIN_MAX_WIDTH_PX) & (blobs.wh[:, 0] <= max_px) & bigger
+        )
+        return start & small, (start & ~small & bigger) | merged, beside
 
     def _in_facade(self, p: tuple[float, float]) -> bool:
         """Whether an image point is inside the facade or just beside it (as `_may_start` asks)."""

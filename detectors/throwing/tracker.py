@@ -42,8 +42,9 @@ class Track:
     area: list[int] = field(default_factory=list)
     eligible: bool = True  # born inside the facade, not carried in from elsewhere
     # Born inside and not continuing a mover, only too big (merged with a window frame or a
-    # curtain edge as it left the window, or with the hand that holds it out): eligible once its
-    # next blobs, or the first blob that leaves its birthplace, are object-sized.
+    # curtain edge as it left the window, or with the hand that holds it out) or a streak as
+    # wide as an object (merged with a raindrop passing it): eligible once its next blobs, or
+    # the first blob that leaves its birthplace, are object-sized (and no streaks).
     may_grow: bool = False
     # Born where it could begin a throw but taken for a mover's continuation (see `parent`):
     # looked at again once its own motion shows (`Tracker._recheck_veto`).
