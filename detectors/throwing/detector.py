@@ -35,6 +35,7 @@ from detectors.throwing.physics import (
     FallLimits,
     FallVerdict,
     Release,
+    _rested_for,
     falls_from,
     found_falling,
     judge_fall,
@@ -90,6 +91,7 @@ ARRIVE_POINTS = 3
 # merge may slow it, not stop it: a raindrop at 18 m/s does not carry on at a dropped object's 2)
 ARRIVE_PACE = 0.5
 SPEEDS_UP = 1.25  # sinking this many times faster at the end than at the start: let go from rest
+FRESH_REST_SPAN = 2.0  # ... or seen at rest this many times as long as its sink allows a sinker (a gust's hold)
 HOP_RATIO = 2.5  # a step this many times a track's mean step (and more) is a hop onto another blob
 HOP_SLACK_PX = 1.0  # (a pixel of centroid jitter)
 KEEP_ALARMED_S = 30.0  # how long an alarmed trajectory stays available for evidence
@@ -465,18 +467,25 @@ def _sink_thirds(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return early, late
 
 
-def _gains_sink_from_rest(t: np.ndarray, y: np.ndarray, release: Release) -> bool:
-    """Whether a light fall (times in s, heights in facade metres, its release) was seen at rest
-    and then sinking `SPEEDS_UP` times faster over the last third of its fall than over the first.
+def _gains_sink_from_rest(t: np.ndarray, x: np.ndarray, y: np.ndarray, release: Release) -> bool:
+    """Whether a light fall (times in s, facade metres, its release) was seen at rest and then
+    sinking `SPEEDS_UP` times faster over the last third of its fall than over the first, or
+    sinking from its rest at once faster than anything that never rests could have sat there.
 
     A bag or a sheet of paper let go from a hand speeds up from rest to its slow terminal sink
     over a few tenths of a second; one lost and found again is already sinking at that speed.
+    A bag's terminal sink (2-4 m/s) is reached within a quarter second, and by the time its fall
+    is judged its thirds sink alike; but an object found again never rests (a bag or paper never
+    stops sinking): sinking at v, it stays within `REST_RADIUS_M` of where it was first seen for
+    `REST_RADIUS_M` / v at most. Seen there for `FRESH_REST_SPAN` times that, it did rest.
     """
     if not release.held:
         return False
     start = max(release.onset - 1, 0)
     early, late = _sink_thirds(t[start:], y[start:])
-    return late >= SPEEDS_UP * early
+    if late >= SPEEDS_UP * early:
+        return True
+    return early * _rested_for(t, x, y) > FRESH_REST_SPAN * REST_RADIUS_M
 
 
 def _may_reach(
@@ -1351,7 +1360,9 @@ class ThrowingDetector:
             if self._near_alarm(chain[0][0]) or self._continues_alarm(origin, "light", fresh=origin.rest is not None):
                 return None
         else:
-            fresh = verdict.kind == "light" and _gains_sink_from_rest(t[skip:], metric[skip:, 1], release)
+            fresh = verdict.kind == "light" and _gains_sink_from_rest(
+                t[skip:], metric[skip:, 0], metric[skip:, 1], release
+            )
             if self._continues_alarm(chain[0][0], verdict.kind, start, fresh=fresh):
                 # (Taken for a light object by its reach alone, not for being where one was.)
                 track.light_again = verdict.kind == "light" and not self._near_alarm(chain[0][0], start)
@@ -1774,9 +1785,10 @@ class ThrowingDetector:
                 del self._light[key]
                 continue
             upto = self._still_it(last, seen)
-            if fresh and upto != ALL:
-                # Its track lost it: where it is now is not known. One seen let go from rest is
-                # given its own alarm (a missed throw costs more than an alarm twice).
+            if fresh and (upto != ALL or (f0 - last.frames[-1]) / self.fps > LIGHT_TRAIL_GAP_S):
+                # Its track lost it (took something else, or ended long before): where it is now
+                # is not known. One seen let go from rest is given its own alarm (a missed throw
+                # costs more than an alarm twice).
                 continue
             chain = [*alarmed[:-1], (last, upto)]
             frames, xy = _points(chain)
