@@ -35,11 +35,11 @@ from detectors.throwing.physics import (
     FallLimits,
     FallVerdict,
     Release,
-    _rested_for,
     falls_from,
     found_falling,
     judge_fall,
     median_line,
+    rested_for,
     seen_in_patches,
     sideways_speeds,
     sinks_in_part,
@@ -91,7 +91,7 @@ ARRIVE_POINTS = 3
 # merge may slow it, not stop it: a raindrop at 18 m/s does not carry on at a dropped object's 2)
 ARRIVE_PACE = 0.5
 SPEEDS_UP = 1.25  # sinking this many times faster at the end than at the start: let go from rest
-FRESH_REST_SPAN = 2.0  # ... or seen at rest this many times as long as its sink allows a sinker (a gust's hold)
+FRESH_REST_SPAN = 2.0  # ... or at rest twice as long as its sink lets a sinker stay (slack for a gust holding one up)
 HOP_RATIO = 2.5  # a step this many times a track's mean step (and more) is a hop onto another blob
 HOP_SLACK_PX = 1.0  # (a pixel of centroid jitter)
 KEEP_ALARMED_S = 30.0  # how long an alarmed trajectory stays available for evidence
@@ -485,7 +485,7 @@ def _gains_sink_from_rest(t: np.ndarray, x: np.ndarray, y: np.ndarray, release: 
     early, late = _sink_thirds(t[start:], y[start:])
     if late >= SPEEDS_UP * early:
         return True
-    return early * _rested_for(t, x, y) > FRESH_REST_SPAN * REST_RADIUS_M
+    return early * rested_for(t, x, y) > FRESH_REST_SPAN * REST_RADIUS_M
 
 
 def _may_reach(

@@ -419,7 +419,7 @@ def seen_in_patches(t: np.ndarray, fps: float, lim: FallLimits) -> bool:
     return int(np.count_nonzero(t > t[-1] - lim.recent_frames / fps)) < lim.recent_min_points
 
 
-def _rested_for(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+def rested_for(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
     """How long (s) a track stayed within `REST_RADIUS_M` of its first sighting."""
     moved = np.nonzero(np.hypot(x - x[0], y - y[0]) > REST_RADIUS_M)[0]
     last = int(moved[0]) - 1 if len(moved) else len(t) - 1
@@ -537,7 +537,7 @@ def judge_fall(
         drift_m < need
         and min(fall, seen) >= drift_m
         and rel.held
-        and _rested_for(t, x, y) >= lim.min_drift_rest_s
+        and rested_for(t, x, y) >= lim.min_drift_rest_s
         and _drifts_away(xs - rel.x_m, ys - rel.y_m, lim.min_fall_m)
         and (sinks if sinks is not None else _sinks_for_long(ts, ys, min(fall, seen), fps, lim, m_per_px))
     ):
