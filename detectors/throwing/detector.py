@@ -485,7 +485,8 @@ def _gains_sink_from_rest(t: np.ndarray, x: np.ndarray, y: np.ndarray, release: 
     early, late = _sink_thirds(t[start:], y[start:])
     if late >= SPEEDS_UP * early:
         return True
-    return early * rested_for(t, x, y) > FRESH_REST_SPAN * REST_RADIUS_M
+    # (The slower of the two: a stray sighting at either end of a third makes it seem fast.)
+    return min(early, late) * rested_for(t, x, y) > FRESH_REST_SPAN * REST_RADIUS_M
 
 
 def _may_reach(
