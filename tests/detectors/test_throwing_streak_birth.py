@@ -13,7 +13,8 @@ from detectors.throwing.foreground import Blobs
 from detectors.throwing.pipeline import run_source
 from detectors.throwing.source import FrameSource
 from detectors.throwing.synth.scene import random_spec, render_scene
-from tests.detectors.test_throwing_beside import FACADE, _detector, _image
+from ingest.registry import Facade
+from tests.detectors.test_throwing_beside import _detector, _image
 
 
 def _blobs(detector: ThrowingDetector, points: list[tuple[float, float]], wh: list[tuple[int, int]]) -> Blobs:
@@ -71,7 +72,7 @@ def test_paper_let_go_as_a_raindrop_passes_is_alarmed_within_a_second_and_a_half
     (throw,) = truth["throws"]
     assert (throw["kind"], throw["floor"], throw["column"]) == ("paper", 8, 3)
     with FrameSource(str(tmp_path / "scene.mp4")) as source:
-        detector = ThrowingDetector(FACADE.__class__(**truth["facade"]), source.fps, "scene")
+        detector = ThrowingDetector(Facade(**truth["facade"]), source.fps, "scene")
         found = [(d.frame, d.floor, d.column) for d in run_source(source, detector)]
     assert [(floor, column) for _, floor, column in found] == [(8, 3)]
     assert (found[0][0] - throw["release_frame"]) / truth["fps"] <= 1.5
