@@ -1045,16 +1045,15 @@ class ThrowingDetector:
         small = (blobs.wh[:, 0] <= max_px) & (blobs.wh[:, 1] <= max_px)
         # Elongated blobs are blur of something already fast; a released object is still slow.
         streak = (blobs.wh[:, 1] >= 4 * blobs.wh[:, 0]) & (blobs.wh[:, 1] >= 8)
-        start = off_border & inside & ~streak
+        placed = off_border & inside
+        start = placed & ~streak
         bigger = (blobs.wh[:, 0] <= MAX_GROW * max_px) & (blobs.wh[:, 1] <= MAX_GROW * max_px)
         beside = off_border & level & ~inside & ~streak & small
         # A streak wider than a raindrop's (those are dropped before tracking) and as narrow as an
         # object may be an object just let go, merged with a raindrop passing it: like an object
         # merged with its window's edge, it may start a throw once its next blobs are its own
         # (dev 32003 scene-013: a sheet of paper's track, born so, was ineligible throughout).
-        merged = (
-            off_border & inside & streak & (blobs.wh[:, 0] > RAIN_MAX_WIDTH_PX) & (blobs.wh[:, 0] <= max_px) & bigger
-        )
+        merged = placed & streak & (blobs.wh[:, 0] > RAIN_MAX_WIDTH_PX) & (blobs.wh[:, 0] <= max_px) & bigger
         return start & small, (start & ~small & bigger) | merged, beside
 
     def _in_facade(self, p: tuple[float, float]) -> bool:
