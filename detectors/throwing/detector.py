@@ -376,19 +376,51 @@ def _goes_on_at_its_pace(frames: list[int], xy: list[tuple[float, float]], start
     return pace > REST_PX and step > REST_PX and step >= PACE_SHARE * pace
 
 
+# A mover keeps its course across a few frames: where its pace and heading put it, give or take
+# this share of the way it went meanwhile (a leaf's swing turns, a bird banks), and a pixel.
+COURSE_SHARE = 0.5
+
+
+def _off_course(frames: list[int], xy: list[tuple[float, float]], i: int, j: int, k: int) -> bool:
+    """Whether a track's sighting i lies off the straight course through its sightings j and k
+    (both before it, k the nearer, or both after it), carried on to i's frame."""
+    span = frames[k] - frames[j]
+    (xj, yj), (xk, yk) = xy[j], xy[k]
+    vx, vy = (xk - xj) / span, (yk - yj) / span
+    gap = frames[i] - frames[k]
+    miss = math.dist((xk + vx * gap, yk + vy * gap), xy[i])
+    return miss > COURSE_SHARE * math.hypot(vx, vy) * abs(gap) + HOP_SLACK_PX
+
+
+def _on_course(frames: list[int], xy: list[tuple[float, float]], i: int) -> bool:
+    """Whether a track's sighting i is where its course over the `PACE_POINTS` sightings before
+    carries it (see `_off_course`)."""
+    k = max(i - PACE_POINTS, 0)
+    return i - 1 - k >= 1 and not _off_course(frames, xy, i, k, i - 1)
+
+
+def _strays_before(frames: list[int], xy: list[tuple[float, float]], i: int) -> bool:
+    """Whether a track's sighting i - 1 lies off the course of its sightings from i on (over
+    `PACE_POINTS`, put back to that frame): a stray blob the track was born on or took before
+    the object, not the object itself."""
+    j = min(i + PACE_POINTS - 1, len(frames) - 1)
+    return j > i and _off_course(frames, xy, i - 1, j, i)
+
+
 HOP_ON_S = 1.0  # a track born on a passer hops onto the object within this long of its birth
 
 
 def _hopped_on(frames: list[int], xy: list[tuple[float, float]], within: float) -> int | None:
     """The sighting from which a young track follows something else than what it was born on:
-    the first after its last hop (a step `HOP_RATIO` times the pace after it, and a pixel) within
-    `within` frames (`HOP_ON_S`) of its birth and past its first `TRIM_POINTS` sightings (those
-    `_judge` trims itself); None if there is none.
+    the first after its last hop (a step `HOP_RATIO` times the pace after it, and a pixel, that
+    lands off the course before it) within `within` frames (`HOP_ON_S`) of its birth and past its
+    first `TRIM_POINTS` sightings (those `_judge` trims itself); None if there is none.
 
     A track born on something passing (a bird, a leaf, a swinging cloth) that meets an object
     at its window, or a bag or paper sinking past, may take the object and keep it. The steps
     before the hop were the passer's; with them the object seems to arrive moving, however
-    slowly it falls after.
+    slowly it falls after. A step that lands where the passer's course carried it is the passer
+    going on (a leaf lost as its swing turns and found slower, at the turn), not a hop.
     """
     hop = None
     for i in range(TRIM_POINTS, len(frames) - PACE_POINTS):
@@ -396,7 +428,7 @@ def _hopped_on(frames: list[int], xy: list[tuple[float, float]], within: float) 
             break
         pace = _pace(frames, xy, i + PACE_POINTS - 1)
         step = math.dist(xy[i - 1], xy[i]) / (frames[i] - frames[i - 1])
-        if step > HOP_RATIO * pace + HOP_SLACK_PX:
+        if step > HOP_RATIO * pace + HOP_SLACK_PX and not _on_course(frames, xy, i):
             hop = i
     return hop
 
@@ -1282,13 +1314,21 @@ class ThrowingDetector:
         verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
         # A track born on a stray blob (a raindrop, noise) just before the object appeared
         # starts with a hop; judged without those first points it may be a clean fall.
+        # Seen arriving fast with no rest first, beyond its first sighting (often the object merged
+        # with what it leaves, a few pixels off) only of stray sightings, off the course of those
+        # after them: what keeps its course from its first steps on arrived moving, and a leaf
+        # swinging as it sinks seems slower at each turn of its swing than between. (A rest's
+        # sightings only place its height: they are trimmed as they are.)
         skip = 0
-        while not verdict.is_fall and verdict.reason in _HOPS and skip < TRIM_POINTS:
-            skip += 1
-            if len(t) - skip < self._limits.min_points or _patchy(
-                t[skip:], self.fps, self._limits, metric[skip : skip + 3]
-            ):
+        rested = release is not None and release.held
+        for s in range(1, TRIM_POINTS + 1):
+            if verdict.is_fall or verdict.reason not in _HOPS:
                 break
+            if len(t) - s < self._limits.min_points or _patchy(t[s:], self.fps, self._limits, metric[s : s + 3]):
+                break
+            if verdict.reason == "arrived_moving" and s > 1 and not rested and not _strays_before(frames, xy, s):
+                continue
+            skip = s
             verdict, release = judge_fall(
                 t[skip:], metric[skip:, 0], metric[skip:, 1], self.fps, self._limits, m_per_px
             )
