@@ -1313,12 +1313,12 @@ class ThrowingDetector:
         m_per_px = 1.0 / float(self.geometry.px_per_m(pts[:1])[0])
         verdict, release = judge_fall(t, metric[:, 0], metric[:, 1], self.fps, self._limits, m_per_px)
         # A track born on a stray blob (a raindrop, noise) just before the object appeared
-        # starts with a hop; judged without those first points it may be a clean fall.
-        # Seen arriving fast with no rest first, beyond its first sighting (often the object merged
-        # with what it leaves, a few pixels off) only of stray sightings, off the course of those
-        # after them: what keeps its course from its first steps on arrived moving, and a leaf
-        # swinging as it sinks seems slower at each turn of its swing than between. (A rest's
-        # sightings only place its height: they are trimmed as they are.)
+        # starts with a hop; judged without those first points it may be a clean fall. But one
+        # that arrived fast, with no rest first, loses its first sighting only as it is (often the
+        # object merged with what it leaves, a few pixels off), and beyond that only sightings off
+        # the course of those after them: one that keeps its course from its first steps on did
+        # arrive moving, and a leaf swinging as it sinks seems slower at each turn of its swing
+        # than between. (A rest's sightings only place its height: they are trimmed as they are.)
         skip = 0
         rested = release is not None and release.held
         for s in range(1, TRIM_POINTS + 1):
