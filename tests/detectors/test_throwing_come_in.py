@@ -21,19 +21,15 @@ import numpy as np
 import pytest
 
 from detectors.throwing.detector import ThrowingDetector, _keeps_course, _since_warmup_loss
-from detectors.throwing.pipeline import run_source
-from detectors.throwing.source import FrameSource
-from detectors.throwing.synth.scene import random_spec, render_scene
 from detectors.throwing.tracker import Track
 from ingest.registry import Facade
+from tests.detectors.throwing_scenes import scene_alarms
 
 
 def _alarms(tmp_path: Path, seed: int) -> list[tuple[int, int, int]]:
-    truth = render_scene(random_spec(seed, nuisance_only=True), tmp_path, "scene")
+    truth, found = scene_alarms(seed, tmp_path, nuisance_only=True)
     assert truth["throws"] == []
-    with FrameSource(str(tmp_path / "scene.mp4")) as source:
-        detector = ThrowingDetector(Facade(**truth["facade"]), source.fps, "scene")
-        return [(d.frame, d.floor, d.column) for d in run_source(source, detector)]
+    return found
 
 
 @pytest.mark.parametrize("seed", [470010039, 470010030], ids=["leaf-taken-from-a-warmup-track", "leaf-at-the-foot"])

@@ -9,12 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from detectors.throwing.detector import HOP_ON_S, ThrowingDetector, _hopped_on, _on_course, _strays_before
-from detectors.throwing.pipeline import run_source
-from detectors.throwing.source import FrameSource
-from detectors.throwing.synth.scene import random_spec, render_scene
-from ingest.registry import Facade
+from detectors.throwing.detector import HOP_ON_S, _hopped_on, _on_course, _strays_before
 from tests.detectors.test_throwing_come_in import _alarms
+from tests.detectors.throwing_scenes import scene_alarms
 
 FPS = 25.0
 
@@ -107,22 +104,16 @@ def test_a_rest_is_still_trimmed_of_its_first_sightings(tmp_path: Path) -> None:
     # from its rest, the fall seemed to teleport from the rest's height until the rest's first two
     # sightings were trimmed (no hop among them: they only place its height); kept, it was alarmed
     # 1.1 s later.
-    truth = render_scene(random_spec(320030022, nuisance_only=False), tmp_path, "scene")
+    truth, found = scene_alarms(320030022, tmp_path)
     heavy = truth["throws"][0]
     assert (heavy["kind"], heavy["floor"], heavy["column"]) == ("heavy", 14, 1)
-    with FrameSource(str(tmp_path / "scene.mp4")) as source:
-        detector = ThrowingDetector(Facade(**truth["facade"]), source.fps, "scene")
-        found = [(d.frame, d.floor, d.column) for d in run_source(source, detector)]
     first = min(found)
     assert first[1:] == (14, 1)
     assert first[0] - heavy["release_frame"] <= 1.5 * FPS
 
 
 def _first_alarm(seed: int, tmp_path: Path) -> tuple[dict[str, Any], tuple[int, int, int]]:
-    truth = render_scene(random_spec(seed, nuisance_only=False), tmp_path, "scene")
-    with FrameSource(str(tmp_path / "scene.mp4")) as source:
-        detector = ThrowingDetector(Facade(**truth["facade"]), source.fps, "scene")
-        found = [(d.frame, d.floor, d.column) for d in run_source(source, detector)]
+    truth, found = scene_alarms(seed, tmp_path)
     throw = truth["throws"][0]
     return throw, min(f for f in found if f[0] >= throw["release_frame"])
 

@@ -10,12 +10,10 @@ import pytest
 
 from detectors.throwing.detector import ThrowingDetector, _gains_sink_from_rest
 from detectors.throwing.physics import find_release, judge_fall
-from detectors.throwing.pipeline import run_source
-from detectors.throwing.source import FrameSource
-from detectors.throwing.synth.scene import random_spec, render_scene
 from detectors.throwing.tracker import Track
 from ingest.registry import Facade
 from tests.detectors.test_throwing_h264 import replay
+from tests.detectors.throwing_scenes import scene_alarms
 
 FPS = 25.0
 
@@ -314,11 +312,8 @@ def test_a_bag_let_go_ten_seconds_after_an_alarmed_bag_is_alarmed_at_its_own_win
     # column 4, held a fifth of a second at its window and then sinking at once at 2.3 m/s. Its
     # thirds sank alike, so it was not seen gaining sink from rest, and it was taken for the
     # first bag found again, within what that one could have sunk and drifted in ten seconds.
-    truth = render_scene(random_spec(510060028, nuisance_only=False), tmp_path, "scene")
+    truth, found = scene_alarms(510060028, tmp_path)
     assert [(t["kind"], t["floor"], t["column"]) for t in truth["throws"]] == [("bag", 18, 2), ("bag", 4, 4)]
-    with FrameSource(str(tmp_path / "scene.mp4")) as source:
-        detector = ThrowingDetector(Facade(**truth["facade"]), source.fps, "scene")
-        found = [(d.frame, d.floor, d.column) for d in run_source(source, detector)]
     second = truth["throws"][1]
     assert [(floor, column) for frame, floor, column in found if frame >= second["release_frame"]] == [(4, 4)]
 

@@ -10,11 +10,8 @@ import numpy as np
 
 from detectors.throwing.detector import ThrowingDetector
 from detectors.throwing.foreground import Blobs
-from detectors.throwing.pipeline import run_source
-from detectors.throwing.source import FrameSource
-from detectors.throwing.synth.scene import random_spec, render_scene
-from ingest.registry import Facade
 from tests.detectors.test_throwing_beside import _detector, _image
+from tests.detectors.throwing_scenes import scene_alarms
 
 
 def _blobs(detector: ThrowingDetector, points: list[tuple[float, float]], wh: list[tuple[int, int]]) -> Blobs:
@@ -68,11 +65,8 @@ def test_paper_let_go_as_a_raindrop_passes_is_alarmed_within_a_second_and_a_half
     # Dev set 32003, scene 013, by day in the rain: a 0.21 m sheet of paper from floor 8, column
     # 3, merged with a raindrop's streak on the frame after its release. Its track, born on that
     # streak, was ineligible: it was alarmed only from a later track, 1.52 s after the release.
-    truth = render_scene(random_spec(320030013, nuisance_only=False), tmp_path, "scene")
+    truth, found = scene_alarms(320030013, tmp_path)
     (throw,) = truth["throws"]
     assert (throw["kind"], throw["floor"], throw["column"]) == ("paper", 8, 3)
-    with FrameSource(str(tmp_path / "scene.mp4")) as source:
-        detector = ThrowingDetector(Facade(**truth["facade"]), source.fps, "scene")
-        found = [(d.frame, d.floor, d.column) for d in run_source(source, detector)]
     assert [(floor, column) for _, floor, column in found] == [(8, 3)]
     assert (found[0][0] - throw["release_frame"]) / truth["fps"] <= 1.5
